@@ -1,0 +1,61 @@
+# 工会会员服务卡平台: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean
+
+$(BIN)/activate: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+## Start everything on the embedded default (SQLite, in-process tasks), with demo data.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask demo banner --port $(PORT)
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload
+
+## Lint, migrations check, the suite on SQLite, then on PostgreSQL + Redis.
+test: install lint migrate-check test-sqlite test-pg
+
+test-sqlite: install
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
+
+test-pg: install
+	bash .ci/services.sh
+	UNIONCARD_TEST_DATABASE_URL=$${UNIONCARD_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+	UNIONCARD_TEST_REDIS_URL=$${UNIONCARD_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Models and migrations agree (on a fresh SQLite database).
+migrate-check: install
+	bash scripts/migrate_check.sh
+
+bench: install
+	bash .ci/services.sh
+	$(BIN)/python -m bench.run
+
+worker: install
+	$(BIN)/celery -A wsgi:celery worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(BIN)/celery -A wsgi:celery beat --loglevel=INFO
+
+clean:
+	rm -rf var/*.db var/*.db-* .pytest_cache

@@ -1,0 +1,17 @@
+"""The staff API (管理端接口), prefix ``/api/admin/v1``: routes and schemas only."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from . import accounts, audit, auth, imports, members, orgs
+from .security import authenticate_request, check_url_map
+
+BLUEPRINTS = (auth.blp, orgs.blp, accounts.blp, members.blp, imports.blp, audit.blp)
+
+
+def register(api: Api) -> None:
+    for blp in BLUEPRINTS:
+        blp.before_request(authenticate_request)
+        api.register_blueprint(blp)
+    check_url_map(api._app)

@@ -1,0 +1,46 @@
+"""The audit trail of the caller's subtree (操作审计)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from unioncard.audit import services
+
+from .common import Base, SelectPage
+from .security import current_scope, requires
+
+blp = Blueprint("admin_audit", __name__, url_prefix="/api/admin/v1/audit", description="操作审计")
+
+
+class AuditOut(Base):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    org_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    target_type = fields.String(allow_none=True)
+    target_ids = fields.List(fields.Integer())
+    changes = fields.Dict(metadata={"description": "字段: [修改前, 修改后]（个人信息已脱敏）"})
+    detail = fields.Dict()
+    ip = fields.String(allow_none=True)
+
+
+class AuditQuery(Base):
+    action = fields.String(metadata={"description": "操作（前缀匹配），如 member.、member.reveal"})
+    actor_id = fields.Integer()
+    target_type = fields.String()
+    target_id = fields.Integer()
+    since = fields.DateTime()
+    until = fields.DateTime()
+
+
+@blp.get("")
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditOut(many=True))
+@blp.paginate(SelectPage)
+@requires("audit.read")
+def list_audit(query):
+    """本单位及下级的操作记录（只增不改）"""
+    return services.query(current_scope(), **query)

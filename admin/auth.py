@@ -1,0 +1,89 @@
+"""Staff sign-in, sign-out and password change."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from unioncard.accounts import services as accounts
+
+from .common import Base, Message
+from .security import bearer_token, ip, public, requires
+
+blp = Blueprint("admin_auth", __name__, url_prefix="/api/admin/v1/auth", description="管理端登录与密码")
+
+
+class LoginIn(Base):
+    username = fields.String(required=True, validate=validate.Length(1, 50))
+    password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True)
+
+
+class OrgBrief(Base):
+    id = fields.Integer()
+    name = fields.String()
+    level = fields.String()
+    path = fields.String()
+
+
+class AccountOut(Base):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    org_id = fields.Integer(allow_none=True)
+    org = fields.Nested(OrgBrief, allow_none=True)
+    must_change_password = fields.Boolean()
+    active = fields.Boolean()
+    locked_until = fields.DateTime(allow_none=True)
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class LoginOut(Base):
+    token = fields.String()
+    expires_in = fields.Integer(metadata={"description": "令牌有效秒数"})
+    must_change_password = fields.Boolean()
+    account = fields.Nested(AccountOut)
+
+
+class PasswordIn(Base):
+    old_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 128))
+
+
+@blp.post("/login")
+@blp.arguments(LoginIn)
+@blp.response(200, LoginOut)
+@public
+def login(data):
+    """登录：用户名和密码换取令牌（连续输错将锁定账号）"""
+    result = accounts.login(data["username"], data["password"], ip=ip())
+    result["must_change_password"] = result["account"].must_change_password
+    return result
+
+
+@blp.post("/logout")
+@blp.response(200, Message)
+@requires("self")
+def logout():
+    """退出登录：令牌立即失效"""
+    accounts.logout(bearer_token())
+    return {"message": "已退出登录"}
+
+
+@blp.get("/me")
+@blp.response(200, AccountOut)
+@requires("self")
+def me():
+    """当前登录账号"""
+    return g.account
+
+
+@blp.post("/password")
+@blp.arguments(PasswordIn)
+@blp.response(200, Message)
+@requires("self")
+def change_password(data):
+    """修改本人密码（首次登录或重置后必须先修改）；修改后需重新登录"""
+    accounts.change_password(g.account, data["old_password"], data["new_password"], ip=ip())
+    return {"message": "密码已修改，请使用新密码重新登录"}

@@ -1,0 +1,188 @@
+"""The member registry (会员信息): list, detail, create, edit, status, reveal."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from unioncard.members import services
+from unioncard.members.idcard import ID_TYPES
+from unioncard.members.models import (
+    EmploymentStatus,
+    InsuranceStatus,
+    MemberSource,
+    MemberStatus,
+    SocialCardStatus,
+)
+
+from .common import Base, Masked, SelectPage
+from .security import current_scope, ip, requires
+
+blp = Blueprint("admin_members", __name__, url_prefix="/api/admin/v1/members", description="会员信息")
+
+
+def _values(enum_cls):
+    return [m.value for m in enum_cls]
+
+
+class MemberFields(Base):
+    name = fields.String(validate=validate.Length(1, 100))
+    id_type = fields.String(validate=validate.OneOf(ID_TYPES))
+    id_number = fields.String(validate=validate.Length(1, 40), load_only=True)
+    id_expiry = fields.Date(allow_none=True, metadata={"description": "证件到期日"})
+    country = fields.String(allow_none=True, validate=validate.Length(max=50))
+    gender = fields.String(allow_none=True, validate=validate.OneOf(["男", "女"]))
+    birth_date = fields.Date(allow_none=True)
+    mobile = fields.String(allow_none=True, load_only=True)
+    work_address = fields.String(allow_none=True, validate=validate.Length(max=100))
+    join_date = fields.Date(allow_none=True)
+    source = fields.String(validate=validate.OneOf(_values(MemberSource)))
+    remark = fields.String(allow_none=True, validate=validate.Length(max=200))
+    wants_card = fields.Boolean()
+
+
+class MemberCreate(MemberFields):
+    org_id = fields.Integer(metadata={"description": "所属基层工会，默认本单位"})
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    id_number = fields.String(required=True, load_only=True, validate=validate.Length(1, 40))
+    mobile = fields.String(required=True, load_only=True)
+
+
+class MemberUpdate(MemberFields):
+    insurance_status = fields.String(validate=validate.OneOf(_values(InsuranceStatus)))
+    social_card_status = fields.String(allow_none=True,
+                                       validate=validate.OneOf(_values(SocialCardStatus)))
+    employment_status = fields.String(allow_none=True,
+                                      validate=validate.OneOf(_values(EmploymentStatus)))
+
+
+class MemberOut(Base):
+    id = fields.Integer()
+    member_no = fields.String(allow_none=True, metadata={"description": "会员编号（激活后生成）"})
+    org_id = fields.Integer()
+    org_name = fields.String(attribute="org.name")
+    name = fields.String()
+    id_type = fields.String()
+    id_number = Masked("id_number", metadata={"description": "证件号码（脱敏）"})
+    id_expiry = fields.Date(allow_none=True)
+    country = fields.String()
+    gender = fields.String()
+    birth_date = fields.Date()
+    mobile = Masked("mobile", metadata={"description": "手机号码（脱敏）"})
+    work_address = fields.String(allow_none=True)
+    join_date = fields.Date(allow_none=True)
+    source = fields.String()
+    status = fields.String()
+    insurance_status = fields.String()
+    social_card_status = fields.String(allow_none=True)
+    employment_status = fields.String(allow_none=True)
+    wants_card = fields.Boolean()
+    remark = fields.String(allow_none=True)
+    import_job_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class MemberQuery(Base):
+    org_id = fields.Integer(metadata={"description": "工会（含下级）"})
+    name = fields.String()
+    id_number = fields.String(metadata={"description": "证件号码（精确匹配）"})
+    mobile = fields.String(metadata={"description": "手机号码（精确匹配）"})
+    member_no = fields.String()
+    address = fields.String()
+    gender = fields.String(validate=validate.OneOf(["男", "女"]))
+    status = fields.String(validate=validate.OneOf(_values(MemberStatus)))
+    source = fields.String(validate=validate.OneOf(_values(MemberSource)))
+    id_type = fields.String(validate=validate.OneOf(ID_TYPES))
+    joined_from = fields.Date()
+    joined_to = fields.Date()
+    has_member_no = fields.Boolean()
+
+
+class StatusIn(Base):
+    status = fields.String(required=True, validate=validate.OneOf(_values(MemberStatus)))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class StatusChangeOut(Base):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    reason = fields.String()
+    actor_name = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class RevealIn(Base):
+    fields_ = fields.List(fields.String(validate=validate.OneOf(services.REVEALABLE)),
+                          data_key="fields", required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(1, 200),
+                           metadata={"description": "查看原因，记入审计日志"})
+
+
+class RevealOut(Base):
+    id = fields.Integer()
+    id_number = fields.String()
+    mobile = fields.String(allow_none=True)
+
+
+@blp.get("")
+@blp.arguments(MemberQuery, location="query")
+@blp.response(200, MemberOut(many=True))
+@blp.paginate(SelectPage)
+@requires("member.read")
+def list_members(query):
+    """会员列表（证件号码、手机号码脱敏）"""
+    return services.list_members(current_scope(), query)
+
+
+@blp.post("")
+@blp.arguments(MemberCreate)
+@blp.response(201, MemberOut)
+@requires("member.write")
+def create_member(data):
+    """登记一名会员（状态正常，生成会员编号）"""
+    return services.create_member(current_scope(), data, ip=ip())
+
+
+@blp.get("/<int:member_id>")
+@blp.response(200, MemberOut)
+@requires("member.read")
+def get_member(member_id):
+    """会员详情"""
+    return services.get_member(current_scope(), member_id)
+
+
+@blp.patch("/<int:member_id>")
+@blp.arguments(MemberUpdate)
+@blp.response(200, MemberOut)
+@requires("member.write")
+def update_member(data, member_id):
+    """修改会员信息"""
+    return services.update_member(current_scope(), member_id, data, ip=ip())
+
+
+@blp.post("/<int:member_id>/status")
+@blp.arguments(StatusIn)
+@blp.response(200, MemberOut)
+@requires("member.write")
+def change_status(data, member_id):
+    """变更会员状态（须填写原因）"""
+    return services.change_status(current_scope(), member_id, data["status"], data["reason"],
+                                  ip=ip())
+
+
+@blp.get("/<int:member_id>/status-history")
+@blp.response(200, StatusChangeOut(many=True))
+@requires("member.read")
+def status_history(member_id):
+    """会员状态变更记录"""
+    return services.status_history(current_scope(), member_id)
+
+
+@blp.post("/<int:member_id>/reveal")
+@blp.arguments(RevealIn)
+@blp.response(200, RevealOut)
+@requires("member.reveal")
+def reveal(data, member_id):
+    """查看完整证件号码或手机号码（记入审计日志）"""
+    return services.reveal(current_scope(), member_id, data["fields_"], data["reason"], ip=ip())

@@ -1,0 +1,138 @@
+"""Data scope for every admin endpoint, generated from the URL map.
+
+The caller is the admin of district dA. For every admin URL and method, its path
+parameters are filled with rows owned by: the caller's child org (allowed), a sibling
+district's union and the parent city (both 404), and an account with no org (403).
+A new admin endpoint is covered as soon as it is registered.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.world import build_world, login
+from unioncard.accounts.models import StaffAccount
+from unioncard.extensions import db
+from unioncard.imports.models import ImportJob, ImportStatus
+from unioncard.members.models import Member
+from unioncard.orgs.models import BankBranch, RelatedEnterprise
+from unioncard.storage.services import XLSX, store_file
+
+PLACES = {"child": "gA1", "sibling": "gB1", "parent": "city"}
+
+
+def admin_endpoints(app):
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/admin/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "_public", False) or getattr(view, "_permission", None) == "self":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((method, rule))
+    return out
+
+
+def _resources(world, org):
+    """One row of each kind owned by ``org`` (made directly, whatever the org's level)."""
+    member = Member(org_id=org.id, name="范围测试", id_type="护照", id_number=f"E{org.id:08d}",
+                    id_number_bidx=f"scope-{org.id}", country="美国", gender="男",
+                    birth_date=__import__("datetime").date(1990, 1, 1), source="企业内",
+                    status="正常", mobile=None)
+    db.session.add(member)
+    stored = store_file(b"x", filename="a.xlsx", purpose="member_import", content_type=XLSX,
+                        org_id=org.id)
+    job = ImportJob(org_id=org.id, status=ImportStatus.INVALID, filename="a.xlsx",
+                    file_id=stored.id, annotated_file_id=stored.id)
+    db.session.add(job)
+    db.session.flush()
+    account = db.session.query(StaffAccount).filter_by(org_id=org.id, role="operator").one()
+    return {
+        "org_id": org.id,
+        "member_id": member.id,
+        "account_id": account.id,
+        "branch_id": db.session.query(BankBranch).filter_by(org_id=org.id).one().id,
+        "job_id": job.id,
+        "enterprise_id": db.session.query(RelatedEnterprise).filter_by(org_id=org.id).one().id,
+    }
+
+
+@pytest.fixture()
+def matrix(client, ctx):
+    world = build_world(members_per_union=1)
+    rows = {place: _resources(world, world.org(key)) for place, key in PLACES.items()}
+    db.session.commit()
+    return world, rows
+
+
+def _url(rule, values):
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+def _call(client, method, url, headers):
+    return client.open(url, method=method, headers=headers, json={})
+
+
+def test_every_admin_endpoint_is_in_the_matrix(app):
+    endpoints = admin_endpoints(app)
+    assert len(endpoints) >= 30
+    for _method, rule in endpoints:
+        view = app.view_functions[rule.endpoint]
+        assert getattr(view, "_permission", None), f"{rule.rule} declares no permission"
+
+
+def test_no_org_account_is_refused_everywhere(client, matrix, app):
+    _world, rows = matrix
+    headers = login(client, "noorg_admin")
+    for method, rule in admin_endpoints(app):
+        r = _call(client, method, _url(rule, rows["child"]), headers)
+        assert r.status_code == 403, (method, rule.rule, r.status_code)
+        assert r.get_json()["message"]
+
+
+@pytest.mark.parametrize("place", ["sibling", "parent"])
+def test_rows_outside_the_subtree_are_not_found(client, matrix, app, place):
+    _world, rows = matrix
+    headers = login(client, "da_admin")
+    checked = 0
+    for method, rule in admin_endpoints(app):
+        if not rule.arguments:
+            continue
+        r = _call(client, method, _url(rule, rows[place]), headers)
+        assert r.status_code == 404, (method, rule.rule, r.status_code, r.get_json())
+        checked += 1
+    assert checked >= 15
+
+
+def test_rows_inside_the_subtree_are_reached(client, matrix, app):
+    _world, rows = matrix
+    headers = login(client, "da_admin")
+    for method, rule in admin_endpoints(app):
+        r = _call(client, method, _url(rule, rows["child"]), headers)
+        assert r.status_code not in (401, 403, 404), (method, rule.rule, r.status_code, r.get_json())
+        assert r.status_code < 500, (method, rule.rule, r.get_data(as_text=True)[:300])
+
+
+def test_lists_hold_only_the_subtree(client, matrix, app):
+    world, _rows = matrix
+    headers = login(client, "da_admin")
+    allowed = {world.org(k).id for k in ("dA", "sA", "gA1", "gA2")}
+    lists = [rule for method, rule in admin_endpoints(app)
+             if method == "GET" and not rule.arguments and rule.rule != "/api/admin/v1/imports/template"]
+    assert lists
+    for rule in lists:
+        r = client.get(rule.rule + "?page_size=100", headers=headers)
+        assert r.status_code == 200, (rule.rule, r.get_json())
+        for item in r.get_json():
+            if "org_id" in item and rule.rule != "/api/admin/v1/branches":
+                assert item["org_id"] in allowed, (rule.rule, item)
+
+
+def test_query_filters_cannot_reach_outside(client, matrix, app):
+    world, _rows = matrix
+    headers = login(client, "da_admin")
+    sibling = world.org("gB1").id
+    for path in ("/api/admin/v1/members", "/api/admin/v1/accounts", "/api/admin/v1/imports"):
+        r = client.get(f"{path}?org_id={sibling}", headers=headers)
+        assert r.status_code == 404, (path, r.status_code)

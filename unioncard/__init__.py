@@ -1,0 +1,98 @@
+"""工会会员服务卡平台: the core package (domain, persistence, tasks) and its app factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Flask, send_from_directory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import api, db, migrate
+
+SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app; ``overrides`` win over the environment (tests). Never migrates."""
+    app = Flask(__name__, static_folder=None)
+    app.config.update(load_config(overrides))
+    if not app.config.get("TASK_MODE"):
+        app.config["TASK_MODE"] = "celery" if app.config["CELERY_BROKER_URL"] else "thread"
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO)
+
+    _init_database(app)
+    from . import kvstore, tasks_runtime
+    from .security import crypto
+
+    crypto.init_keyring(app)
+    kvstore.init_store(app)
+    tasks_runtime.init_celery(app)
+    _import_models()
+    _import_tasks()
+
+    api.init_app(app)
+    from admin import register as register_admin
+    from miniapp_api import register as register_miniapp
+
+    register_admin(api)
+    register_miniapp(api)
+
+    from .web import register_error_handlers, register_request_transaction
+
+    register_error_handlers(app)
+    register_request_transaction(app)
+
+    @app.get("/static/swagger-ui/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(SWAGGER_DIST, filename, max_age=86400)
+
+    from .demo.cli import demo
+
+    app.cli.add_command(demo)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        Path(app.root_path).parent.joinpath("var").mkdir(exist_ok=True)
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     compare_type=True, render_as_batch=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def _import_models() -> None:
+    from .accounts import models as _a  # noqa: F401
+    from .audit import models as _au  # noqa: F401
+    from .imports import models as _i  # noqa: F401
+    from .members import models as _m  # noqa: F401
+    from .orgs import models as _o  # noqa: F401
+    from .storage import models as _s  # noqa: F401
+
+
+def _import_tasks() -> None:
+    from .imports import tasks as _it  # noqa: F401

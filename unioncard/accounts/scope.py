@@ -1,0 +1,94 @@
+"""Data scope: a staff principal reaches its own org's subtree and nothing else.
+
+Every admin service takes a ``Scope`` and builds its queries through it; there is no
+unscoped path. A principal without an org has no scope at all (deny by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select
+
+from ..errors import NotFound, PermissionDenied
+from ..extensions import db
+from ..orgs.models import Org
+from .models import Role
+
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.OPERATOR: frozenset(
+        {"org.read", "member.read", "member.write", "member.reveal", "member.import", "audit.read"}
+    ),
+    Role.REVIEWER: frozenset({"org.read", "member.read", "member.review", "audit.read"}),
+    Role.CENTER: frozenset({"org.read", "member.read", "audit.read", "plan.manage"}),
+    Role.ADMIN: frozenset(
+        {
+            "org.read",
+            "org.write",
+            "account.manage",
+            "branch.manage",
+            "member.read",
+            "member.write",
+            "member.reveal",
+            "member.import",
+            "member.review",
+            "audit.read",
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is acting, and the org subtree they may reach."""
+
+    account_id: int
+    account_name: str
+    role: Role
+    org_id: int
+    org_path: str
+
+    @classmethod
+    def for_account(cls, account) -> Scope:
+        org = account.org
+        if org is None or not org.active or not org.path:
+            raise PermissionDenied("您的账号未关联有效的工会组织，请联系上级工会")
+        return cls(account.id, account.display_name, account.role, org.id, org.path)
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise PermissionDenied()
+
+    # --- query helpers -------------------------------------------------------------
+    def org_clause(self) -> ColumnElement[bool]:
+        """Orgs inside the subtree."""
+        return Org.path.startswith(self.org_path, autoescape=True)
+
+    def org_ids(self):
+        """A sub-select of every org id inside the subtree."""
+        return select(Org.id).where(self.org_clause()).scalar_subquery()
+
+    def owned_by(self, org_id_column) -> ColumnElement[bool]:
+        """Rows whose org is inside the subtree."""
+        return org_id_column.in_(self.org_ids())
+
+    def contains_path(self, path: str | None) -> bool:
+        return bool(path) and path.startswith(self.org_path)
+
+    def get_org(self, org_id: int) -> Org:
+        org = db.session.get(Org, org_id)
+        if org is None or not self.contains_path(org.path):
+            raise NotFound("未找到该工会，或不在您的管辖范围内")
+        return org
+
+    def get(self, model, object_id: int, *, message: str | None = None):
+        """Load a row that has an ``org_id`` only if it lies inside the subtree."""
+        obj = db.session.execute(
+            select(model).where(model.id == object_id, self.owned_by(model.org_id))
+        ).scalar_one_or_none()
+        if obj is None:
+            raise NotFound(message)
+        return obj

@@ -1,0 +1,130 @@
+"""Configuration: a default class, overridden by ``UNIONCARD_*`` environment variables.
+
+Every setting below can be set from the environment with the ``UNIONCARD_`` prefix
+(``UNIONCARD_DATABASE_URL`` ...). ``DATABASE_URL``, ``REDIS_URL`` and ``PORT`` are also read
+without the prefix because every hosting platform sets them that way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PREFIX = "UNIONCARD_"
+UNPREFIXED = ("DATABASE_URL", "REDIS_URL")
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development keys: fixed so that `make run` works on a fresh clone. Production refuses them.
+DEV_DATA_KEYS = {"dev1": "ZGV2LWtleS0xLWRvLW5vdC11c2UtaW4tcHJvZHVjdGk="}
+DEV_BLIND_INDEX_KEY = "ZGV2LWJsaW5kLWluZGV4LWtleS1ub3QtZm9yLXByb2Q="
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; raised at start-up."""
+
+
+class Config:
+    ENV = "development"  # development | testing | production
+    SECRET_KEY = DEV_SECRET_KEY
+    DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'unioncard.db'}"
+    # Empty: in-memory stores and in-process task running (embedded default).
+    REDIS_URL = ""
+    CELERY_BROKER_URL = ""  # defaults to REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = None  # None: eager when there is no broker
+
+    # Personal data (PIPL): AES-256-GCM keys by key id, the id used for new writes,
+    # and the HMAC key of the blind index. Keys are base64 of 32 bytes.
+    DATA_KEYS = DEV_DATA_KEYS
+    DATA_KEY_ID = "dev1"
+    BLIND_INDEX_KEY = DEV_BLIND_INDEX_KEY
+
+    # Staff sessions
+    TOKEN_TTL_SECONDS = 8 * 3600
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 15 * 60
+    PASSWORD_MIN_LENGTH = 8
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    # Member import limits
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
+    IMPORT_MAX_RATIO = 200
+    IMPORT_MAX_ROWS = 100_000
+
+    # API docs, served with local assets (intranets often have no internet)
+    API_TITLE = "工会会员服务卡平台 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/swagger-ui/"
+    API_SPEC_OPTIONS = {
+        "info": {"description": "工会会员服务卡平台：管理端与小程序接口。错误统一为 {code,status,message,errors}。"},
+        "components": {
+            "securitySchemes": {
+                "staffToken": {"type": "http", "scheme": "bearer"},
+            }
+        },
+    }
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    JSON_AS_ASCII = False
+
+    # Demo
+    DEMO_PASSWORD = "Demo@2026"
+
+
+def _coerce(current, raw: str):
+    if isinstance(current, bool) or current is None and raw.lower() in ("true", "false"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int) and not isinstance(current, bool):
+        return int(raw)
+    if isinstance(current, dict):
+        return json.loads(raw)
+    return raw
+
+
+def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Default class, then the environment, then explicit overrides (tests)."""
+    environ = os.environ if environ is None else environ
+    values = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
+    for key, current in list(values.items()):
+        raw = environ.get(PREFIX + key)
+        if raw is None and key in UNPREFIXED:
+            raw = environ.get(key)
+        if raw is not None:
+            values[key] = _coerce(current, raw)
+    values.update(overrides or {})
+    if values["DATABASE_URL"].startswith("postgres://"):
+        values["DATABASE_URL"] = "postgresql://" + values["DATABASE_URL"][len("postgres://") :]
+    if values["DATABASE_URL"].startswith("postgresql://"):
+        values["DATABASE_URL"] = "postgresql+psycopg://" + values["DATABASE_URL"][len("postgresql://") :]
+    values["SQLALCHEMY_DATABASE_URI"] = values["DATABASE_URL"]
+    if not values["CELERY_BROKER_URL"]:
+        values["CELERY_BROKER_URL"] = values["REDIS_URL"]
+    if values["CELERY_TASK_ALWAYS_EAGER"] is None:
+        values["CELERY_TASK_ALWAYS_EAGER"] = not values["CELERY_BROKER_URL"]
+    check_production(values)
+    return values
+
+
+def check_production(values: dict) -> None:
+    """Fail fast: production must not run on development secrets or embedded stores."""
+    if values["ENV"] != "production":
+        return
+    problems = []
+    if values["SECRET_KEY"] == DEV_SECRET_KEY:
+        problems.append("UNIONCARD_SECRET_KEY")
+    if values["DATA_KEYS"] == DEV_DATA_KEYS or values["DATA_KEY_ID"] not in values["DATA_KEYS"]:
+        problems.append("UNIONCARD_DATA_KEYS / UNIONCARD_DATA_KEY_ID")
+    if values["BLIND_INDEX_KEY"] == DEV_BLIND_INDEX_KEY:
+        problems.append("UNIONCARD_BLIND_INDEX_KEY")
+    if values["DATABASE_URL"].startswith("sqlite"):
+        problems.append("DATABASE_URL (PostgreSQL)")
+    if not values["REDIS_URL"]:
+        problems.append("REDIS_URL")
+    if problems:
+        raise ConfigError("生产环境缺少或使用了开发用配置：" + "、".join(problems))

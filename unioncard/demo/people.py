@@ -1,0 +1,730 @@
+"""Realistic demo people (members), deterministic from a seed.
+
+``make_people(n, seed, today=...)`` returns ``n`` :class:`Person` records. The same
+``(seed, today)`` always gives the same people, and a shorter list is a prefix of a longer
+one (people are drawn one after the other from one ``random.Random(seed)``).
+
+What the data contains (rates are approximate):
+
+* ~95 % 身份证 holders: 18-digit numbers with a correct GB 11643 check digit (about one in
+  eleven ends in ``X``), region codes mostly from Shanghai (310101, 310104, 310110,
+  310115 …), some from other provinces and a few from abolished districts (310103 former
+  卢湾区, 310108 former 闸北区, 310230 former 崇明县). Birth date and gender (17th digit:
+  odd = 男) agree with the number.
+* ~5 % other ID types (护照, 港澳居民来往内地通行证（香港）/（澳门）, 台湾居民来往大陆通行证,
+  外国人居留许可证, 户口簿, 其他) with a matching country/region; the first seven such
+  people cycle through all seven types.
+* ~2 % names with rare characters (𠮷 outside the BMP and GBK, 䶮 CJK Ext A, 珺 堃 喆 昇
+  in GBK but not GB 2312); the first six cover each character once.
+* ~2 % minority names with the middle dot U+00B7 (阿不都热依木·买买提, 扎西·多吉 …),
+  some longer than 15 characters.
+* Every other name (surname by realistic frequency, including a few 欧阳 / 司马 / 诸葛,
+  plus one or two given characters) is encodable in GB 2312.
+* Birth dates from 1 Jan of ``today.year - 64`` to 31 Dec of ``today.year - 21`` (1962 to
+  2005 for 2026); ID expiry mostly in the future, some 长期 (2099-12-31), a few expired;
+  unique 11-digit mobiles with real prefixes; Shanghai work addresses of 6–20 characters;
+  join dates after the 18th birthday and before ``today``.
+
+Generating 100 000 people takes well under three seconds.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect
+from dataclasses import dataclass
+from datetime import date
+from itertools import accumulate
+from operator import mul
+
+__all__ = [
+    "ID_TYPES",
+    "LONG_TERM_EXPIRY",
+    "Person",
+    "make_people",
+]
+
+ID_CARD = "身份证"
+PASSPORT = "护照"
+HOUSEHOLD = "户口簿"
+RESIDENCE = "外国人居留许可证"
+HK_PERMIT = "港澳居民来往内地通行证（香港）"
+MO_PERMIT = "港澳居民来往内地通行证（澳门）"
+TW_PERMIT = "台湾居民来往大陆通行证"
+OTHER = "其他"
+
+#: All ID types, in the order of the import template.
+ID_TYPES = (ID_CARD, PASSPORT, HOUSEHOLD, RESIDENCE, HK_PERMIT, MO_PERMIT, TW_PERMIT, OTHER)
+
+#: Expiry date standing for 长期 (no expiry).
+LONG_TERM_EXPIRY = date(2099, 12, 31)
+
+MALE = "男"
+FEMALE = "女"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    id_type: str
+    id_number: str
+    id_expiry: date
+    country: str
+    gender: str
+    birth_date: date
+    mobile: str
+    work_address: str
+    join_date: date
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Weighted:
+    """Weighted choice from fixed items by bisecting cumulative weights."""
+
+    __slots__ = ("items", "cum", "total")
+
+    def __init__(self, pairs: list[tuple[object, float]]) -> None:
+        self.items = [item for item, _ in pairs]
+        self.cum = list(accumulate(weight for _, weight in pairs))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: random.Random):
+        return self.items[bisect(self.cum, rng.random() * self.total)]
+
+
+def _pick(rng: random.Random, seq):
+    return seq[int(rng.random() * len(seq))]
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+_ID_ASCII_OFFSET = 48 * sum(_ID_WEIGHTS)  # the weighted sum of seventeen "0" characters
+
+
+def _id_check_digit(first17: str) -> str:
+    """GB 11643 (ISO 7064 MOD 11-2) check character of an 18-digit ID number."""
+    total = sum(map(mul, first17.encode("ascii"), _ID_WEIGHTS)) - _ID_ASCII_OFFSET
+    return _ID_CHECK[total % 11]
+
+
+# --------------------------------------------------------------------------- names
+
+# Approximate share (per mille) of the most common surnames in China.
+_SURNAMES = _Weighted(
+    [
+        (s, w)
+        for s, w in (
+            ("王", 71),
+            ("李", 70),
+            ("张", 67),
+            ("刘", 54),
+            ("陈", 46),
+            ("杨", 31),
+            ("黄", 25),
+            ("赵", 23),
+            ("吴", 20),
+            ("周", 19),
+            ("徐", 15),
+            ("孙", 15),
+            ("马", 13),
+            ("朱", 13),
+            ("胡", 12),
+            ("郭", 11),
+            ("何", 11),
+            ("高", 10),
+            ("林", 10),
+            ("罗", 9),
+            ("郑", 8),
+            ("梁", 8),
+            ("谢", 6),
+            ("宋", 5),
+            ("唐", 5),
+            ("许", 5),
+            ("韩", 5),
+            ("冯", 4),
+            ("邓", 4),
+            ("曹", 4),
+            ("彭", 4),
+            ("曾", 4),
+            ("肖", 4),
+            ("田", 4),
+            ("董", 4),
+            ("袁", 3.5),
+            ("潘", 3.5),
+            ("于", 3.5),
+            ("蒋", 3.5),
+            ("蔡", 3.3),
+            ("余", 3.2),
+            ("杜", 3.1),
+            ("叶", 3.1),
+            ("程", 3),
+            ("苏", 3),
+            ("魏", 3),
+            ("吕", 3),
+            ("丁", 2.8),
+            ("任", 2.7),
+            ("沈", 2.6),
+            ("姚", 2.5),
+            ("卢", 2.5),
+            ("姜", 2.5),
+            ("崔", 2.4),
+            ("钟", 2.3),
+            ("谭", 2.3),
+            ("陆", 2.2),
+            ("汪", 2.2),
+            ("范", 2.1),
+            ("金", 2.1),
+            ("石", 2),
+            ("廖", 2),
+            ("贾", 2),
+            ("夏", 2),
+            ("韦", 1.9),
+            ("付", 1.9),
+            ("方", 1.8),
+            ("白", 1.8),
+            ("邹", 1.7),
+            ("孟", 1.7),
+            ("熊", 1.7),
+            ("秦", 1.7),
+            ("邱", 1.7),
+            ("江", 1.6),
+            ("尹", 1.6),
+            ("薛", 1.5),
+            ("闫", 1.5),
+            ("段", 1.5),
+            ("雷", 1.5),
+            ("侯", 1.5),
+            ("龙", 1.4),
+            ("史", 1.4),
+            ("陶", 1.3),
+            ("黎", 1.3),
+            ("贺", 1.3),
+            ("顾", 1.3),
+            ("毛", 1.3),
+            ("郝", 1.2),
+            ("龚", 1.2),
+            ("邵", 1.2),
+            ("万", 1.2),
+            ("钱", 1.2),
+            ("严", 1.1),
+            ("戴", 1.1),
+            ("武", 1.1),
+            ("莫", 1),
+            ("孔", 1),
+            ("汤", 1),
+            ("欧阳", 1.5),
+            ("司马", 0.6),
+            ("诸葛", 0.5),
+            ("上官", 0.4),
+        )
+    ]
+)
+
+_MALE_GIVEN = (
+    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林阳建国峰亮成文志海东晨博轩"
+    "然泽睿昊天嘉家思宏永德立新春中敏斌杰毅翔鸣晖卫兵荣庆"
+)
+_FEMALE_GIVEN = (
+    "芳娜敏静丽艳娟霞秀玲燕婷雪慧颖琳洁晶倩萍红梅莉兰琴云佳欣怡雨涵诗梦瑶璐悦婧妍彤茜晓文"
+    "思雅子薇蕾月菲丹青春琪璇"
+)
+
+#: Characters outside GB 2312: 𠮷 (U+20BB7, outside the BMP and GBK), 䶮 (U+4DAE, CJK
+#: Ext A), 珺 堃 喆 昇 (in GBK, not in GB 2312).
+RARE_CHARACTERS = ("𠮷", "䶮", "珺", "堃", "喆", "昇")
+
+# (name, gender). Fixed minority names used first, so that short lists contain them;
+# two are longer than 15 characters.
+_FIXED_MINORITY = (
+    ("阿不都热依木·买买提", MALE),
+    ("古丽娜扎尔·艾则孜", FEMALE),
+    ("扎西·多吉", MALE),
+    ("阿卜杜热西提·阿卜杜热合曼·买买提", MALE),
+    ("热依拉·吐尔逊", FEMALE),
+    ("帕尔哈提·阿不都克热木·艾合买提江", MALE),
+    ("次仁·旺姆", FEMALE),
+    ("迪丽热巴·迪力木拉提", FEMALE),
+)
+_UYGHUR_MALE = (
+    "阿不都热依木",
+    "买买提",
+    "艾力",
+    "努尔艾力",
+    "艾合买提江",
+    "帕尔哈提",
+    "阿卜杜热西提",
+    "吐尔逊",
+    "艾尔肯",
+    "穆合塔尔",
+    "亚森",
+    "依明",
+)
+_UYGHUR_FEMALE = (
+    "古丽娜扎尔",
+    "热依拉",
+    "阿依古丽",
+    "迪丽热巴",
+    "古丽米拉",
+    "帕提古丽",
+    "祖丽胡玛尔",
+    "米热古丽",
+    "阿依努尔",
+)
+_UYGHUR_FATHER = (
+    "买买提",
+    "艾则孜",
+    "阿不都拉",
+    "吐尔逊",
+    "艾尔肯",
+    "迪力木拉提",
+    "阿不都热合曼",
+    "买买提明",
+    "艾合买提江",
+    "阿卜杜热合曼",
+    "依明",
+    "伊力哈木",
+    "阿不都克热木",
+)
+_TIBETAN = (
+    ("扎西·多吉", MALE),
+    ("丹增·尼玛", MALE),
+    ("索朗·次仁", MALE),
+    ("格桑·卓玛", FEMALE),
+    ("次仁·旺姆", FEMALE),
+    ("白玛·央金", FEMALE),
+)
+
+_JAPANESE = (
+    ("佐藤健", MALE),
+    ("铃木一郎", MALE),
+    ("高桥直树", MALE),
+    ("山本大辉", MALE),
+    ("田中美咲", FEMALE),
+    ("渡边阳子", FEMALE),
+    ("中村优子", FEMALE),
+    ("小林拓也", MALE),
+)
+_KOREAN = (
+    ("金敏俊", MALE),
+    ("朴志勋", MALE),
+    ("郑宇成", MALE),
+    ("李智恩", FEMALE),
+    ("崔秀妍", FEMALE),
+    ("姜惠珍", FEMALE),
+)
+_ENGLISH = (
+    ("约翰·史密斯", MALE),
+    ("迈克尔·布朗", MALE),
+    ("大卫·米勒", MALE),
+    ("詹姆斯·威廉姆斯", MALE),
+    ("玛丽·约翰逊", FEMALE),
+    ("艾米丽·戴维斯", FEMALE),
+    ("莎拉·威尔逊", FEMALE),
+    ("奥利维亚·泰勒", FEMALE),
+)
+_GERMAN = (
+    ("托马斯·穆勒", MALE),
+    ("斯特凡·施耐德", MALE),
+    ("安娜·施密特", FEMALE),
+    ("莉娜·菲舍尔", FEMALE),
+)
+_FRENCH = (
+    ("皮埃尔·杜邦", MALE),
+    ("让·马丁", MALE),
+    ("苏菲·马丁", FEMALE),
+    ("卡米耶·贝尔纳", FEMALE),
+)
+
+
+def _ordinary_name(rng: random.Random, gender: str) -> str:
+    rand = rng.random
+    chars = _MALE_GIVEN if gender == MALE else _FEMALE_GIVEN
+    k = len(chars)
+    given = chars[int(rand() * k)]
+    if rand() < 0.7:
+        given += chars[int(rand() * k)]
+    return _SURNAMES.pick(rng) + given
+
+
+def _rare_name(rng: random.Random, gender: str, rare: str) -> str:
+    chars = _MALE_GIVEN if gender == MALE else _FEMALE_GIVEN
+    r = rng.random()
+    if r < 0.4:
+        given = rare
+    elif r < 0.7:
+        given = rare + _pick(rng, chars)
+    else:
+        given = _pick(rng, chars) + rare
+    return _SURNAMES.pick(rng) + given
+
+
+def _minority_name(rng: random.Random) -> tuple[str, str]:
+    if rng.random() < 0.2:
+        return _pick(rng, _TIBETAN)
+    gender = MALE if rng.random() < 0.5 else FEMALE
+    first = _pick(rng, _UYGHUR_MALE if gender == MALE else _UYGHUR_FEMALE)
+    name = first + "·" + _pick(rng, _UYGHUR_FATHER)
+    if rng.random() < 0.15:
+        name += "·" + _pick(rng, _UYGHUR_FATHER)
+    return name, gender
+
+
+# --------------------------------------------------------------------------- regions
+
+_REGIONS = _Weighted(
+    [
+        # Shanghai (current districts)
+        ("310101", 6),
+        ("310104", 6),
+        ("310105", 4),
+        ("310106", 4),
+        ("310107", 4),
+        ("310109", 3),
+        ("310110", 6),
+        ("310112", 5),
+        ("310113", 4),
+        ("310114", 3),
+        ("310115", 9),
+        ("310116", 1.5),
+        ("310117", 3),
+        ("310118", 1.5),
+        ("310120", 1.5),
+        ("310151", 0.5),
+        # Shanghai, abolished: 卢湾区 (2011), 闸北区 (2015), 崇明县 (2016)
+        ("310103", 1.5),
+        ("310108", 1),
+        ("310230", 0.7),
+        # other provinces
+        ("110101", 1),
+        ("110105", 1.5),
+        ("120101", 0.7),
+        ("130102", 0.7),
+        ("140105", 0.5),
+        ("150102", 0.3),
+        ("210102", 0.7),
+        ("220102", 0.5),
+        ("230102", 0.7),
+        ("320102", 2),
+        ("320508", 2),
+        ("320282", 1),
+        ("330106", 2),
+        ("330203", 1),
+        ("340104", 2),
+        ("341102", 1),
+        ("341181", 0.8),
+        ("350102", 1),
+        ("360102", 1),
+        ("370102", 1),
+        ("410105", 1.5),
+        ("420106", 1.5),
+        ("430104", 1),
+        ("440106", 1),
+        ("440305", 1),
+        ("450103", 0.4),
+        ("460106", 0.2),
+        ("500103", 1),
+        ("510107", 1.2),
+        ("520102", 0.5),
+        ("530102", 0.5),
+        ("610113", 0.8),
+        ("620102", 0.4),
+        ("630102", 0.2),
+        ("640104", 0.2),
+    ]
+)
+# Minority names come with a Xinjiang or Tibet region code.
+_UYGHUR_REGIONS = ("650102", "650103", "650104", "653101", "652901")
+_TIBET_REGIONS = ("540102", "540103")
+
+# --------------------------------------------------------------------------- mobiles
+
+_MOBILE_PREFIXES = (
+    "130 131 132 133 134 135 136 137 138 139 145 147 150 151 152 153 155 156 157 158 159 "
+    "166 173 175 176 177 178 180 181 182 183 184 185 186 187 188 189 191 193 195 198 199"
+).split()
+_MOBILE_SPACE = len(_MOBILE_PREFIXES) * 100_000_000
+
+# --------------------------------------------------------------------------- addresses
+
+_ROADS = (
+    ("黄浦区", ("南京东路", "淮海中路", "西藏中路", "中山南路", "福州路")),
+    ("徐汇区", ("漕溪北路", "衡山路", "宜山路", "肇嘉浜路", "虹桥路")),
+    ("长宁区", ("延安西路", "天山路", "仙霞路", "长宁路")),
+    ("静安区", ("南京西路", "北京西路", "共和新路", "天目西路")),
+    ("普陀区", ("中山北路", "曹杨路", "长寿路", "真北路")),
+    ("虹口区", ("四川北路", "东大名路", "曲阳路")),
+    ("杨浦区", ("黄兴路", "国定路", "政立路", "长阳路", "邯郸路")),
+    ("闵行区", ("七莘路", "沪闵路", "剑川路", "莘庄路")),
+    ("宝山区", ("牡丹江路", "友谊路", "共和新路")),
+    ("嘉定区", ("城中路", "博乐路", "曹安公路")),
+    ("浦东新区", ("世纪大道", "张江路", "陆家嘴环路", "川沙路", "浦东南路", "祖冲之路")),
+    ("金山区", ("卫零路", "石化大道")),
+    ("松江区", ("人民北路", "文诚路", "新松江路")),
+    ("青浦区", ("公园路", "华新路")),
+    ("奉贤区", ("南桥路", "解放东路")),
+    ("崇明区", ("八一路", "城桥镇人民路")),
+)
+
+
+_STREETS = tuple(district + road for district, roads in _ROADS for road in roads)
+
+
+def _work_address(rng: random.Random) -> str:
+    rand = rng.random
+    address = f"{_STREETS[int(rand() * len(_STREETS))]}{1 + int(rand() * 1999)}号"
+    if rand() < 0.8:
+        address = "上海市" + address
+    if rand() < 0.3:
+        suffix = f"{1 + int(rand() * 29)}楼"
+        if len(address) + len(suffix) <= 20:
+            address += suffix
+    return address
+
+
+# --------------------------------------------------------------------------- other IDs
+
+_OTHER_TYPES_CYCLE = (PASSPORT, HK_PERMIT, TW_PERMIT, RESIDENCE, MO_PERMIT, HOUSEHOLD, OTHER)
+_OTHER_TYPES = _Weighted(
+    [
+        (PASSPORT, 30),
+        (HK_PERMIT, 20),
+        (MO_PERMIT, 8),
+        (TW_PERMIT, 15),
+        (RESIDENCE, 12),
+        (HOUSEHOLD, 8),
+        (OTHER, 7),
+    ]
+)
+
+_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _digits(rng: random.Random, k: int) -> str:
+    return f"{int(rng.random() * 10**k):0{k}d}"
+
+
+# country → (ISO alpha-3, passport-number maker, names or None for Chinese names)
+_PASSPORT_COUNTRIES = _Weighted(
+    [
+        (("中国", "CHN", lambda r: "E" + _digits(r, 8), None), 15),
+        (("美国", "USA", lambda r: _digits(r, 9), _ENGLISH), 15),
+        (("日本", "JPN", lambda r: _pick(r, ("TK", "TR", "TZ")) + _digits(r, 7), _JAPANESE), 15),
+        (("韩国", "KOR", lambda r: "M" + _digits(r, 8), _KOREAN), 12),
+        (("新加坡", "SGP", lambda r: "E" + _digits(r, 7) + _pick(r, _LETTERS), None), 6),
+        (("英国", "GBR", lambda r: _digits(r, 9), _ENGLISH), 7),
+        (("德国", "DEU", lambda r: "C" + _digits(r, 8), _GERMAN), 7),
+        (
+            ("法国", "FRA", lambda r: _digits(r, 2) + _pick(r, _LETTERS) + _pick(r, _LETTERS)
+             + _digits(r, 5), _FRENCH),
+            5,
+        ),
+        (("加拿大", "CAN", lambda r: "AB" + _digits(r, 6), _ENGLISH), 5),
+        (("澳大利亚", "AUS", lambda r: _pick(r, "NP") + _digits(r, 7), _ENGLISH), 5),
+    ]
+)
+
+
+# --------------------------------------------------------------------------- main
+
+
+class _Generator:
+    def __init__(self, seed: int, today: date) -> None:
+        self.rng = random.Random(seed)
+        self.today = today
+        self.today_ord = today.toordinal()
+        self.birth_lo = date(today.year - 64, 1, 1).toordinal()
+        self.birth_span = date(today.year - 21, 12, 31).toordinal() - self.birth_lo + 1
+        self.ids: set[str] = set()
+        self.mobiles: set[str] = set()
+        self.n_rare = 0
+        self.n_minority = 0
+        self.n_other = 0
+
+    # -- pieces
+
+    def birth(self) -> date:
+        return date.fromordinal(self.birth_lo + int(self.rng.random() * self.birth_span))
+
+    def age(self, birth: date) -> int:
+        t = self.today
+        return t.year - birth.year - ((t.month, t.day) < (birth.month, birth.day))
+
+    def mobile(self) -> str:
+        rand = self.rng.random
+        while True:
+            prefix, rest = divmod(int(rand() * _MOBILE_SPACE), 100_000_000)
+            m = f"{_MOBILE_PREFIXES[prefix]}{rest:08d}"
+            if m not in self.mobiles:
+                self.mobiles.add(m)
+                return m
+
+    def unique_id(self, make) -> str:
+        while True:
+            number = make(self.rng)
+            if number not in self.ids:
+                self.ids.add(number)
+                return number
+
+    def citizen_id(self, region: str, birth: date, gender: str) -> str:
+        rand = self.rng.random
+        stem = region + birth.isoformat().replace("-", "")
+        odd = 1 if gender == MALE else 0
+        while True:
+            first17 = f"{stem}{int(rand() * 500) * 2 + odd:03d}"
+            number = first17 + _id_check_digit(first17)
+            if number not in self.ids:
+                self.ids.add(number)
+                return number
+
+    def future(self, max_days: int, expired_rate: float = 0.03) -> date:
+        rng = self.rng
+        if rng.random() < expired_rate:
+            return date.fromordinal(self.today_ord - 1 - int(rng.random() * 700))
+        return date.fromordinal(self.today_ord + 1 + int(rng.random() * max_days))
+
+    def id_card_expiry(self, age: int) -> date:
+        if age >= 46 and self.rng.random() < min(0.6, (age - 45) * 0.04):
+            return LONG_TERM_EXPIRY
+        return self.future(3650 if age < 26 else 7300)
+
+    def join_date(self, birth: date) -> date:
+        lo = max(birth.toordinal() + 6575, self.today_ord - 30 * 365)
+        hi = self.today_ord - 1
+        return date.fromordinal(lo + int(self.rng.random() * (hi - lo + 1)))
+
+    def chinese_name(self) -> tuple[str, str, str | None]:
+        """(name, gender, region hint) for a mainland person."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.02:
+            k = self.n_rare
+            self.n_rare += 1
+            rare = RARE_CHARACTERS[k] if k < len(RARE_CHARACTERS) else _pick(rng, RARE_CHARACTERS)
+            gender = MALE if rng.random() < 0.5 else FEMALE
+            return _rare_name(rng, gender, rare), gender, None
+        if r < 0.04:
+            k = self.n_minority
+            self.n_minority += 1
+            if k < len(_FIXED_MINORITY):
+                name, gender = _FIXED_MINORITY[k]
+            else:
+                name, gender = _minority_name(rng)
+            tibetan = any(name == t for t, _ in _TIBETAN)
+            return name, gender, _pick(rng, _TIBET_REGIONS if tibetan else _UYGHUR_REGIONS)
+        gender = MALE if rng.random() < 0.52 else FEMALE
+        return _ordinary_name(rng, gender), gender, None
+
+    # -- people
+
+    def citizen(self, id_type: str) -> Person:
+        name, gender, region = self.chinese_name()
+        birth = self.birth()
+        id_number = self.citizen_id(region or _REGIONS.pick(self.rng), birth, gender)
+        if id_type == HOUSEHOLD:
+            expiry = LONG_TERM_EXPIRY
+        else:
+            expiry = self.id_card_expiry(self.age(birth))
+        # positional: noticeably faster than keywords for 100 000 people
+        return Person(
+            name,
+            id_type,
+            id_number,
+            expiry,
+            "中国",
+            gender,
+            birth,
+            self.mobile(),
+            _work_address(self.rng),
+            self.join_date(birth),
+        )
+
+    def non_citizen(self, id_type: str) -> Person:
+        rng = self.rng
+        names = None
+        if id_type == PASSPORT:
+            country, _, make, names = _PASSPORT_COUNTRIES.pick(rng)
+            expiry = self.future(3650)
+        elif id_type == RESIDENCE:
+            country, alpha3, _, names = _PASSPORT_COUNTRIES.pick(rng)
+            while country == "中国":
+                country, alpha3, _, names = _PASSPORT_COUNTRIES.pick(rng)
+
+            def make(r, alpha3=alpha3):
+                return alpha3 + "31" + _digits(r, 10)
+
+            expiry = self.future(1825)
+        elif id_type == HK_PERMIT:
+            country = "中国香港"
+
+            def make(r):
+                return "H" + _digits(r, 8)
+
+            expiry = self.future(3650)
+        elif id_type == MO_PERMIT:
+            country = "中国澳门"
+
+            def make(r):
+                return "M" + _digits(r, 8)
+
+            expiry = self.future(3650)
+        elif id_type == TW_PERMIT:
+            country = "中国台湾"
+
+            def make(r):
+                return _digits(r, 8)
+
+            expiry = self.future(1825)
+        else:  # OTHER, e.g. a military officer's card
+            country = "中国"
+
+            def make(r):
+                return "JG" + _digits(r, 7)
+
+            expiry = self.future(1825)
+        if names is None:
+            gender = MALE if rng.random() < 0.52 else FEMALE
+            name = _ordinary_name(rng, gender)
+        else:
+            name, gender = _pick(rng, names)
+        birth = self.birth()
+        return Person(
+            name=name,
+            id_type=id_type,
+            id_number=self.unique_id(make),
+            id_expiry=expiry,
+            country=country,
+            gender=gender,
+            birth_date=birth,
+            mobile=self.mobile(),
+            work_address=_work_address(rng),
+            join_date=self.join_date(birth),
+        )
+
+    def person(self) -> Person:
+        if self.rng.random() < 0.95:
+            return self.citizen(ID_CARD)
+        k = self.n_other
+        self.n_other += 1
+        if k < len(_OTHER_TYPES_CYCLE):
+            id_type = _OTHER_TYPES_CYCLE[k]
+        else:
+            id_type = _OTHER_TYPES.pick(self.rng)
+        if id_type == HOUSEHOLD:
+            return self.citizen(HOUSEHOLD)
+        return self.non_citizen(id_type)
+
+
+def make_people(n: int, seed: int = 2026, *, today: date) -> list[Person]:
+    """``n`` demo people, deterministic from ``(seed, today)``.
+
+    ``make_people(k, seed, today=t)`` is a prefix of ``make_people(m, seed, today=t)``
+    for ``k <= m``. ID numbers and mobiles are unique within the list.
+    """
+    if n < 0:
+        raise ValueError("n must not be negative")
+    gen = _Generator(seed, today)
+    return [gen.person() for _ in range(n)]

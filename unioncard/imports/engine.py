@@ -1,0 +1,274 @@
+"""The member import engine: validate an uploaded template, in chunks (pure, no DB, no Flask).
+
+Usage::
+
+    run = validate_import(data, UnionContext(name, branch_codes), lookups, limits=limits)
+    run.header, run.header_errors        # row 3 as read; header/structure errors
+    for chunk in run.chunks():           # list[RowOutcome], at most chunk_size each
+        ...                              # outcome.row, outcome.member (ImportedRow|None),
+                                         # outcome.errors (list[CellError])
+    run.total, run.valid, run.invalid    # known once chunks() is exhausted
+
+``validate_import(data, ctx, lookups, *, limits, chunk_size=2000, today=None) -> ImportRun``
+raises ``UploadRejected`` (filecheck) when the file cannot be read at all, or holds more
+than ``limits.max_rows`` members. The file is valid as a whole only if ``header_errors`` is
+empty and ``invalid == 0`` (``run.ok``): the caller stores nothing otherwise.
+
+- Rows stream from python-calamine; results are yielded per chunk and never collected, so
+  Python memory stays flat apart from two dicts (ID and mobile -> first row) used to find
+  duplicates in the file. Calamine itself holds the parsed sheet (bounded by the limits).
+- If row 1 is not "附件2" or the labels of rows 3/4 were altered, the only result is the
+  header errors ("请把表头内容填写完整！"), and ``chunks()`` yields nothing. Wrong header
+  values (row 3) are reported at their cells and the rows are still validated.
+- Blank rows (nothing in columns B-M; a 序号 alone counts as blank) are skipped, uncounted.
+- ``lookups.find_ids`` / ``find_mobiles`` are called at most once per chunk each, with the
+  well-formed values that are new in the file (empty lists are not sent).
+- Errors of a row are in column order; messages are in ``imports.messages``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+
+import python_calamine
+
+from ..members.idcard import today_in_china
+from . import messages as msg
+from .filecheck import MSG_CORRUPT, MSG_NO_SHEET, UploadLimits, UploadRejected, inspect_upload
+from .header import check_header_block, check_structure
+from .results import (
+    CellError,
+    ExistingMember,
+    HeaderInfo,
+    ImportedRow,
+    Lookups,
+    RowOutcome,
+    UnionContext,
+)
+from .rows import RowChecker
+from .template import COLUMN_BY_KEY, FIRST_DATA_ROW, HEADER_BLOCK_ROW, HEADER_ROW, WIDTH
+
+__all__ = [
+    "CellError",
+    "ExistingMember",
+    "HeaderInfo",
+    "ImportRun",
+    "ImportedRow",
+    "Lookups",
+    "RowOutcome",
+    "UnionContext",
+    "UploadLimits",
+    "UploadRejected",
+    "validate_import",
+]
+
+MSG_TOO_MANY_ROWS = "每个文件最多导入{limit}名会员，请把会员分成几个文件分别导入。"
+_MOBILE_COLUMN = COLUMN_BY_KEY["mobile"].letter
+_EMPTY = ("", None)
+_Pending = tuple[RowOutcome, str | None, str | None, str]  # outcome, ID key, mobile key, name
+
+
+def validate_import(
+    data: bytes,
+    ctx: UnionContext,
+    lookups: Lookups,
+    *,
+    limits: UploadLimits,
+    chunk_size: int = 2000,
+    today: date | None = None,
+) -> ImportRun:
+    """Check the file, read rows 1-4, and return the run whose ``chunks()`` do the rest."""
+    formulas = inspect_upload(data, limits, formula_columns=(_MOBILE_COLUMN,))
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+    except python_calamine.WorksheetNotFound:
+        raise UploadRejected(MSG_NO_SHEET) from None
+    except (python_calamine.CalamineError, ValueError, OSError):
+        raise UploadRejected(MSG_CORRUPT) from None
+
+    if _data_row_bound(sheet) > limits.max_rows and _count_members(sheet) > limits.max_rows:
+        raise UploadRejected(MSG_TOO_MANY_ROWS.format(limit=limits.max_rows))
+
+    rows = _sheet_rows(sheet)
+    top: dict[int, list] = {}
+    first_data: tuple[int, list] | None = None
+    for row_no, cells in rows:
+        if row_no >= FIRST_DATA_ROW:
+            first_data = (row_no, cells)
+            break
+        top[row_no] = cells
+    header_errors = check_structure(top)
+    broken = bool(header_errors)
+    header = HeaderInfo()
+    if not broken:
+        header, header_errors = check_header_block(top.get(HEADER_BLOCK_ROW, []), ctx)
+    return ImportRun(
+        header=header,
+        header_errors=header_errors,
+        rows=None if broken else _chain(first_data, rows),
+        checker=RowChecker(today or today_in_china()),
+        ctx=ctx,
+        lookups=lookups,
+        formulas=formulas,
+        chunk_size=max(1, chunk_size),
+    )
+
+
+class ImportRun:
+    """The header, and the rows validated chunk by chunk (``chunks()`` runs once)."""
+
+    def __init__(self, *, header, header_errors, rows, checker, ctx, lookups, formulas, chunk_size):
+        self.header: HeaderInfo = header
+        self.header_errors: list[CellError] = header_errors
+        self.total = 0
+        self.valid = 0
+        self.invalid = 0
+        self._rows: Iterator[tuple[int, list]] | None = rows
+        self._checker: RowChecker = checker
+        self._ctx: UnionContext = ctx
+        self._lookups: Lookups = lookups
+        self._formulas = formulas
+        self._chunk_size: int = chunk_size
+        self._started = False
+        self._finished = False
+
+    @property
+    def structure_broken(self) -> bool:
+        """True when rows 1/3/4 were altered and no row was validated."""
+        return self._rows is None and not self._started
+
+    @property
+    def ok(self) -> bool:
+        """True once every chunk was read and nothing is wrong with the file."""
+        return self._finished and not self.header_errors and self.invalid == 0
+
+    def chunks(self) -> Iterator[list[RowOutcome]]:
+        if self._started:
+            raise RuntimeError("chunks() can only be iterated once")
+        self._started = True
+        rows, self._rows = self._rows, None
+        if rows is None:
+            self._finished = True
+            return
+        check = self._checker.check
+        formulas = self._formulas
+        ids_seen: dict[str, tuple[int, str]] = {}
+        mobiles_seen: dict[str, tuple[int, str]] = {}
+        pending: list[_Pending] = []
+        for row_no, cells in rows:
+            if _is_blank(cells):
+                continue
+            formula = formulas.get((row_no, _MOBILE_COLUMN)) if formulas else None
+            member, errors, id_key, mobile_key, name = check(row_no, cells, formula)
+            if id_key is not None:
+                first = ids_seen.get(id_key)
+                if first is None:
+                    ids_seen[id_key] = (row_no, name)
+                else:
+                    errors.append(_dup(row_no, "D", "证件号码", msg.DUPLICATE_ID, first))
+                    id_key = None
+            if mobile_key is not None:
+                first = mobiles_seen.get(mobile_key)
+                if first is None:
+                    mobiles_seen[mobile_key] = (row_no, name)
+                else:
+                    errors.append(_dup(row_no, "I", "手机号码", msg.DUPLICATE_MOBILE, first))
+                    mobile_key = None
+            pending.append((RowOutcome(row_no, member, errors), id_key, mobile_key, name))
+            if len(pending) >= self._chunk_size:
+                yield self._finish(pending)
+                pending = []
+        if pending:
+            yield self._finish(pending)
+        self._finished = True
+
+    def _finish(self, pending: list[_Pending]) -> list[RowOutcome]:
+        """Ask the database about the chunk's new IDs and mobiles, then settle each row."""
+        ids = [p[1] for p in pending if p[1] is not None]
+        mobiles = [p[2] for p in pending if p[2] is not None]
+        found = self._lookups.find_ids(ids) if ids else {}
+        taken = self._lookups.find_mobiles(mobiles) if mobiles else set()
+        union_name = self._ctx.union_name
+        out = []
+        for outcome, id_key, mobile_key, name in pending:
+            errors = outcome.errors
+            if found and id_key is not None and id_key in found:
+                existing = found[id_key]
+                if existing.org_name == union_name:
+                    message = msg.ID_IN_THIS_UNION.format(org_name=existing.org_name)
+                elif existing.name == name:
+                    message = msg.ID_IN_OTHER_UNION
+                else:
+                    message = msg.ID_EXISTS
+                errors.append(CellError(outcome.row, "D", "证件号码", message))
+            if taken and mobile_key is not None and mobile_key in taken:
+                text = msg.MOBILE_TAKEN.format(mobile=mobile_key)
+                errors.append(CellError(outcome.row, "I", "手机号码", text))
+            if errors:
+                outcome.member = None
+                if len(errors) > 1:
+                    errors.sort(key=_column_order)
+                self.invalid += 1
+            else:
+                self.valid += 1
+            out.append(outcome)
+        self.total += len(pending)
+        return out
+
+
+def _dup(row: int, column: str, field: str, template: str, first: tuple[int, str]) -> CellError:
+    return CellError(row, column, field, template.format(row=first[0], name=first[1]))
+
+
+def _column_order(error: CellError) -> tuple[int, str]:
+    return len(error.column), error.column
+
+
+def _is_blank(cells: list) -> bool:
+    """Nothing a person can see in columns B-M (序号 alone does not make a member)."""
+    for idx in range(1, WIDTH):
+        value = cells[idx]
+        if value in _EMPTY or (type(value) is str and not value.strip()):
+            continue
+        return False
+    return True
+
+
+def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[tuple[int, list]]:
+    """(Excel row, cells from column A, at least WIDTH of them) for every row of the range."""
+    start = sheet.start
+    if start is None:
+        return
+    first_row, first_col = start
+    lead = [""] * first_col
+    row_no = first_row
+    for cells in sheet.iter_rows():
+        row_no += 1
+        if first_col:
+            cells = lead + cells
+        if len(cells) < WIDTH:
+            cells = cells + [""] * (WIDTH - len(cells))
+        yield row_no, cells
+
+
+def _chain(first: tuple[int, list] | None, rest: Iterator[tuple[int, list]]):
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def _data_row_bound(sheet: python_calamine.CalamineSheet) -> int:
+    """An upper bound of the data rows: every row of the range after the column headers."""
+    if sheet.start is None:
+        return 0
+    return sheet.start[0] + sheet.height - HEADER_ROW
+
+
+def _count_members(sheet: python_calamine.CalamineSheet) -> int:
+    return sum(
+        1 for row_no, cells in _sheet_rows(sheet) if row_no >= FIRST_DATA_ROW and not _is_blank(cells)
+    )
+

@@ -1,0 +1,203 @@
+"""Identity documents and mobiles: normalising what clerks type, and the GB 11643 check.
+
+Pure functions, no I/O. The import engine calls them for every row, so the common path
+(an ASCII string already in shape) is kept short.
+
+- ``normalise_text``: undo what a person would not notice (full-width ASCII, ideographic and
+  no-break spaces, zero-width characters, surrounding blanks, numbers read from Excel).
+- ``parse_resident_id``: the 18-character resident identity number (居民身份证号码) with its
+  ISO 7064 MOD 11-2 check character, birth date and gender. Region codes are a hint only:
+  numbers issued under codes that were later abolished stay valid for life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+__all__ = [
+    "ID_TYPES",
+    "RESIDENT_ID",
+    "InvalidIdNumber",
+    "ResidentId",
+    "is_valid_mobile",
+    "is_valid_resident_id",
+    "normalise_id_number",
+    "normalise_id_type",
+    "normalise_text",
+    "parse_resident_id",
+    "resident_id_check_char",
+    "today_in_china",
+]
+
+RESIDENT_ID = "身份证"
+ID_TYPES: tuple[str, ...] = (
+    RESIDENT_ID,
+    "护照",
+    "户口簿",
+    "外国人居留许可证",
+    "港澳居民来往内地通行证（香港）",
+    "港澳居民来往内地通行证（澳门）",
+    "台湾居民来往大陆通行证",
+    "其他",
+)
+_ID_TYPE_ALIASES = {"居民身份证": RESIDENT_ID}
+
+_CHINA_TZ = timezone(timedelta(hours=8))  # Asia/Shanghai, no daylight saving since 1991
+
+# Full-width ASCII variants (U+FF01..U+FF5E) map to ASCII exactly as NFKC would; CJK text is
+# left alone. Blanks a person cannot see become a plain space, zero-width characters go.
+_TEXT_TABLE: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_TEXT_TABLE.update({0x3000: 0x20, 0xA0: 0x20, 0x2007: 0x20, 0x202F: 0x20})
+_TEXT_TABLE.update({0x200B: None, 0x200C: None, 0x200D: None, 0x2060: None, 0xFEFF: None})
+
+_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_CHECK_CHARS = "10X98765432"
+_DIGIT = {str(d): d for d in range(10)}
+_MIN_BIRTH = date(1900, 1, 1)
+
+# First two digits of the region code (GB/T 2260), for display only.
+PROVINCES = {
+    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
+    "21": "辽宁", "22": "吉林", "23": "黑龙江", "31": "上海", "32": "江苏",
+    "33": "浙江", "34": "安徽", "35": "福建", "36": "江西", "37": "山东",
+    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西",
+    "46": "海南", "50": "重庆", "51": "四川", "52": "贵州", "53": "云南",
+    "54": "西藏", "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏",
+    "65": "新疆", "71": "台湾", "81": "香港", "82": "澳门", "83": "台湾",
+}  # fmt: skip
+
+
+def today_in_china() -> date:
+    """Today's date in Asia/Shanghai, whatever the server's time zone."""
+    return datetime.now(_CHINA_TZ).date()
+
+
+def normalise_text(value: object) -> str:
+    """The text a person meant: half-width ASCII, plain spaces, no surrounding blanks.
+
+    ``None`` gives ""; integral numbers (Excel hands over 13812345678.0) give their integer
+    text; other numbers give ``str``. CJK characters are never changed.
+    """
+    if value is None:
+        return ""
+    if type(value) is str:
+        if value.isascii():
+            return value.strip()
+        return value.translate(_TEXT_TABLE).strip()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).translate(_TEXT_TABLE).strip()
+
+
+def normalise_id_number(value: object) -> str:
+    """``normalise_text`` without any inner whitespace, with a lower-case x made upper-case."""
+    text = normalise_text(value)
+    if " " in text or "\t" in text or "\n" in text or "\r" in text:
+        text = "".join(text.split())
+    if text.endswith("x"):
+        text = text[:-1] + "X"
+    return text
+
+
+def normalise_id_type(value: object) -> str | None:
+    """The canonical ID type for what was typed (half-width brackets accepted), else None."""
+    text = "".join(normalise_text(value).split())
+    text = text.replace("(", "（").replace(")", "）")
+    if text in ID_TYPES:
+        return text
+    return _ID_TYPE_ALIASES.get(text)
+
+
+def is_valid_mobile(value: str) -> bool:
+    """A mainland mobile: 11 ASCII digits, 1 then 3-9."""
+    return (
+        type(value) is str
+        and len(value) == 11
+        and value.isascii()
+        and value.isdigit()
+        and value[0] == "1"
+        and value[1] in "3456789"
+    )
+
+
+class InvalidIdNumber(ValueError):
+    """A resident ID that fails GB 11643. ``reason``: length, letter_o, checksum, birth_date."""
+
+    REASONS = ("length", "letter_o", "checksum", "birth_date")
+
+    def __init__(self, reason: str):
+        assert reason in self.REASONS, reason
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentId:
+    """A checked 18-character resident identity number and what it says."""
+
+    number: str
+    birth_date: date
+    gender: str  # "男" / "女"
+    region_code: str  # six digits; a hint only, never checked against a current list
+
+    @property
+    def province(self) -> str | None:
+        return PROVINCES.get(self.region_code[:2])
+
+
+def resident_id_check_char(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character (0-9 or X) for 17 digits."""
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
+        raise ValueError("17 digits expected")
+    total = sum(_DIGIT[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def parse_resident_id(number: str, *, today: date | None = None) -> ResidentId:
+    """Check an already normalised 18-character number; raise ``InvalidIdNumber`` if bad.
+
+    Order of reasons: length, then the letter O where a digit belongs, then the check
+    character (and any other stray character), then the birth date (a real day between
+    1900-01-01 and ``today``, which defaults to today in China).
+    """
+    if len(number) != 18:
+        raise InvalidIdNumber("length")
+    body = number[:17]
+    if not (body.isascii() and body.isdigit()):
+        if "O" in number or "o" in number:
+            raise InvalidIdNumber("letter_o")
+        raise InvalidIdNumber("checksum")
+    last = number[17]
+    if last in "Oo":
+        raise InvalidIdNumber("letter_o")
+    total = sum(_DIGIT[c] * w for c, w in zip(body, _WEIGHTS, strict=True))
+    if _CHECK_CHARS[total % 11] != last:
+        raise InvalidIdNumber("checksum")
+    try:
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidIdNumber("birth_date") from None
+    if birth < _MIN_BIRTH or birth > (today or today_in_china()):
+        raise InvalidIdNumber("birth_date")
+    gender = "男" if _DIGIT[number[16]] % 2 else "女"
+    return ResidentId(number=number, birth_date=birth, gender=gender, region_code=number[:6])
+
+
+def is_valid_resident_id(number: str, *, today: date | None = None) -> bool:
+    """True if ``number`` (already normalised) passes ``parse_resident_id``."""
+    try:
+        parse_resident_id(number, today=today)
+    except InvalidIdNumber:
+        return False
+    return True

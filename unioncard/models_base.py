@@ -1,0 +1,36 @@
+"""Shared column helpers: UTC timestamps, enum columns with a database check."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Enum
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs):
+    """Store the enum's value (the Chinese word a clerk reads) with a CHECK constraint."""
+    return mapped_column(
+        Enum(
+            enum_cls,
+            name=name,
+            native_enum=False,
+            create_constraint=True,
+            length=max(len(m.value) for m in enum_cls) + 4,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
+        **kwargs,
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,102 @@
+"""Organisations (工会组织树), related enterprises (关联企业) and bank branches (领卡网点)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import TimestampMixin, enum_column
+
+
+class OrgLevel(enum.StrEnum):
+    CITY = "市总工会"
+    DISTRICT = "区局(产业)工会"
+    SECONDARY = "二级工会"
+    GRASSROOTS = "基层工会"
+
+
+class UnitType(enum.StrEnum):
+    PUBLIC = "34"  # 机关事业单位
+    ENTERPRISE = "60"  # 企业
+    OTHER = "39"  # 其他
+
+
+UNIT_TYPE_NAMES = {"34": "机关事业单位", "60": "企业", "39": "其他"}
+
+# Which level may sit directly under which.
+CHILD_LEVELS = {
+    OrgLevel.CITY: {OrgLevel.DISTRICT},
+    OrgLevel.DISTRICT: {OrgLevel.SECONDARY, OrgLevel.GRASSROOTS},
+    OrgLevel.SECONDARY: {OrgLevel.SECONDARY, OrgLevel.GRASSROOTS},
+    OrgLevel.GRASSROOTS: set(),
+}
+
+
+class Org(TimestampMixin, db.Model):
+    """A union in the tree 市总工会 → 区局(产业)工会 → 二级工会* → 基层工会 (工会组织)."""
+
+    __tablename__ = "org"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org.id"), index=True)
+    # Materialised path of ids, "/1/4/9/": the data scope is a prefix match on it.
+    path: Mapped[str] = mapped_column(String(255), index=True, default="")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[OrgLevel] = enum_column(OrgLevel, "org_level")
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # full legal name
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    unit_type: Mapped[UnitType | None] = enum_column(UnitType, "unit_type", nullable=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    district_code: Mapped[str | None] = mapped_column(String(3), unique=True)  # districts only
+    accepts_individuals: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Org | None] = relationship(remote_side=[id])
+    enterprises: Mapped[list[RelatedEnterprise]] = relationship(
+        back_populates="org", cascade="all, delete-orphan", order_by="RelatedEnterprise.id"
+    )
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(p) for p in self.path.strip("/").split("/") if p]
+
+
+class RelatedEnterprise(TimestampMixin, db.Model):
+    """An enterprise whose workers the union covers (关联企业)."""
+
+    __tablename__ = "related_enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    org: Mapped[Org] = relationship(back_populates="enterprises")
+
+
+class BankBranch(TimestampMixin, db.Model):
+    """A partner-bank branch where cards are collected (领卡网点)."""
+
+    __tablename__ = "bank_branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The union (usually a district) that manages this branch entry.
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MemberNumberSequence(db.Model):
+    """The next 7-digit sequence of member numbers in one district (会员编号序列)."""
+
+    __tablename__ = "member_number_sequence"
+
+    district_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    next_value: Mapped[int] = mapped_column(Integer, default=1)

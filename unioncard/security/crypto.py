@@ -1,0 +1,119 @@
+"""Personal data at rest (PIPL): AES-256-GCM with key ids, and an HMAC blind index.
+
+Stored form: ``<key id>:<base64(nonce || ciphertext+tag)>``, with the field kind
+(``id_number``, ``mobile``, ``card_no``) as associated data so that a value cannot be moved
+from one column to another. New values use ``DATA_KEY_ID``; old key ids stay readable
+while listed in ``DATA_KEYS`` (rotation). Decryption failures raise: there is no
+plaintext fallback (fail closed).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app, has_app_context
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+EXTENSION_KEY = "unioncard.keyring"
+
+
+class CryptoError(RuntimeError):
+    """Encryption or decryption impossible: wrong key, tampered value, no key configured."""
+
+
+def _b64key(value: str, name: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CryptoError(f"{name} 不是有效的 base64") from exc
+    if len(raw) != 32:
+        raise CryptoError(f"{name} 应为 32 字节（base64 编码）")
+    return raw
+
+
+class Keyring:
+    def __init__(self, data_keys: dict[str, str], active_key_id: str, blind_index_key: str):
+        if active_key_id not in data_keys:
+            raise CryptoError("DATA_KEY_ID 不在 DATA_KEYS 中")
+        if any(":" in kid for kid in data_keys):
+            raise CryptoError("密钥编号不能包含冒号")
+        self._aead = {kid: AESGCM(_b64key(k, f"DATA_KEYS[{kid}]")) for kid, k in data_keys.items()}
+        self.active_key_id = active_key_id
+        self._bidx_key = _b64key(blind_index_key, "BLIND_INDEX_KEY")
+
+    def encrypt(self, kind: str, plaintext: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead[self.active_key_id].encrypt(nonce, plaintext.encode(), kind.encode())
+        return f"{self.active_key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, kind: str, stored: str) -> str:
+        kid, sep, body = stored.partition(":")
+        if not sep or kid not in self._aead:
+            raise CryptoError(f"无法解密：未知的密钥编号 {kid!r}")
+        try:
+            raw = base64.b64decode(body, validate=True)
+            return self._aead[kid].decrypt(raw[:12], raw[12:], kind.encode()).decode()
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise CryptoError("无法解密：数据被篡改或密钥不符") from exc
+
+    def encrypt_bytes(self, kind: str, data: bytes) -> tuple[str, bytes]:
+        nonce = os.urandom(12)
+        return self.active_key_id, nonce + self._aead[self.active_key_id].encrypt(
+            nonce, data, kind.encode()
+        )
+
+    def decrypt_bytes(self, kind: str, key_id: str, blob: bytes) -> bytes:
+        if key_id not in self._aead:
+            raise CryptoError(f"无法解密：未知的密钥编号 {key_id!r}")
+        try:
+            return self._aead[key_id].decrypt(blob[:12], blob[12:], kind.encode())
+        except InvalidTag as exc:
+            raise CryptoError("无法解密：文件被篡改或密钥不符") from exc
+
+    def key_id_of(self, stored: str) -> str:
+        return stored.partition(":")[0]
+
+    def blind_index(self, kind: str, normalised: str) -> str:
+        """Deterministic HMAC-SHA256 (128 bits, hex) of an already normalised value."""
+        mac = hmac.new(self._bidx_key, f"{kind}:{normalised}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+
+def keyring() -> Keyring:
+    if not has_app_context() or EXTENSION_KEY not in current_app.extensions:
+        raise CryptoError("未配置加密密钥（需要应用上下文）")
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def init_keyring(app) -> None:
+    app.extensions[EXTENSION_KEY] = Keyring(
+        app.config["DATA_KEYS"], app.config["DATA_KEY_ID"], app.config["BLIND_INDEX_KEY"]
+    )
+
+
+def blind_index(kind: str, normalised: str | None) -> str | None:
+    return None if normalised is None else keyring().blind_index(kind, normalised)
+
+
+class Encrypted(TypeDecorator):
+    """A string column stored encrypted; reads decrypt, writes encrypt (fail closed)."""
+
+    impl = String(255)
+    cache_ok = True
+
+    def __init__(self, kind: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else keyring().encrypt(self.kind, value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else keyring().decrypt(self.kind, value)

@@ -1,0 +1,83 @@
+"""Celery bound to the app, and "side effects after commit, by id".
+
+``TASK_MODE``: ``celery`` sends to the broker (production and the PostgreSQL/Redis test run);
+``thread`` runs the task in a small in-process pool (``make run`` without Redis); ``eager``
+runs it at once in the caller's thread, after the commit (most tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from celery import Celery, Task
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+celery = Celery("unioncard")
+_POOL_KEY = "unioncard.task_pool"
+
+
+def init_celery(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery.Task = FlaskTask
+    celery.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"] or "memory://",
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=600,
+        task_time_limit=660,
+        broker_connection_retry_on_startup=True,
+        timezone="Asia/Shanghai",
+        enable_utc=True,
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    if app.config["TASK_MODE"] == "thread":
+        app.extensions[_POOL_KEY] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="task")
+    return celery
+
+
+def dispatch(task, *args) -> None:
+    """Run or send a task now (call ``after_commit`` instead inside a transaction)."""
+    mode = current_app.config["TASK_MODE"]
+    if mode == "celery":
+        task.apply_async(args=args)
+    elif mode == "thread":
+        current_app.extensions[_POOL_KEY].submit(_run_logged, task, args)
+    else:
+        _run_logged(task, args)
+
+
+def _run_logged(task, args):
+    try:
+        task.apply(args=args, throw=True)
+    except Exception:
+        log.exception("task %s%r failed", task.name, args)
+
+
+def after_commit(session: Session, task, *args) -> None:
+    """Queue ``task(*args)`` to be dispatched once this session's transaction commits."""
+    session.info.setdefault("after_commit", []).append((task, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session):
+    pending = session.info.pop("after_commit", [])
+    for task, args in pending:
+        dispatch(task, *args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session):
+    session.info.pop("after_commit", None)
