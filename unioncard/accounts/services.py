@@ -54,9 +54,8 @@ def login(username: str, password: str, *, ip: str | None) -> dict:
         if account.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
             account.locked_until = now + timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"])
             account.failed_logins = 0
-            audit.record(None, "account.locked", target_type="staff_account",
-                         target_ids=[account.id], detail=detail, ip=ip,
-                         actor_name=account.display_name, org_path=_path(account))
+            audit.record(account, "account.locked", target_type="staff_account",
+                         target_ids=[account.id], detail=detail, ip=ip)
             raise LoginLocked(_lock_message(account))
         left = cfg["LOGIN_MAX_FAILURES"] - account.failed_logins
         raise LoginFailed(f"用户名或密码错误，再错 {left} 次账号将被锁定")
@@ -66,17 +65,13 @@ def login(username: str, password: str, *, ip: str | None) -> dict:
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     token, ttl = tokens.issue(account.id, account.token_version)
-    audit.record(None, "account.login", target_type="staff_account", target_ids=[account.id],
-                 ip=ip, actor_name=account.display_name, org_path=_path(account))
+    audit.record(account, "account.login", target_type="staff_account", target_ids=[account.id],
+                 ip=ip)
     return {"token": token, "expires_in": ttl, "account": account}
 
 
 def _aware(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
-def _path(account: StaffAccount) -> str:
-    return account.org.path if account.org else ""
 
 
 def authenticate(token: str) -> StaffAccount:
@@ -105,9 +100,8 @@ def change_password(account: StaffAccount, old: str, new: str, *, ip=None) -> No
     account.must_change_password = False
     account.password_changed_at = utcnow()
     account.token_version += 1  # every other session ends; the caller logs in again
-    audit.record(None, "account.password_changed", target_type="staff_account",
-                 target_ids=[account.id], ip=ip, actor_name=account.display_name,
-                 org_path=_path(account))
+    audit.record(account, "account.password_changed", target_type="staff_account",
+                 target_ids=[account.id], ip=ip)
 
 
 def temporary_password() -> str:

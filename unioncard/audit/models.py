@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models_base import utcnow
+from ..models_base import UTCDateTime, utcnow
 
 
 class AuditRecord(db.Model):
@@ -17,7 +17,7 @@ class AuditRecord(db.Model):
     __tablename__ = "audit_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str | None] = mapped_column(String(50))
     # The actor's org and its path at the time: upper unions query by path prefix.

@@ -44,8 +44,18 @@ def changes_between(before: dict, after: dict) -> dict:
     }
 
 
+def _actor(actor) -> tuple:
+    """(account id, name, org id, org path) of a Scope, a StaffAccount or nobody (system)."""
+    if actor is None:
+        return None, "系统", None, ""
+    if isinstance(actor, Scope):
+        return actor.account_id, actor.account_name, actor.org_id, actor.org_path
+    org = actor.org
+    return actor.id, actor.display_name, actor.org_id, org.path if org else ""
+
+
 def record(
-    scope: Scope | None,
+    actor,
     action: str,
     *,
     target_type: str | None = None,
@@ -53,16 +63,18 @@ def record(
     changes: dict | None = None,
     detail: dict | None = None,
     ip: str | None = None,
-    actor_name: str | None = None,
-    org_path: str | None = None,
 ) -> AuditRecord:
-    """Append one record in the current transaction (it commits or rolls back with the change)."""
+    """Append one record in the current transaction (it commits or rolls back with the change).
+
+    ``actor`` is the acting Scope, or the StaffAccount itself (login, own password), or
+    None for the system (tasks)."""
     ids = [int(t) for t in target_ids]
+    actor_id, actor_name, org_id, org_path = _actor(actor)
     entry = AuditRecord(
-        actor_id=scope.account_id if scope else None,
-        actor_name=scope.account_name if scope else actor_name,
-        org_id=scope.org_id if scope else None,
-        org_path=scope.org_path if scope else (org_path or ""),
+        actor_id=actor_id,
+        actor_name=actor_name,
+        org_id=org_id,
+        org_path=org_path,
         action=action,
         target_type=target_type,
         target_ids=ids,

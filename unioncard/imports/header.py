@@ -12,12 +12,12 @@ from .template import (
     HEADER_FIELDS,
     HEADER_ROW,
     INCOME_BANDS,
+    NO,
     TITLE_ROW,
     TITLE_TEXT,
     UNIT_TYPES,
     WIDTH,
     YES,
-    NO,
 )
 
 STRUCTURE_FIELD = "表头"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models_base import TimestampMixin, enum_column
+from ..models_base import TimestampMixin, UTCDateTime, enum_column
 from ..security.crypto import Encrypted
 
 
@@ -45,8 +45,8 @@ class ImportJob(TimestampMixin, db.Model):
     imported: Mapped[int] = mapped_column(Integer, default=0)
     header: Mapped[dict] = mapped_column(JSON, default=dict)
     message: Mapped[str | None] = mapped_column(Text)
-    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     committed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
 
 

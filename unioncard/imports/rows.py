@@ -35,7 +35,9 @@ _DATE_TEXT = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
 _DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_NOT_CJK = re.compile(f"[^{_CJK_RANGES}]+")
+_NOT_ASCII_NOR_CJK = re.compile(f"[^\\x00-\\x7f{_CJK_RANGES}]")
 _EXACT_FLOAT_LIMIT = 1e15  # integral floats below this hold every digit exactly
 _MIN_DATE = date(1900, 1, 1)
 
@@ -69,6 +71,8 @@ def to_date(value: object) -> date | None | object:
 
 def count_cjk(text: str) -> int:
     """Number of CJK ideographs in ``text``."""
+    if _NOT_ASCII_NOR_CJK.search(text) is None:  # the usual address: ideographs and ASCII
+        return len(text) - len(text.encode("ascii", "ignore"))
     return len(_NOT_CJK.sub("", text))
 
 

@@ -12,8 +12,9 @@ Pure functions, no I/O. The import engine calls them for every row, so the commo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 __all__ = [
     "ID_TYPES",
@@ -50,10 +51,12 @@ _CHINA_TZ = timezone(timedelta(hours=8))  # Asia/Shanghai, no daylight saving si
 _TEXT_TABLE: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _TEXT_TABLE.update({0x3000: 0x20, 0xA0: 0x20, 0x2007: 0x20, 0x202F: 0x20})
 _TEXT_TABLE.update({0x200B: None, 0x200C: None, 0x200D: None, 0x2060: None, 0xFEFF: None})
+_NEEDS_TABLE = re.compile("[" + "".join(f"\\u{cp:04x}" for cp in sorted(_TEXT_TABLE)) + "]")
 
-_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+# ISO 7064 MOD 11-2: the weight of digit i (0-based) is 2**(17-i) mod 11, so the weighted
+# sum is 2 * P(2) mod 11, P being the digits read as a polynomial. 13 = 2 (mod 11), hence
+# P(2) = int(digits, 13) (mod 11): one C call instead of a Python loop over 17 digits.
 _CHECK_CHARS = "10X98765432"
-_DIGIT = {str(d): d for d in range(10)}
 _MIN_BIRTH = date(1900, 1, 1)
 
 # First two digits of the region code (GB/T 2260), for display only.
@@ -82,7 +85,7 @@ def normalise_text(value: object) -> str:
     if value is None:
         return ""
     if type(value) is str:
-        if value.isascii():
+        if value.isascii() or _NEEDS_TABLE.search(value) is None:
             return value.strip()
         return value.translate(_TEXT_TABLE).strip()
     if isinstance(value, float):
@@ -137,13 +140,13 @@ class InvalidIdNumber(ValueError):
     REASONS = ("length", "letter_o", "checksum", "birth_date")
 
     def __init__(self, reason: str):
-        assert reason in self.REASONS, reason
+        if reason not in self.REASONS:
+            raise ValueError(reason)
         self.reason = reason
         super().__init__(reason)
 
 
-@dataclass(frozen=True, slots=True)
-class ResidentId:
+class ResidentId(NamedTuple):
     """A checked 18-character resident identity number and what it says."""
 
     number: str
@@ -160,8 +163,7 @@ def resident_id_check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character (0-9 or X) for 17 digits."""
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("17 digits expected")
-    total = sum(_DIGIT[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    return _CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
 def parse_resident_id(number: str, *, today: date | None = None) -> ResidentId:
@@ -174,24 +176,18 @@ def parse_resident_id(number: str, *, today: date | None = None) -> ResidentId:
     if len(number) != 18:
         raise InvalidIdNumber("length")
     body = number[:17]
-    if not (body.isascii() and body.isdigit()):
-        if "O" in number or "o" in number:
-            raise InvalidIdNumber("letter_o")
-        raise InvalidIdNumber("checksum")
+    if not (body.isdigit() and body.isascii()):
+        raise InvalidIdNumber("letter_o" if "O" in number or "o" in number else "checksum")
     last = number[17]
-    if last in "Oo":
-        raise InvalidIdNumber("letter_o")
-    total = sum(_DIGIT[c] * w for c, w in zip(body, _WEIGHTS, strict=True))
-    if _CHECK_CHARS[total % 11] != last:
-        raise InvalidIdNumber("checksum")
+    if _CHECK_CHARS[2 * int(body, 13) % 11] != last:  # body is ASCII digits only
+        raise InvalidIdNumber("letter_o" if last in "Oo" else "checksum")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdNumber("birth_date") from None
     if birth < _MIN_BIRTH or birth > (today or today_in_china()):
         raise InvalidIdNumber("birth_date")
-    gender = "男" if _DIGIT[number[16]] % 2 else "女"
-    return ResidentId(number=number, birth_date=birth, gender=gender, region_code=number[:6])
+    return ResidentId(number, birth, "男" if number[16] in "13579" else "女", number[:6])
 
 
 def is_valid_resident_id(number: str, *, today: date | None = None) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import TimestampMixin, enum_column, utcnow
+from ..models_base import TimestampMixin, UTCDateTime, enum_column, utcnow
 from ..orgs.models import Org
 from ..security.crypto import Encrypted
 
@@ -79,7 +79,7 @@ class Member(TimestampMixin, db.Model):
     wants_card: Mapped[bool] = mapped_column(Boolean, default=False)
     remark: Mapped[str | None] = mapped_column(String(200))
     import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_job.id"), index=True)
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Org] = relationship()
 
@@ -96,4 +96,4 @@ class MemberStatusChange(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     actor_name: Mapped[str | None] = mapped_column(String(50))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

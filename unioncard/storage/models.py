@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..extensions import db
-from ..models_base import utcnow
+from ..models_base import UTCDateTime, utcnow
 
 
 class StoredFile(db.Model):
@@ -26,4 +26,4 @@ class StoredFile(db.Model):
     key_id: Mapped[str] = mapped_column(String(20))
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
