@@ -28,6 +28,7 @@ __all__ = [
     "normalise_text",
     "parse_resident_id",
     "resident_id_check_char",
+    "resident_id_facts",
     "today_in_china",
 ]
 
@@ -58,6 +59,7 @@ _NEEDS_TABLE = re.compile("[" + "".join(f"\\u{cp:04x}" for cp in sorted(_TEXT_TA
 # P(2) = int(digits, 13) (mod 11): one C call instead of a Python loop over 17 digits.
 _CHECK_CHARS = "10X98765432"
 _MIN_BIRTH = date(1900, 1, 1)
+_BIRTH_DATES: dict[str, date] = {}  # "19840531" -> date, a cache of valid birth dates
 
 # First two digits of the region code (GB/T 2260), for display only.
 PROVINCES = {
@@ -173,6 +175,12 @@ def parse_resident_id(number: str, *, today: date | None = None) -> ResidentId:
     character (and any other stray character), then the birth date (a real day between
     1900-01-01 and ``today``, which defaults to today in China).
     """
+    birth, gender = resident_id_facts(number, today or today_in_china())
+    return ResidentId(number, birth, gender, number[:6])
+
+
+def resident_id_facts(number: str, today: date) -> tuple[date, str]:
+    """``parse_resident_id`` for hot loops: (birth date, gender), no object built."""
     if len(number) != 18:
         raise InvalidIdNumber("length")
     body = number[:17]
@@ -181,13 +189,19 @@ def parse_resident_id(number: str, *, today: date | None = None) -> ResidentId:
     last = number[17]
     if _CHECK_CHARS[2 * int(body, 13) % 11] != last:  # body is ASCII digits only
         raise InvalidIdNumber("letter_o" if last in "Oo" else "checksum")
-    try:
-        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise InvalidIdNumber("birth_date") from None
-    if birth < _MIN_BIRTH or birth > (today or today_in_china()):
+    ymd = number[6:14]
+    birth = _BIRTH_DATES.get(ymd)
+    if birth is None:
+        try:
+            birth = date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
+        except ValueError:
+            raise InvalidIdNumber("birth_date") from None
+        if birth < _MIN_BIRTH:
+            raise InvalidIdNumber("birth_date")
+        _BIRTH_DATES[ymd] = birth  # at most ~46,000 real days since 1900
+    if birth > today:
         raise InvalidIdNumber("birth_date")
-    return ResidentId(number, birth, "男" if number[16] in "13579" else "女", number[:6])
+    return birth, "男" if number[16] in "13579" else "女"
 
 
 def is_valid_resident_id(number: str, *, today: date | None = None) -> bool:

@@ -71,8 +71,11 @@ def _check_unique(scope: Scope, member_id, id_bidx=None, mobile_bidx=None) -> No
             raise Conflict("该手机号码已被其他会员使用，请核对！", {"mobile": ["手机号码已被使用"]})
 
 
+IDENTITY = frozenset({"id_type", "id_number", "gender", "birth_date", "country"})
+
+
 def _clean(data: dict) -> dict:
-    out = clean_identity(data)
+    out = clean_identity(data) if IDENTITY & data.keys() else dict(data)
     if out.get("mobile"):
         out["mobile"] = clean_mobile(out["mobile"])
     if "name" in out:
@@ -112,7 +115,7 @@ def create_member(scope: Scope, data: dict, *, ip=None) -> Member:
 
 def update_member(scope: Scope, member_id: int, data: dict, *, ip=None) -> Member:
     member = get_member(scope, member_id)
-    identity_keys = {"id_type", "id_number", "gender", "birth_date", "country"}
+    identity_keys = IDENTITY
     merged = dict(data)
     if identity_keys & data.keys():
         for key in identity_keys:
