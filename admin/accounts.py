@@ -12,8 +12,9 @@ from .auth import AccountOut
 from .common import Base, SelectPage
 from .security import current_scope, ip, requires
 
-blp = Blueprint("admin_accounts", __name__, url_prefix="/api/admin/v1/accounts",
-                description="工作人员账号")
+blp = Blueprint(
+    "admin_accounts", __name__, url_prefix="/api/admin/v1/accounts", description="工作人员账号"
+)
 
 ROLES = [r.value for r in Role]
 
@@ -22,8 +23,11 @@ class AccountCreate(Base):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,50}$"))
     display_name = fields.String(required=True, validate=validate.Length(1, 50))
     org_id = fields.Integer(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES),
-                         metadata={"description": "operator 经办 / reviewer 审核 / center 职保中心 / admin 管理员"})
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(ROLES),
+        metadata={"description": "operator 经办 / reviewer 审核 / center 职保中心 / admin 管理员"},
+    )
 
 
 class AccountUpdate(Base):
@@ -34,7 +38,9 @@ class AccountUpdate(Base):
 
 
 class AccountWithPassword(AccountOut):
-    temporary_password = fields.String(metadata={"description": "初始/重置密码，仅显示一次；首次登录须修改"})
+    temporary_password = fields.String(
+        metadata={"description": "初始/重置密码，仅显示一次；首次登录须修改"}
+    )
 
 
 class AccountQuery(Base):

@@ -11,7 +11,9 @@ from unioncard.accounts import services as accounts
 from .common import Base, Message
 from .security import bearer_token, ip, public, requires
 
-blp = Blueprint("admin_auth", __name__, url_prefix="/api/admin/v1/auth", description="管理端登录与密码")
+blp = Blueprint(
+    "admin_auth", __name__, url_prefix="/api/admin/v1/auth", description="管理端登录与密码"
+)
 
 
 class LoginIn(Base):

@@ -17,11 +17,18 @@ from unioncard.storage.services import XLSX
 from .common import Base, SelectPage
 from .security import current_scope, ip, requires
 
-blp = Blueprint("admin_imports", __name__, url_prefix="/api/admin/v1/imports",
-                description="会员批量导入")
+blp = Blueprint(
+    "admin_imports", __name__, url_prefix="/api/admin/v1/imports", description="会员批量导入"
+)
 
-XLSX_DOC = {"responses": {"200": {"description": "xlsx 文件", "content": {
-    XLSX: {"schema": {"type": "string", "format": "binary"}}}}}}
+XLSX_DOC = {
+    "responses": {
+        "200": {
+            "description": "xlsx 文件",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 class OrgArg(Base):
@@ -35,7 +42,9 @@ class UploadFile(Base):
 class JobOut(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    status = fields.String(metadata={"description": "排队中/校验中/校验未通过/待确认导入/已导入/..."})
+    status = fields.String(
+        metadata={"description": "排队中/校验中/校验未通过/待确认导入/已导入/..."}
+    )
     filename = fields.String()
     total = fields.Integer(metadata={"description": "数据行数"})
     valid = fields.Integer(metadata={"description": "无误行数"})
@@ -63,8 +72,9 @@ class IssueOut(Base):
 
 
 def _xlsx(filename: str, data: bytes):
-    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                         download_name=filename)
+    response = send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename
+    )
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
@@ -88,8 +98,9 @@ def upload(form, files):
     """上传会员信息采集表：生成导入任务，后台校验（轮询任务查看进度和结果）"""
     storage = files["file"]
     data = storage.read()
-    return services.upload(current_scope(), form.get("org_id"), storage.filename or "", data,
-                           ip=ip())
+    return services.upload(
+        current_scope(), form.get("org_id"), storage.filename or "", data, ip=ip()
+    )
 
 
 @blp.get("")

@@ -18,7 +18,9 @@ from unioncard.members.models import (
 from .common import Base, Masked, SelectPage
 from .security import current_scope, ip, requires
 
-blp = Blueprint("admin_members", __name__, url_prefix="/api/admin/v1/members", description="会员信息")
+blp = Blueprint(
+    "admin_members", __name__, url_prefix="/api/admin/v1/members", description="会员信息"
+)
 
 
 def _values(enum_cls):
@@ -50,10 +52,12 @@ class MemberCreate(MemberFields):
 
 class MemberUpdate(MemberFields):
     insurance_status = fields.String(validate=validate.OneOf(_values(InsuranceStatus)))
-    social_card_status = fields.String(allow_none=True,
-                                       validate=validate.OneOf(_values(SocialCardStatus)))
-    employment_status = fields.String(allow_none=True,
-                                      validate=validate.OneOf(_values(EmploymentStatus)))
+    social_card_status = fields.String(
+        allow_none=True, validate=validate.OneOf(_values(SocialCardStatus))
+    )
+    employment_status = fields.String(
+        allow_none=True, validate=validate.OneOf(_values(EmploymentStatus))
+    )
 
 
 class MemberOut(Base):
@@ -113,10 +117,17 @@ class StatusChangeOut(Base):
 
 
 class RevealIn(Base):
-    fields_ = fields.List(fields.String(validate=validate.OneOf(services.REVEALABLE)),
-                          data_key="fields", required=True, validate=validate.Length(min=1))
-    reason = fields.String(required=True, validate=validate.Length(1, 200),
-                           metadata={"description": "查看原因，记入审计日志"})
+    fields_ = fields.List(
+        fields.String(validate=validate.OneOf(services.REVEALABLE)),
+        data_key="fields",
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "查看原因，记入审计日志"},
+    )
 
 
 class RevealOut(Base):
@@ -167,8 +178,9 @@ def update_member(data, member_id):
 @requires("member.write")
 def change_status(data, member_id):
     """变更会员状态（须填写原因）"""
-    return services.change_status(current_scope(), member_id, data["status"], data["reason"],
-                                  ip=ip())
+    return services.change_status(
+        current_scope(), member_id, data["status"], data["reason"], ip=ip()
+    )
 
 
 @blp.get("/<int:member_id>/status-history")

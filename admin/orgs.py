@@ -11,7 +11,9 @@ from unioncard.orgs.models import OrgLevel, UnitType
 from .common import Base, Message, SelectPage
 from .security import current_scope, ip, requires
 
-blp = Blueprint("admin_orgs", __name__, url_prefix="/api/admin/v1", description="工会组织与领卡网点")
+blp = Blueprint(
+    "admin_orgs", __name__, url_prefix="/api/admin/v1", description="工会组织与领卡网点"
+)
 
 LEVELS = [lvl.value for lvl in OrgLevel]
 UNIT_TYPES = [u.value for u in UnitType]
@@ -30,12 +32,17 @@ class EnterpriseOut(EnterpriseIn):
 class OrgFields(Base):
     name = fields.String(validate=validate.Length(1, 100), metadata={"description": "工会全称"})
     uscc = fields.String(allow_none=True, metadata={"description": "统一社会信用代码"})
-    unit_type = fields.String(allow_none=True, validate=validate.OneOf(UNIT_TYPES),
-                              metadata={"description": "34 机关事业单位 / 60 企业 / 39 其他"})
+    unit_type = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(UNIT_TYPES),
+        metadata={"description": "34 机关事业单位 / 60 企业 / 39 其他"},
+    )
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=50))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=30))
-    accepts_individuals = fields.Boolean(metadata={"description": "是否接收灵活就业/企业外入会人员"})
+    accepts_individuals = fields.Boolean(
+        metadata={"description": "是否接收灵活就业/企业外入会人员"}
+    )
     district_code = fields.String(allow_none=True, metadata={"description": "区局代码（3 位）"})
 
 

@@ -78,8 +78,13 @@ def _reset(application) -> None:
         if PG_URL:
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables}, alembic_version RESTART IDENTITY CASCADE"
-                                  .replace(", alembic_version", "")))
+                conn.execute(
+                    text(
+                        f"TRUNCATE {tables}, alembic_version RESTART IDENTITY CASCADE".replace(
+                            ", alembic_version", ""
+                        )
+                    )
+                )
         else:
             db.engine.dispose()
             tmp = application.config["_TEST_TMP"]

@@ -72,8 +72,13 @@ def _init_database(app: Flask) -> None:
             "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
         )
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
-                     compare_type=True, render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        compare_type=True,
+        render_as_batch=True,
+    )
 
 
 @event.listens_for(Engine, "connect")

@@ -63,7 +63,9 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/static/swagger-ui/"
     API_SPEC_OPTIONS = {
-        "info": {"description": "工会会员服务卡平台：管理端与小程序接口。错误统一为 {code,status,message,errors}。"},
+        "info": {
+            "description": "工会会员服务卡平台：管理端与小程序接口。错误统一为 {code,status,message,errors}。"
+        },
         "components": {
             "securitySchemes": {
                 "staffToken": {"type": "http", "scheme": "bearer"},
@@ -101,7 +103,9 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
     if values["DATABASE_URL"].startswith("postgres://"):
         values["DATABASE_URL"] = "postgresql://" + values["DATABASE_URL"][len("postgres://") :]
     if values["DATABASE_URL"].startswith("postgresql://"):
-        values["DATABASE_URL"] = "postgresql+psycopg://" + values["DATABASE_URL"][len("postgresql://") :]
+        values["DATABASE_URL"] = (
+            "postgresql+psycopg://" + values["DATABASE_URL"][len("postgresql://") :]
+        )
     values["SQLALCHEMY_DATABASE_URI"] = values["DATABASE_URL"]
     if not values["CELERY_BROKER_URL"]:
         values["CELERY_BROKER_URL"] = values["REDIS_URL"]

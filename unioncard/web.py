@@ -50,8 +50,10 @@ _FIELD_MESSAGES = [
     (re.compile(r"^Not a valid mapping type\.$"), "应为对象"),
     (re.compile(r"^Invalid input type\.$"), "格式不正确"),
     (re.compile(r"^Must be one of: (.*)\.$"), r"只能是以下之一：\1"),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     r"应在 \1 到 \2 之间"),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        r"应在 \1 到 \2 之间",
+    ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"不能小于 \1"),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"不能大于 \1"),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"长度应为 \1 到 \2 个字符"),
@@ -130,7 +132,9 @@ def register_error_handlers(app: Flask) -> None:
     def _integrity(exc: IntegrityError):
         _rollback()
         log.info("integrity error: %s", exc.orig)
-        return error_response(409, "数据与已有记录冲突（如证件号码、手机号码或名称重复），请核对后重试")
+        return error_response(
+            409, "数据与已有记录冲突（如证件号码、手机号码或名称重复），请核对后重试"
+        )
 
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):
@@ -157,7 +161,9 @@ def register_request_transaction(app: Flask) -> None:
         except IntegrityError as exc:
             _rollback()
             log.info("integrity error at commit: %s", exc.orig)
-            return error_response(409, "数据与已有记录冲突（如证件号码、手机号码或名称重复），请核对后重试")
+            return error_response(
+                409, "数据与已有记录冲突（如证件号码、手机号码或名称重复），请核对后重试"
+            )
         return response
 
     @app.teardown_request

@@ -206,13 +206,10 @@ def upgrade():
     sa.Column('join_date', sa.Date(), nullable=True),
     sa.Column('wants_card', sa.Boolean(), nullable=False),
     sa.Column('remark', sa.String(length=200), nullable=True),
-    sa.ForeignKeyConstraint(['job_id'], ['import_job.id'], name=op.f('fk_import_staged_row_job_id_import_job'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_staged_row'))
     )
     with op.batch_alter_table('import_staged_row', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_import_staged_row_id_number_bidx'), ['id_number_bidx'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_staged_row_job_id'), ['job_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_import_staged_row_mobile_bidx'), ['mobile_bidx'], unique=False)
 
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -241,7 +238,6 @@ def upgrade():
     sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['import_job_id'], ['import_job.id'], name=op.f('fk_member_import_job_id_import_job')),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], name=op.f('fk_member_org_id_org')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member')),
     sa.UniqueConstraint('id_number_bidx', name=op.f('uq_member_id_number_bidx')),
@@ -249,9 +245,6 @@ def upgrade():
     sa.UniqueConstraint('mobile_bidx', name=op.f('uq_member_mobile_bidx'))
     )
     with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_member_import_job_id'), ['import_job_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_member_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_member_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_member_org_status', ['org_id', 'status'], unique=False)
 
     op.create_table('member_status_change',
@@ -308,15 +301,10 @@ def downgrade():
     op.drop_table('member_status_change')
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.drop_index('ix_member_org_status')
-        batch_op.drop_index(batch_op.f('ix_member_org_id'))
-        batch_op.drop_index(batch_op.f('ix_member_name'))
-        batch_op.drop_index(batch_op.f('ix_member_import_job_id'))
 
     op.drop_table('member')
     with op.batch_alter_table('import_staged_row', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_import_staged_row_mobile_bidx'))
         batch_op.drop_index(batch_op.f('ix_import_staged_row_job_id'))
-        batch_op.drop_index(batch_op.f('ix_import_staged_row_id_number_bidx'))
 
     op.drop_table('import_staged_row')
     with op.batch_alter_table('import_issue', schema=None) as batch_op:

@@ -38,7 +38,10 @@ def test_wrong_password_is_one_chinese_message_and_counts(client, world):
 def test_lockout_after_repeated_failures_then_unlock_by_upper_union(client, world, app):
     limit = app.config["LOGIN_MAX_FAILURES"]
     for _ in range(limit - 1):
-        assert client.post(LOGIN, json={"username": "ga1_operator", "password": "x"}).status_code == 401
+        assert (
+            client.post(LOGIN, json={"username": "ga1_operator", "password": "x"}).status_code
+            == 401
+        )
     locked = client.post(LOGIN, json={"username": "ga1_operator", "password": "x"})
     assert locked.status_code == 423
     assert "锁定" in locked.get_json()["message"]
@@ -47,8 +50,13 @@ def test_lockout_after_repeated_failures_then_unlock_by_upper_union(client, worl
     assert right.status_code == 423
     admin = login(client, "da_admin")
     account_id = world.accounts["ga1_operator"].id
-    assert client.post(f"/api/admin/v1/accounts/{account_id}/unlock", headers=admin).status_code == 200
-    assert client.post(LOGIN, json={"username": "ga1_operator", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post(f"/api/admin/v1/accounts/{account_id}/unlock", headers=admin).status_code == 200
+    )
+    assert (
+        client.post(LOGIN, json={"username": "ga1_operator", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_logout_revokes_the_token(client, world):
@@ -78,12 +86,18 @@ def test_reset_password_forces_change_and_ends_sessions(client, world):
     blocked = client.get("/api/admin/v1/members", headers=headers)
     assert blocked.status_code == 403
     assert "修改密码" in blocked.get_json()["message"]
-    weak = client.post("/api/admin/v1/auth/password", headers=headers,
-                       json={"old_password": temporary, "new_password": "short"})
+    weak = client.post(
+        "/api/admin/v1/auth/password",
+        headers=headers,
+        json={"old_password": temporary, "new_password": "short"},
+    )
     assert weak.status_code == 422
     assert "至少" in weak.get_json()["message"]
-    ok = client.post("/api/admin/v1/auth/password", headers=headers,
-                     json={"old_password": temporary, "new_password": "NewPassw0rd"})
+    ok = client.post(
+        "/api/admin/v1/auth/password",
+        headers=headers,
+        json={"old_password": temporary, "new_password": "NewPassw0rd"},
+    )
     assert ok.status_code == 200
     # the change ends the session too; the new password works
     assert client.get("/api/admin/v1/members", headers=headers).status_code == 401
@@ -93,9 +107,16 @@ def test_reset_password_forces_change_and_ends_sessions(client, world):
 
 def test_new_account_must_change_initial_password(client, world):
     admin = login(client, "da_admin")
-    r = client.post("/api/admin/v1/accounts", headers=admin, json={
-        "username": "new_clerk", "display_name": "新经办", "org_id": world.org("gA2").id,
-        "role": "operator"})
+    r = client.post(
+        "/api/admin/v1/accounts",
+        headers=admin,
+        json={
+            "username": "new_clerk",
+            "display_name": "新经办",
+            "org_id": world.org("gA2").id,
+            "role": "operator",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["must_change_password"] is True
@@ -109,8 +130,10 @@ def test_upper_union_cannot_reset_own_org_or_above(client, world):
     r = client.post(f"/api/admin/v1/accounts/{peer}/reset-password", headers=admin)
     assert r.status_code == 403
     above = world.accounts["city_operator"].id
-    assert client.post(f"/api/admin/v1/accounts/{above}/reset-password",
-                       headers=admin).status_code == 404
+    assert (
+        client.post(f"/api/admin/v1/accounts/{above}/reset-password", headers=admin).status_code
+        == 404
+    )
 
 
 def test_roles_limit_actions(client, world):

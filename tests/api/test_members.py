@@ -27,8 +27,12 @@ def operator(client, world):
 
 
 def new_member(client, headers, **over):
-    body = {"name": "𠮷田春", "id_number": resident_id("31010419900307123"),
-            "mobile": "13912345678", "work_address": "上海市杨浦区黄兴路1599号"} | over
+    body = {
+        "name": "𠮷田春",
+        "id_number": resident_id("31010419900307123"),
+        "mobile": "13912345678",
+        "work_address": "上海市杨浦区黄兴路1599号",
+    } | over
     return client.post(MEMBERS, headers=headers, json=body)
 
 
@@ -56,7 +60,9 @@ def test_bad_id_gets_the_seed_message(client, operator):
     assert r.status_code == 422
     assert r.get_json()["errors"]["id_number"] == ['身份证号码中含有字母"O"，请将其改为数字"0"！']
     r = new_member(client, operator, id_number="3101041990030712")
-    assert r.get_json()["errors"]["id_number"] == ["身份证号码格式错误，请填写18位正确的身份证号码！"]
+    assert r.get_json()["errors"]["id_number"] == [
+        "身份证号码格式错误，请填写18位正确的身份证号码！"
+    ]
 
 
 def test_foreign_id_needs_country_gender_and_birth(client, operator):
@@ -65,8 +71,15 @@ def test_foreign_id_needs_country_gender_and_birth(client, operator):
     assert r.status_code == 422
     assert errors["country"] == ["证件号码无效或者为非居民身份证时，国家/地区必填！"]
     assert errors["birth_date"] == ["证件号码无效或者为非居民身份证时，出生日期必填！"]
-    ok = new_member(client, operator, id_type="护照", id_number="E12345678", country="美国",
-                    gender="男", birth_date="1985-05-01")
+    ok = new_member(
+        client,
+        operator,
+        id_type="护照",
+        id_number="E12345678",
+        country="美国",
+        gender="男",
+        birth_date="1985-05-01",
+    )
     assert ok.status_code == 201, ok.get_json()
     assert ok.get_json()["id_number"] == "E********8" or ok.get_json()["id_number"].startswith("E")
 
@@ -104,8 +117,9 @@ def test_edit_is_validated_and_audited_with_masked_values(client, operator, worl
     r = client.patch(f"{MEMBERS}/{member.id}", headers=operator, json={"mobile": "13555556666"})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["mobile"] == "135****6666"
-    audit = client.get(f"/api/admin/v1/audit?action=member.update&target_id={member.id}",
-                       headers=operator).get_json()
+    audit = client.get(
+        f"/api/admin/v1/audit?action=member.update&target_id={member.id}", headers=operator
+    ).get_json()
     assert len(audit) == 1
     before, after = audit[0]["changes"]["mobile"]
     assert after == "135****6666" and before.count("*") == 4
@@ -131,16 +145,21 @@ def test_reveal_is_authorised_and_audited(client, operator, world):
     person = world.people[0]
     url = f"{MEMBERS}/{member.id}/reveal"
     assert client.post(url, headers=operator, json={"fields": ["id_number"]}).status_code == 422
-    r = client.post(url, headers=operator, json={"fields": ["id_number", "mobile"],
-                                                  "reason": "会员本人来电核对"})
+    r = client.post(
+        url,
+        headers=operator,
+        json={"fields": ["id_number", "mobile"], "reason": "会员本人来电核对"},
+    )
     assert r.status_code == 200
     assert r.get_json()["id_number"] == person.id_number
     assert r.get_json()["mobile"] == person.mobile
     audit = client.get("/api/admin/v1/audit?action=member.reveal", headers=operator).get_json()
     assert audit[0]["detail"] == {"fields": ["id_number", "mobile"], "reason": "会员本人来电核对"}
     reviewer = login(client, "ga1_reviewer")
-    assert client.post(url, headers=reviewer, json={"fields": ["mobile"], "reason": "x"}
-                       ).status_code == 403
+    assert (
+        client.post(url, headers=reviewer, json={"fields": ["mobile"], "reason": "x"}).status_code
+        == 403
+    )
 
 
 def test_database_holds_no_plaintext_id_or_mobile(client, operator, world):
@@ -153,10 +172,12 @@ def test_database_holds_no_plaintext_id_or_mobile(client, operator, world):
         assert id_number not in plain and mobile not in plain
         assert id_number.split(":")[0] == "dev1"
         assert len(bidx) == 32
-    dump = " ".join(str(v) for row in db.session.execute(text("SELECT * FROM member")).all()
-                    for v in row)
-    dump += " ".join(str(v) for row in db.session.execute(text("SELECT * FROM audit_record")).all()
-                     for v in row)
+    dump = " ".join(
+        str(v) for row in db.session.execute(text("SELECT * FROM member")).all() for v in row
+    )
+    dump += " ".join(
+        str(v) for row in db.session.execute(text("SELECT * FROM audit_record")).all() for v in row
+    )
     for value in plain:
         assert value not in dump
 

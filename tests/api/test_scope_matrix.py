@@ -36,15 +36,30 @@ def admin_endpoints(app):
 
 def _resources(world, org):
     """One row of each kind owned by ``org`` (made directly, whatever the org's level)."""
-    member = Member(org_id=org.id, name="范围测试", id_type="护照", id_number=f"E{org.id:08d}",
-                    id_number_bidx=f"scope-{org.id}", country="美国", gender="男",
-                    birth_date=__import__("datetime").date(1990, 1, 1), source="企业内",
-                    status="正常", mobile=None)
+    member = Member(
+        org_id=org.id,
+        name="范围测试",
+        id_type="护照",
+        id_number=f"E{org.id:08d}",
+        id_number_bidx=f"scope-{org.id}",
+        country="美国",
+        gender="男",
+        birth_date=__import__("datetime").date(1990, 1, 1),
+        source="企业内",
+        status="正常",
+        mobile=None,
+    )
     db.session.add(member)
-    stored = store_file(b"x", filename="a.xlsx", purpose="member_import", content_type=XLSX,
-                        org_id=org.id)
-    job = ImportJob(org_id=org.id, status=ImportStatus.INVALID, filename="a.xlsx",
-                    file_id=stored.id, annotated_file_id=stored.id)
+    stored = store_file(
+        b"x", filename="a.xlsx", purpose="member_import", content_type=XLSX, org_id=org.id
+    )
+    job = ImportJob(
+        org_id=org.id,
+        status=ImportStatus.INVALID,
+        filename="a.xlsx",
+        file_id=stored.id,
+        annotated_file_id=stored.id,
+    )
     db.session.add(job)
     db.session.flush()
     account = db.session.query(StaffAccount).filter_by(org_id=org.id, role="operator").one()
@@ -110,7 +125,12 @@ def test_rows_inside_the_subtree_are_reached(client, matrix, app):
     headers = login(client, "da_admin")
     for method, rule in admin_endpoints(app):
         r = _call(client, method, _url(rule, rows["child"]), headers)
-        assert r.status_code not in (401, 403, 404), (method, rule.rule, r.status_code, r.get_json())
+        assert r.status_code not in (401, 403, 404), (
+            method,
+            rule.rule,
+            r.status_code,
+            r.get_json(),
+        )
         assert r.status_code < 500, (method, rule.rule, r.get_data(as_text=True)[:300])
 
 
@@ -118,8 +138,11 @@ def test_lists_hold_only_the_subtree(client, matrix, app):
     world, _rows = matrix
     headers = login(client, "da_admin")
     allowed = {world.org(k).id for k in ("dA", "sA", "gA1", "gA2")}
-    lists = [rule for method, rule in admin_endpoints(app)
-             if method == "GET" and not rule.arguments and rule.rule != "/api/admin/v1/imports/template"]
+    lists = [
+        rule
+        for method, rule in admin_endpoints(app)
+        if method == "GET" and not rule.arguments and rule.rule != "/api/admin/v1/imports/template"
+    ]
     assert lists
     for rule in lists:
         r = client.get(rule.rule + "?page_size=100", headers=headers)

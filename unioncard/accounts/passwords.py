@@ -42,4 +42,6 @@ def check_policy(password: str, *, username: str) -> None:
     if username and username.lower() in password.lower():
         problems.append("密码不能包含用户名")
     if problems:
-        raise ValidationFailed("新密码不符合要求：" + "；".join(problems), {"new_password": problems})
+        raise ValidationFailed(
+            "新密码不符合要求：" + "；".join(problems), {"new_password": problems}
+        )

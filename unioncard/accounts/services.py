@@ -54,8 +54,14 @@ def login(username: str, password: str, *, ip: str | None) -> dict:
         if account.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
             account.locked_until = now + timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"])
             account.failed_logins = 0
-            audit.record(account, "account.locked", target_type="staff_account",
-                         target_ids=[account.id], detail=detail, ip=ip)
+            audit.record(
+                account,
+                "account.locked",
+                target_type="staff_account",
+                target_ids=[account.id],
+                detail=detail,
+                ip=ip,
+            )
             raise LoginLocked(_lock_message(account))
         left = cfg["LOGIN_MAX_FAILURES"] - account.failed_logins
         raise LoginFailed(f"用户名或密码错误，再错 {left} 次账号将被锁定")
@@ -65,8 +71,9 @@ def login(username: str, password: str, *, ip: str | None) -> dict:
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     token, ttl = tokens.issue(account.id, account.token_version)
-    audit.record(account, "account.login", target_type="staff_account", target_ids=[account.id],
-                 ip=ip)
+    audit.record(
+        account, "account.login", target_type="staff_account", target_ids=[account.id], ip=ip
+    )
     return {"token": token, "expires_in": ttl, "account": account}
 
 
@@ -94,14 +101,21 @@ def change_password(account: StaffAccount, old: str, new: str, *, ip=None) -> No
     if not passwords.verify_password(account.password_hash, old):
         raise ValidationFailed("原密码不正确", {"old_password": ["原密码不正确"]})
     if old == new:
-        raise ValidationFailed("新密码不能与原密码相同", {"new_password": ["新密码不能与原密码相同"]})
+        raise ValidationFailed(
+            "新密码不能与原密码相同", {"new_password": ["新密码不能与原密码相同"]}
+        )
     passwords.check_policy(new, username=account.username)
     account.password_hash = passwords.hash_password(new)
     account.must_change_password = False
     account.password_changed_at = utcnow()
     account.token_version += 1  # every other session ends; the caller logs in again
-    audit.record(account, "account.password_changed", target_type="staff_account",
-                 target_ids=[account.id], ip=ip)
+    audit.record(
+        account,
+        "account.password_changed",
+        target_type="staff_account",
+        target_ids=[account.id],
+        ip=ip,
+    )
 
 
 def temporary_password() -> str:
@@ -141,20 +155,35 @@ def create_account(scope: Scope, data: dict, *, ip=None) -> tuple[StaffAccount, 
     _check_role_for_org(role, org)
     password = temporary_password()
     account = StaffAccount(
-        username=data["username"], display_name=data["display_name"], org_id=org.id, role=role,
-        password_hash=passwords.hash_password(password), must_change_password=True,
+        username=data["username"],
+        display_name=data["display_name"],
+        org_id=org.id,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        must_change_password=True,
     )
     db.session.add(account)
     db.session.flush()
-    audit.record(scope, "account.create", target_type="staff_account", target_ids=[account.id],
-                 changes={"username": [None, account.username], "role": [None, role.value],
-                          "org_id": [None, org.id]}, ip=ip)
+    audit.record(
+        scope,
+        "account.create",
+        target_type="staff_account",
+        target_ids=[account.id],
+        changes={
+            "username": [None, account.username],
+            "role": [None, role.value],
+            "org_id": [None, org.id],
+        },
+        ip=ip,
+    )
     return account, password
 
 
 def _check_role_for_org(role: Role, org: Org) -> None:
     if role == Role.CENTER and org.parent_id is not None:
-        raise ValidationFailed("职保中心账号只能设在市总工会", {"role": ["职保中心账号只能设在市总工会"]})
+        raise ValidationFailed(
+            "职保中心账号只能设在市总工会", {"role": ["职保中心账号只能设在市总工会"]}
+        )
 
 
 def get_account(scope: Scope, account_id: int) -> StaffAccount:
@@ -174,8 +203,14 @@ def update_account(scope: Scope, account_id: int, data: dict, *, ip=None) -> Sta
         setattr(account, key, value)
     if data.get("active") is False or "org_id" in data or "role" in data:
         account.token_version += 1
-    audit.record(scope, "account.update", target_type="staff_account", target_ids=[account.id],
-                 changes=audit.changes_between(before, data), ip=ip)
+    audit.record(
+        scope,
+        "account.update",
+        target_type="staff_account",
+        target_ids=[account.id],
+        changes=audit.changes_between(before, data),
+        ip=ip,
+    )
     return account
 
 
@@ -188,8 +223,9 @@ def reset_password(scope: Scope, account_id: int, *, ip=None) -> tuple[StaffAcco
     account.failed_logins = 0
     account.locked_until = None
     account.token_version += 1
-    audit.record(scope, "account.reset_password", target_type="staff_account",
-                 target_ids=[account.id], ip=ip)
+    audit.record(
+        scope, "account.reset_password", target_type="staff_account", target_ids=[account.id], ip=ip
+    )
     return account, password
 
 
@@ -198,6 +234,7 @@ def unlock(scope: Scope, account_id: int, *, ip=None) -> StaffAccount:
     _below(scope, account)
     account.failed_logins = 0
     account.locked_until = None
-    audit.record(scope, "account.unlock", target_type="staff_account", target_ids=[account.id], ip=ip)
+    audit.record(
+        scope, "account.unlock", target_type="staff_account", target_ids=[account.id], ip=ip
+    )
     return account
-

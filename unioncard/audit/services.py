@@ -87,10 +87,20 @@ def record(
     return entry
 
 
-def query(scope: Scope, *, action=None, actor_id=None, target_type=None, target_id=None,
-          since=None, until=None):
+def query(
+    scope: Scope,
+    *,
+    action=None,
+    actor_id=None,
+    target_type=None,
+    target_id=None,
+    since=None,
+    until=None,
+):
     """Records written by accounts inside the caller's subtree, newest first."""
-    stmt = select(AuditRecord).where(AuditRecord.org_path.startswith(scope.org_path, autoescape=True))
+    stmt = select(AuditRecord).where(
+        AuditRecord.org_path.startswith(scope.org_path, autoescape=True)
+    )
     if action:
         stmt = stmt.where(AuditRecord.action.startswith(action, autoescape=True))
     if actor_id:

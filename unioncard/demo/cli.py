@@ -20,7 +20,9 @@ def seed(members: int) -> None:
     """Load the demo org tree, accounts, branches and members (once)."""
     logins = seed_demo(current_app.config["DEMO_PASSWORD"], today=today_in_china(), members=members)
     db.session.commit()
-    click.echo("演示数据已存在，未重复载入" if logins is None else f"已载入演示数据：{members} 名会员")
+    click.echo(
+        "演示数据已存在，未重复载入" if logins is None else f"已载入演示数据：{members} 名会员"
+    )
 
 
 @demo.command("banner")

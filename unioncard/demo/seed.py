@@ -32,13 +32,27 @@ class DemoLogin:
     note: str
 
 
-def add_org(name, level, parent=None, *, rng, district_code=None, unit_type=None,
-            accepts_individuals=False, address=None) -> Org:
+def add_org(
+    name,
+    level,
+    parent=None,
+    *,
+    rng,
+    district_code=None,
+    unit_type=None,
+    accepts_individuals=False,
+    address=None,
+) -> Org:
     org = Org(
-        name=name, level=level, parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0, district_code=district_code,
-        uscc=generate_uscc(rng, "81"), unit_type=UnitType(unit_type) if unit_type else None,
-        accepts_individuals=accepts_individuals, address=address,
+        name=name,
+        level=level,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        district_code=district_code,
+        uscc=generate_uscc(rng, "81"),
+        unit_type=UnitType(unit_type) if unit_type else None,
+        accepts_individuals=accepts_individuals,
+        address=address,
     )
     db.session.add(org)
     db.session.flush()
@@ -47,30 +61,55 @@ def add_org(name, level, parent=None, *, rng, district_code=None, unit_type=None
 
 
 def add_account(username, display_name, org, role, password, *, must_change=False) -> StaffAccount:
-    account = StaffAccount(username=username, display_name=display_name, org_id=org.id if org else None,
-                           role=role, password_hash=hash_password(password),
-                           must_change_password=must_change)
+    account = StaffAccount(
+        username=username,
+        display_name=display_name,
+        org_id=org.id if org else None,
+        role=role,
+        password_hash=hash_password(password),
+        must_change_password=must_change,
+    )
     db.session.add(account)
     return account
 
 
-def add_members(org: Org, people: list[Person], *, status=MemberStatus.ACTIVE,
-                source=MemberSource.ENTERPRISE, import_job_id=None) -> int:
+def add_members(
+    org: Org,
+    people: list[Person],
+    *,
+    status=MemberStatus.ACTIVE,
+    source=MemberSource.ENTERPRISE,
+    import_job_id=None,
+) -> int:
     """Bulk-insert members (encrypted, blind-indexed, numbered when active)."""
     if not people:
         return 0
     ring = keyring()
-    nos = (numbers.allocate(numbers.district_code_of(org), len(people))
-           if status == MemberStatus.ACTIVE else [None] * len(people))
+    nos = (
+        numbers.allocate(numbers.district_code_of(org), len(people))
+        if status == MemberStatus.ACTIVE
+        else [None] * len(people)
+    )
     rows = [
         {
-            "org_id": org.id, "member_no": no, "name": p.name, "id_type": p.id_type,
-            "id_number": p.id_number, "id_number_bidx": ring.blind_index("id_number", p.id_number),
-            "id_expiry": p.id_expiry, "country": p.country, "gender": p.gender,
-            "birth_date": p.birth_date, "mobile": p.mobile,
-            "mobile_bidx": ring.blind_index("mobile", p.mobile), "work_address": p.work_address,
-            "join_date": p.join_date, "source": source, "status": status,
-            "wants_card": True, "import_job_id": import_job_id,
+            "org_id": org.id,
+            "member_no": no,
+            "name": p.name,
+            "id_type": p.id_type,
+            "id_number": p.id_number,
+            "id_number_bidx": ring.blind_index("id_number", p.id_number),
+            "id_expiry": p.id_expiry,
+            "country": p.country,
+            "gender": p.gender,
+            "birth_date": p.birth_date,
+            "mobile": p.mobile,
+            "mobile_bidx": ring.blind_index("mobile", p.mobile),
+            "work_address": p.work_address,
+            "join_date": p.join_date,
+            "source": source,
+            "status": status,
+            "wants_card": True,
+            "import_job_id": import_job_id,
         }
         for p, no in zip(people, nos, strict=True)
     ]
@@ -84,28 +123,90 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         return None
     rng = random.Random(2026)
     city = add_org(CITY, OrgLevel.CITY, rng=rng, unit_type="34", address="上海市西藏中路120号")
-    yangpu = add_org("上海市杨浦区总工会", OrgLevel.DISTRICT, city, rng=rng, district_code="007",
-                     unit_type="34", address="上海市杨浦区江浦路1000号")
-    changning = add_org("上海市长宁区总工会", OrgLevel.DISTRICT, city, rng=rng, district_code="005",
-                        unit_type="34", address="上海市长宁区愚园路1320号")
-    park = add_org("上海市杨浦区科技园区工会联合会", OrgLevel.SECONDARY, yangpu, rng=rng,
-                   unit_type="39", address="上海市杨浦区国定路335号")
-    jianming = add_org("上海建明信息科技有限公司工会委员会", OrgLevel.GRASSROOTS, park, rng=rng,
-                       unit_type="60", address="上海市杨浦区黄兴路1599号")
-    guohua = add_org("上海国华广场物业管理有限公司工会委员会", OrgLevel.GRASSROOTS, park, rng=rng,
-                     unit_type="60", address="上海市杨浦区闸殷路1555号")
-    flexible = add_org("上海市杨浦区新就业形态劳动者工会联合会", OrgLevel.GRASSROOTS, yangpu,
-                       rng=rng, unit_type="39", accepts_individuals=True,
-                       address="上海市杨浦区控江路1555号")
-    gubei = add_org("上海古北物流有限公司工会委员会", OrgLevel.GRASSROOTS, changning, rng=rng,
-                    unit_type="60", address="上海市长宁区古北路555弄8号")
-    hospital = add_org("上海市长宁区天山社区卫生服务中心工会", OrgLevel.GRASSROOTS, changning,
-                       rng=rng, unit_type="34", accepts_individuals=True,
-                       address="上海市长宁区天山路1500号")
-    db.session.add(RelatedEnterprise(org_id=jianming.id, name="上海建明信息科技有限公司",
-                                     uscc=generate_uscc(rng, "91"), address="上海市杨浦区黄兴路1599号"))
-    db.session.add(RelatedEnterprise(org_id=gubei.id, name="上海古北物流有限公司",
-                                     uscc=generate_uscc(rng, "91"), address="上海市长宁区古北路555弄8号"))
+    yangpu = add_org(
+        "上海市杨浦区总工会",
+        OrgLevel.DISTRICT,
+        city,
+        rng=rng,
+        district_code="007",
+        unit_type="34",
+        address="上海市杨浦区江浦路1000号",
+    )
+    changning = add_org(
+        "上海市长宁区总工会",
+        OrgLevel.DISTRICT,
+        city,
+        rng=rng,
+        district_code="005",
+        unit_type="34",
+        address="上海市长宁区愚园路1320号",
+    )
+    park = add_org(
+        "上海市杨浦区科技园区工会联合会",
+        OrgLevel.SECONDARY,
+        yangpu,
+        rng=rng,
+        unit_type="39",
+        address="上海市杨浦区国定路335号",
+    )
+    jianming = add_org(
+        "上海建明信息科技有限公司工会委员会",
+        OrgLevel.GRASSROOTS,
+        park,
+        rng=rng,
+        unit_type="60",
+        address="上海市杨浦区黄兴路1599号",
+    )
+    guohua = add_org(
+        "上海国华广场物业管理有限公司工会委员会",
+        OrgLevel.GRASSROOTS,
+        park,
+        rng=rng,
+        unit_type="60",
+        address="上海市杨浦区闸殷路1555号",
+    )
+    flexible = add_org(
+        "上海市杨浦区新就业形态劳动者工会联合会",
+        OrgLevel.GRASSROOTS,
+        yangpu,
+        rng=rng,
+        unit_type="39",
+        accepts_individuals=True,
+        address="上海市杨浦区控江路1555号",
+    )
+    gubei = add_org(
+        "上海古北物流有限公司工会委员会",
+        OrgLevel.GRASSROOTS,
+        changning,
+        rng=rng,
+        unit_type="60",
+        address="上海市长宁区古北路555弄8号",
+    )
+    hospital = add_org(
+        "上海市长宁区天山社区卫生服务中心工会",
+        OrgLevel.GRASSROOTS,
+        changning,
+        rng=rng,
+        unit_type="34",
+        accepts_individuals=True,
+        address="上海市长宁区天山路1500号",
+    )
+    db.session.add(
+        RelatedEnterprise(
+            org_id=jianming.id,
+            name="上海建明信息科技有限公司",
+            uscc=generate_uscc(rng, "91"),
+            address="上海市杨浦区黄兴路1599号",
+        )
+    )
+    db.session.add(
+        RelatedEnterprise(
+            org_id=gubei.id,
+            name="上海古北物流有限公司",
+            uscc=generate_uscc(rng, "91"),
+            address="上海市长宁区古北路555弄8号",
+        )
+    )
     for org, code, name, address in (
         (yangpu, "10400701", "中国银行上海市杨浦支行", "上海市杨浦区黄兴路1599号"),
         (yangpu, "10400702", "中国银行上海市国华广场支行", "上海市杨浦区闸殷路1555号国华广场102室"),
@@ -126,12 +227,22 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         DemoLogin("cn_admin", Role.ADMIN, changning.name, "长宁区局管理员"),
         DemoLogin("gb_operator", Role.OPERATOR, gubei.name, "长宁基层工会经办人"),
     ]
-    orgs = {o.name: o for o in (city, yangpu, changning, park, jianming, guohua, flexible, gubei,
-                                hospital)}
-    names = {"city_admin": "市总管理员", "center": "职保中心经办", "yp_admin": "杨浦区管理员",
-             "yp_reviewer": "杨浦区审核", "park_reviewer": "园区审核", "jm_operator": "建明工会经办",
-             "gh_operator": "国华工会经办", "flex_operator": "新就业工会经办",
-             "cn_admin": "长宁区管理员", "gb_operator": "古北工会经办"}
+    orgs = {
+        o.name: o
+        for o in (city, yangpu, changning, park, jianming, guohua, flexible, gubei, hospital)
+    }
+    names = {
+        "city_admin": "市总管理员",
+        "center": "职保中心经办",
+        "yp_admin": "杨浦区管理员",
+        "yp_reviewer": "杨浦区审核",
+        "park_reviewer": "园区审核",
+        "jm_operator": "建明工会经办",
+        "gh_operator": "国华工会经办",
+        "flex_operator": "新就业工会经办",
+        "cn_admin": "长宁区管理员",
+        "gb_operator": "古北工会经办",
+    }
     for login in logins:
         add_account(login.username, names[login.username], orgs[login.org], login.role, password)
 
@@ -140,7 +251,7 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
     start = 0
     for org, share in shares:
         count = int(members * share)
-        batch = people[start:start + count]
+        batch = people[start : start + count]
         start += count
         source = MemberSource.FLEXIBLE if org.accepts_individuals else MemberSource.ENTERPRISE
         active, waiting = batch[:-3], batch[-3:]

@@ -67,7 +67,6 @@ __all__ = [
 MSG_TOO_MANY_ROWS = "每个文件最多导入{limit}名会员，请把会员分成几个文件分别导入。"
 _MOBILE_COLUMN = COLUMN_BY_KEY["mobile"].letter
 _EMPTY = ("", None)
-_Pending = tuple[RowOutcome, str | None, str | None, str]  # outcome, ID key, mobile key, name
 
 
 def validate_import(
@@ -92,14 +91,8 @@ def validate_import(
     if _data_row_bound(sheet) > limits.max_rows and _count_members(sheet) > limits.max_rows:
         raise UploadRejected(MSG_TOO_MANY_ROWS.format(limit=limits.max_rows))
 
-    rows = _sheet_rows(sheet)
-    top: dict[int, list] = {}
-    first_data: tuple[int, list] | None = None
-    for row_no, cells in rows:
-        if row_no >= FIRST_DATA_ROW:
-            first_data = (row_no, cells)
-            break
-        top[row_no] = cells
+    rows = _SheetRows(sheet)
+    top = {row_no: cells for row_no, cells in rows.take_through(HEADER_ROW)}
     header_errors = check_structure(top)
     broken = bool(header_errors)
     header = HeaderInfo()
@@ -108,7 +101,7 @@ def validate_import(
     return ImportRun(
         header=header,
         header_errors=header_errors,
-        rows=None if broken else _chain(first_data, rows),
+        rows=None if broken else rows,
         checker=RowChecker(today or today_in_china()),
         ctx=ctx,
         lookups=lookups,
@@ -126,7 +119,7 @@ class ImportRun:
         self.total = 0
         self.valid = 0
         self.invalid = 0
-        self._rows: Iterator[tuple[int, list]] | None = rows
+        self._rows: _SheetRows | None = rows
         self._checker: RowChecker = checker
         self._ctx: UnionContext = ctx
         self._lookups: Lookups = lookups
@@ -134,11 +127,12 @@ class ImportRun:
         self._chunk_size: int = chunk_size
         self._started = False
         self._finished = False
+        self._names: dict[int, str] = {}
 
     @property
     def structure_broken(self) -> bool:
-        """True when rows 1/3/4 were altered and no row was validated."""
-        return self._rows is None and not self._started
+        """True when rows 1/3/4 were altered: no row is validated."""
+        return bool(self.header_errors) and self._rows is None and not self._started
 
     @property
     def ok(self) -> bool:
@@ -146,6 +140,7 @@ class ImportRun:
         return self._finished and not self.header_errors and self.invalid == 0
 
     def chunks(self) -> Iterator[list[RowOutcome]]:
+        """The non-blank data rows, validated, in lists of at most ``chunk_size``."""
         if self._started:
             raise RuntimeError("chunks() can only be iterated once")
         self._started = True
@@ -155,72 +150,92 @@ class ImportRun:
             return
         check = self._checker.check
         formulas = self._formulas
-        ids_seen: dict[str, tuple[int, str]] = {}
-        mobiles_seen: dict[str, tuple[int, str]] = {}
-        pending: list[_Pending] = []
-        for row_no, cells in rows:
-            if _is_blank(cells):
+        size = self._chunk_size
+        # Over the whole file: first row of each ID and mobile, and those rows' names. Plain
+        # str/int dicts are not tracked by the garbage collector, which keeps it cheap.
+        ids_seen: dict[str, int] = {}
+        mobiles_seen: dict[str, int] = {}
+        names: dict[int, str] = {}
+        outcomes: list[RowOutcome] = []
+        new_ids: dict[str, RowOutcome] = {}  # this chunk's first occurrences
+        new_mobiles: dict[str, RowOutcome] = {}
+        self._names = names
+        row_no, lead, cells_iter = rows.position()
+        for cells in cells_iter:
+            row_no += 1
+            if lead:
+                cells = lead + cells
+            if len(cells) < WIDTH:
+                cells += [""] * (WIDTH - len(cells))
+            name = cells[1]
+            if not (type(name) is str and name and not name.isspace()) and _is_blank(cells):
                 continue
             formula = formulas.get((row_no, _MOBILE_COLUMN)) if formulas else None
             member, errors, id_key, mobile_key, name = check(row_no, cells, formula)
+            outcome = RowOutcome(row_no, member, errors)
+            outcomes.append(outcome)
             if id_key is not None:
                 first = ids_seen.get(id_key)
                 if first is None:
-                    ids_seen[id_key] = (row_no, name)
+                    ids_seen[id_key] = row_no
+                    names[row_no] = name
+                    new_ids[id_key] = outcome
                 else:
-                    errors.append(_dup(row_no, "D", "证件号码", msg.DUPLICATE_ID, first))
-                    id_key = None
+                    text = msg.DUPLICATE_ID.format(row=first, name=names[first])
+                    errors.append(CellError(row_no, "D", "证件号码", text))
             if mobile_key is not None:
                 first = mobiles_seen.get(mobile_key)
                 if first is None:
-                    mobiles_seen[mobile_key] = (row_no, name)
+                    mobiles_seen[mobile_key] = row_no
+                    names[row_no] = name
+                    new_mobiles[mobile_key] = outcome
                 else:
-                    errors.append(_dup(row_no, "I", "手机号码", msg.DUPLICATE_MOBILE, first))
-                    mobile_key = None
-            pending.append((RowOutcome(row_no, member, errors), id_key, mobile_key, name))
-            if len(pending) >= self._chunk_size:
-                yield self._finish(pending)
-                pending = []
-        if pending:
-            yield self._finish(pending)
+                    text = msg.DUPLICATE_MOBILE.format(row=first, name=names[first])
+                    errors.append(CellError(row_no, "I", "手机号码", text))
+            if len(outcomes) >= size:
+                yield self._finish(outcomes, new_ids, new_mobiles)
+                outcomes, new_ids, new_mobiles = [], {}, {}
+        if outcomes:
+            yield self._finish(outcomes, new_ids, new_mobiles)
         self._finished = True
 
-    def _finish(self, pending: list[_Pending]) -> list[RowOutcome]:
+    def _finish(
+        self,
+        outcomes: list[RowOutcome],
+        new_ids: dict[str, RowOutcome],
+        new_mobiles: dict[str, RowOutcome],
+    ) -> list[RowOutcome]:
         """Ask the database about the chunk's new IDs and mobiles, then settle each row."""
-        ids = [p[1] for p in pending if p[1] is not None]
-        mobiles = [p[2] for p in pending if p[2] is not None]
-        found = self._lookups.find_ids(ids) if ids else {}
-        taken = self._lookups.find_mobiles(mobiles) if mobiles else set()
-        union_name = self._ctx.union_name
-        out = []
-        for outcome, id_key, mobile_key, name in pending:
+        found = self._lookups.find_ids(list(new_ids)) if new_ids else {}
+        for id_number, existing in found.items():
+            if id_number not in new_ids:
+                continue
+            outcome = new_ids[id_number]
+            if existing.org_name == self._ctx.union_name:
+                message = msg.ID_IN_THIS_UNION.format(org_name=existing.org_name)
+            elif existing.name == self._names.get(outcome.row):
+                message = msg.ID_IN_OTHER_UNION
+            else:
+                message = msg.ID_EXISTS
+            outcome.errors.append(CellError(outcome.row, "D", "证件号码", message))
+        taken = self._lookups.find_mobiles(list(new_mobiles)) if new_mobiles else ()
+        for mobile in taken:
+            if mobile in new_mobiles:
+                outcome = new_mobiles[mobile]
+                text = msg.MOBILE_TAKEN.format(mobile=mobile)
+                outcome.errors.append(CellError(outcome.row, "I", "手机号码", text))
+        invalid = 0
+        for outcome in outcomes:
             errors = outcome.errors
-            if found and id_key is not None and id_key in found:
-                existing = found[id_key]
-                if existing.org_name == union_name:
-                    message = msg.ID_IN_THIS_UNION.format(org_name=existing.org_name)
-                elif existing.name == name:
-                    message = msg.ID_IN_OTHER_UNION
-                else:
-                    message = msg.ID_EXISTS
-                errors.append(CellError(outcome.row, "D", "证件号码", message))
-            if taken and mobile_key is not None and mobile_key in taken:
-                text = msg.MOBILE_TAKEN.format(mobile=mobile_key)
-                errors.append(CellError(outcome.row, "I", "手机号码", text))
             if errors:
+                invalid += 1
                 outcome.member = None
                 if len(errors) > 1:
                     errors.sort(key=_column_order)
-                self.invalid += 1
-            else:
-                self.valid += 1
-            out.append(outcome)
-        self.total += len(pending)
-        return out
-
-
-def _dup(row: int, column: str, field: str, template: str, first: tuple[int, str]) -> CellError:
-    return CellError(row, column, field, template.format(row=first[0], name=first[1]))
+        self.total += len(outcomes)
+        self.invalid += invalid
+        self.valid += len(outcomes) - invalid
+        return outcomes
 
 
 def _column_order(error: CellError) -> tuple[int, str]:
@@ -237,27 +252,40 @@ def _is_blank(cells: list) -> bool:
     return True
 
 
-def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[tuple[int, list]]:
-    """(Excel row, cells from column A, at least WIDTH of them) for every row of the range."""
-    start = sheet.start
-    if start is None:
-        return
-    first_row, first_col = start
-    lead = [""] * first_col
-    row_no = first_row
-    for cells in sheet.iter_rows():
-        row_no += 1
-        if first_col:
-            cells = lead + cells
+class _SheetRows:
+    """(Excel row, cells from column A, at least WIDTH of them) for each row of the range."""
+
+    def __init__(self, sheet: python_calamine.CalamineSheet):
+        start = sheet.start
+        self._iter = iter(sheet.iter_rows()) if start is not None else iter(())
+        self._row = start[0] if start is not None else 0  # the last row handed out
+        self._lead = [""] * start[1] if start is not None and start[1] else None
+
+    def take_through(self, last_row: int) -> Iterator[tuple[int, list]]:
+        """The rows up to ``last_row``, leaving the iterator at the next one."""
+        while self._row < last_row:
+            cells = next(self._iter, None)
+            if cells is None:
+                return
+            self._row += 1
+            yield self._row, self._pad(cells)
+
+    def _pad(self, cells: list) -> list:
+        if self._lead:
+            cells = self._lead + cells
         if len(cells) < WIDTH:
-            cells = cells + [""] * (WIDTH - len(cells))
-        yield row_no, cells
+            cells += [""] * (WIDTH - len(cells))
+        return cells
 
+    def __iter__(self) -> Iterator[tuple[int, list]]:
+        for cells in self._iter:
+            self._row += 1
+            yield self._row, self._pad(cells)
 
-def _chain(first: tuple[int, list] | None, rest: Iterator[tuple[int, list]]):
-    if first is not None:
-        yield first
-    yield from rest
+    def position(self) -> tuple[int, list | None, Iterator[list]]:
+        """(last row handed out, cells to put before column-less rows, the raw rows left):
+        for the hot loop, which pads rows itself (see ``_pad``)."""
+        return self._row, self._lead, self._iter
 
 
 def _data_row_bound(sheet: python_calamine.CalamineSheet) -> int:
@@ -269,6 +297,5 @@ def _data_row_bound(sheet: python_calamine.CalamineSheet) -> int:
 
 def _count_members(sheet: python_calamine.CalamineSheet) -> int:
     return sum(
-        1 for row_no, cells in _sheet_rows(sheet) if row_no >= FIRST_DATA_ROW and not _is_blank(cells)
+        1 for row_no, cells in _SheetRows(sheet) if row_no >= FIRST_DATA_ROW and not _is_blank(cells)
     )
-

@@ -64,23 +64,27 @@ class ImportIssue(db.Model):
 
 
 class ImportStagedRow(db.Model):
-    """A validated row waiting for the clerk to confirm the import (待导入会员)."""
+    """A validated row waiting for the clerk to confirm the import (待导入会员).
+
+    A scratch table written with COPY: no foreign key and no index but the job's, so that
+    staging 100,000 rows costs little; the service deletes a job's rows when it is done.
+    """
 
     __tablename__ = "import_staged_row"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[int] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(Integer, index=True)
     row: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
     id_type: Mapped[str] = mapped_column(String(30))
     id_number: Mapped[str] = mapped_column(Encrypted("id_number"))
-    id_number_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    id_number_bidx: Mapped[str] = mapped_column(String(32))
     id_expiry: Mapped[date | None] = mapped_column(Date)
     country: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str] = mapped_column(String(2))
     birth_date: Mapped[date] = mapped_column(Date)
     mobile: Mapped[str] = mapped_column(Encrypted("mobile"))
-    mobile_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    mobile_bidx: Mapped[str] = mapped_column(String(32))
     work_address: Mapped[str | None] = mapped_column(String(100))
     join_date: Mapped[date | None] = mapped_column(Date)
     wants_card: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,11 +12,10 @@ from datetime import date, datetime
 from ..members.idcard import (
     RESIDENT_ID,
     InvalidIdNumber,
-    is_valid_mobile,
     normalise_id_number,
     normalise_id_type,
     normalise_text,
-    parse_resident_id,
+    resident_id_facts,
 )
 from . import messages as msg
 from .results import CellError, ImportedRow
@@ -77,7 +76,17 @@ def count_cjk(text: str) -> int:
 
 
 def _text(value: object) -> str:
+    """Surrounding blanks trimmed; anything but a string normalised (numbers, dates)."""
+    if value == "":
+        return ""
     return value.strip() if type(value) is str else normalise_text(value)
+
+
+def _date(value: object) -> date | None | object:
+    t = type(value)
+    if t is date:
+        return value
+    return None if value == "" else to_date(value)
 
 
 class RowChecker:
@@ -98,51 +107,46 @@ class RowChecker:
         errors: list[CellError] = []
         err = errors.append
 
-        name = _text(cells[1])
+        name = cells[1]
+        name = name.strip() if type(name) is str else normalise_text(name)
         if not name:
             err(CellError(row, "B", "姓名", msg.NAME_REQUIRED))
         elif len(name) > 100:
             err(CellError(row, "B", "姓名", msg.NAME_TOO_LONG))
 
         # 证件类型: blank means 身份证
-        raw_type = cells[2]
-        type_given = True
-        type_known = True
-        if raw_type == RESIDENT_ID:
-            id_type = RESIDENT_ID
-        elif raw_type == "" or raw_type is None or not normalise_text(raw_type):
-            id_type, type_given = RESIDENT_ID, False
-        else:
-            id_type = normalise_id_type(raw_type) or ""
-            if not id_type:
-                type_known = False
-                err(CellError(row, "C", "证件类型", msg.ID_TYPE_INVALID))
+        id_type = cells[2]
+        type_given = type_known = True
+        if id_type != RESIDENT_ID:
+            if id_type == "" or not normalise_text(id_type):
+                id_type, type_given = RESIDENT_ID, False
+            else:
+                id_type = normalise_id_type(id_type) or ""
+                if not id_type:
+                    type_known = False
+                    err(CellError(row, "C", "证件类型", msg.ID_TYPE_INVALID))
 
         # 证件号码: a float from Excel keeps only 15 significant digits
-        raw_id = cells[3]
+        id_number = cells[3]
         lossy = False
-        if type(raw_id) is str:
-            if len(raw_id) == 18 and raw_id.isascii() and raw_id.isalnum() and raw_id[17] != "x":
-                id_number = raw_id
-            else:
-                id_number = normalise_id_number(raw_id)
+        if type(id_number) is str:
+            if not (len(id_number) == 18 and id_number.isalnum() and id_number.isascii()):
+                id_number = normalise_id_number(id_number)
+            elif id_number[17] == "x":
+                id_number = id_number[:17] + "X"
         else:
-            if isinstance(raw_id, float):
-                lossy = not raw_id.is_integer() or abs(raw_id) >= _EXACT_FLOAT_LIMIT
-            id_number = normalise_id_number(raw_id)
+            if isinstance(id_number, float):
+                lossy = not id_number.is_integer() or abs(id_number) >= _EXACT_FLOAT_LIMIT
+            id_number = normalise_id_number(id_number)
 
         country = _text(cells[5])
         if len(country) > 50:
             err(CellError(row, "F", "国家/地区", msg.COUNTRY_TOO_LONG))
-        raw_gender = cells[6]
-        gender = raw_gender if raw_gender == "" else _text(raw_gender)
-        if gender and gender not in GENDERS:
+        gender = _text(cells[6])
+        gender_ok = not gender or gender in GENDERS
+        if not gender_ok:
             err(CellError(row, "G", "性别", msg.GENDER_INVALID))
-            gender_ok = False
-        else:
-            gender_ok = True
-        raw_birth = cells[7]
-        birth = None if raw_birth == "" else to_date(raw_birth)
+        birth = _date(cells[7])
         if birth is _BAD:
             err(CellError(row, "H", "出生日期", msg.BIRTH_DATE_FORMAT))
         elif birth is not None and not (_MIN_DATE <= birth <= today):
@@ -150,27 +154,26 @@ class RowChecker:
 
         id_key = None
         if id_type == RESIDENT_ID:
-            resident = None
+            facts = None
             if not id_number:
                 err(CellError(row, "D", "证件号码", msg.ID_NUMBER_REQUIRED))
             elif lossy:
                 err(CellError(row, "D", "证件号码", msg.ID_LENGTH))
             else:
                 try:
-                    resident = parse_resident_id(id_number, today=today)
+                    facts = resident_id_facts(id_number, today)
                 except InvalidIdNumber as exc:
                     err(CellError(row, "D", "证件号码", _ID_REASON_MESSAGES[exc.reason]))
-            if resident is not None:
+            if facts is not None:
                 id_key = id_number
-                if gender and gender_ok and gender != resident.gender:
+                if gender and gender_ok and gender != facts[1]:
                     err(CellError(row, "G", "性别", msg.GENDER_MISMATCH))
-                if type(birth) is date and birth != resident.birth_date:
+                if birth is not None and birth is not _BAD and birth != facts[0]:
                     err(CellError(row, "H", "出生日期", msg.BIRTH_DATE_MISMATCH))
-                gender = resident.gender
-                birth = resident.birth_date
+                birth, gender = facts
                 country = country or DEFAULT_COUNTRY
             elif id_number:
-                self._non_resident_required(row, err, country, type_given, birth)
+                _non_resident_required(row, err, country, type_given, birth)
         elif type_known:
             if not id_number:
                 err(CellError(row, "D", "证件号码", msg.ID_NUMBER_REQUIRED))
@@ -181,7 +184,7 @@ class RowChecker:
             else:
                 id_number = id_number.upper()
                 id_key = id_number
-            self._non_resident_required(row, err, country, True, birth)
+            _non_resident_required(row, err, country, True, birth)
             if not gender:
                 err(CellError(row, "G", "性别", msg.GENDER_REQUIRED))
 
@@ -201,45 +204,50 @@ class RowChecker:
             err(CellError(row, "I", "手机号码", msg.MOBILE_FORMULA.format(formula=mobile_formula)))
         else:
             mobile = cells[8]
-            if type(mobile) is not str or len(mobile) != 11 or not mobile.isascii():
+            if not (type(mobile) is str and len(mobile) == 11 and mobile.isascii()):
                 mobile = normalise_text(mobile)
                 if " " in mobile:
                     mobile = mobile.replace(" ", "")
-            if not mobile:
+            if (
+                len(mobile) == 11
+                and mobile.isdigit()
+                and mobile.isascii()
+                and mobile[0] == "1"
+                and mobile[1] in "3456789"
+            ):
+                mobile_key = mobile  # is_valid_mobile, inline
+            elif not mobile:
                 err(CellError(row, "I", "手机号码", msg.MOBILE_REQUIRED))
-            elif is_valid_mobile(mobile):
-                mobile_key = mobile
             else:
                 err(CellError(row, "I", "手机号码", msg.MOBILE_INVALID.format(value=mobile)))
 
-        raw_wants = cells[11]
-        if raw_wants == YES:
+        wants_card = cells[11]
+        if wants_card == YES:
             wants_card = True
-        elif raw_wants == "" or raw_wants == NO:
+        elif wants_card == "" or wants_card == NO:
             wants_card = False
         else:
-            text = normalise_text(raw_wants)
+            text = normalise_text(wants_card)
             wants_card = text == YES
             if text not in (YES, NO, ""):
                 err(CellError(row, "L", "是否办理会员服务卡", msg.WANTS_CARD_INVALID))
 
         address = cells[9]
-        address = normalise_text(address) if address != "" else ""
+        if address != "":
+            address = normalise_text(address)
         if wants_card:
-            if not (len(address) <= 20 and count_cjk(address) >= 6):
+            if len(address) > 20 or count_cjk(address) < 6:
                 err(CellError(row, "J", "工作单位详细地址", msg.ADDRESS_INVALID))
         elif len(address) > 100:
             err(CellError(row, "J", "工作单位详细地址", msg.ADDRESS_TOO_LONG))
 
-        join = cells[10]
-        join = None if join == "" else to_date(join)
+        join = _date(cells[10])
         if join is _BAD:
             err(CellError(row, "K", "入会时间", msg.JOIN_DATE_FORMAT))
         elif join is not None and join > today:
             err(CellError(row, "K", "入会时间", msg.JOIN_DATE_FUTURE))
 
-        remark = cells[12]
-        remark = _text(remark) if remark != "" else ""
+        remark = _text(cells[12])
         if len(remark) > 200:
             err(CellError(row, "M", "备注", msg.REMARK_TOO_LONG))
 
@@ -251,12 +259,12 @@ class RowChecker:
         )  # fmt: skip
         return member, errors, id_key, mobile_key, name
 
-    @staticmethod
-    def _non_resident_required(row, err, country: str, type_given: bool, birth) -> None:
-        """An invalid resident ID or another ID type: the fields the ID cannot supply."""
-        if not country:
-            err(CellError(row, "F", "国家/地区", msg.COUNTRY_REQUIRED))
-        if not type_given:
-            err(CellError(row, "C", "证件类型", msg.ID_TYPE_REQUIRED))
-        if birth is None:
-            err(CellError(row, "H", "出生日期", msg.BIRTH_DATE_REQUIRED))
+
+def _non_resident_required(row: int, err, country: str, type_given: bool, birth) -> None:
+    """An invalid resident ID or another ID type: the fields the ID cannot supply."""
+    if not country:
+        err(CellError(row, "F", "国家/地区", msg.COUNTRY_REQUIRED))
+    if not type_given:
+        err(CellError(row, "C", "证件类型", msg.ID_TYPE_REQUIRED))
+    if birth is None:
+        err(CellError(row, "H", "出生日期", msg.BIRTH_DATE_REQUIRED))

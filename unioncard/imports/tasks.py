@@ -14,3 +14,13 @@ def validate_import_job(self, job_id: int) -> None:
         services.run_validation(job_id)
     finally:
         db.session.remove()
+
+
+@celery.task(name="imports.drop_staged_rows")
+def drop_staged_rows(job_id: int) -> None:
+    """Clear a finished job's scratch rows (not needed once the members are in)."""
+    try:
+        services.drop_staged(job_id)
+        db.session.commit()
+    finally:
+        db.session.remove()

@@ -113,7 +113,9 @@ GENDERS = ("男", "女")
 
 _TEXT_COLUMNS = ("D", "I")  # long digit strings Excel would turn into numbers
 _DATE_COLUMNS = ("E", "H", "K")
-_COLUMN_WIDTHS = dict(zip("ABCDEFGHIJKLM", (6, 12, 16, 22, 13, 11, 7, 13, 15, 30, 13, 12, 18)))
+_COLUMN_WIDTHS = dict(
+    zip("ABCDEFGHIJKLM", (6, 12, 16, 22, 13, 11, 7, 13, 15, 30, 13, 12, 18), strict=True)
+)
 _TEMPLATE_ROWS = 5000  # rows given drop-downs and formats in the template
 
 _BOLD = Font(bold=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -51,9 +51,10 @@ class Member(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_member_org_status", "org_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"), index=True)
+    # Indexed through ix_member_org_status (org_id leads it).
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
     member_no: Mapped[str | None] = mapped_column(String(10), unique=True)  # 会员编号
-    name: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))  # searched with LIKE '%…%': no btree
     id_type: Mapped[str] = mapped_column(String(30))
     id_number: Mapped[str] = mapped_column(Encrypted("id_number"))
     id_number_bidx: Mapped[str] = mapped_column(String(32), unique=True)
@@ -78,7 +79,8 @@ class Member(TimestampMixin, db.Model):
     )
     wants_card: Mapped[bool] = mapped_column(Boolean, default=False)
     remark: Mapped[str | None] = mapped_column(String(200))
-    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_job.id"), index=True)
+    # The import that brought the member in (no foreign key: bulk inserts stay cheap).
+    import_job_id: Mapped[int | None] = mapped_column(Integer)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Org] = relationship()

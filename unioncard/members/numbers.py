@@ -15,7 +15,9 @@ def district_code_of(org: Org) -> str:
         select(Org).where(Org.id.in_(org.ancestor_ids()), Org.level == OrgLevel.DISTRICT)
     )
     if district is None or not district.district_code:
-        raise ValidationFailed(f"{org.name}的上级区局未设置区局代码，无法生成会员编号，请联系上级工会")
+        raise ValidationFailed(
+            f"{org.name}的上级区局未设置区局代码，无法生成会员编号，请联系上级工会"
+        )
     return district.district_code
 
 

@@ -16,9 +16,24 @@ from .idcard import normalise_id_number, normalise_text
 from .models import Member, MemberSource, MemberStatus, MemberStatusChange
 from .rules import clean_identity, clean_mobile, next_status
 
-EDITABLE = ("name", "id_type", "id_number", "id_expiry", "country", "gender", "birth_date",
-            "mobile", "work_address", "join_date", "source", "remark", "wants_card",
-            "insurance_status", "social_card_status", "employment_status")
+EDITABLE = (
+    "name",
+    "id_type",
+    "id_number",
+    "id_expiry",
+    "country",
+    "gender",
+    "birth_date",
+    "mobile",
+    "work_address",
+    "join_date",
+    "source",
+    "remark",
+    "wants_card",
+    "insurance_status",
+    "social_card_status",
+    "employment_status",
+)
 REVEALABLE = ("id_number", "mobile")
 
 
@@ -31,8 +46,9 @@ def list_members(scope: Scope, f: dict):
     if f.get("name"):
         stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
     if f.get("id_number"):
-        stmt = stmt.where(Member.id_number_bidx == blind_index("id_number",
-                                                               normalise_id_number(f["id_number"])))
+        stmt = stmt.where(
+            Member.id_number_bidx == blind_index("id_number", normalise_id_number(f["id_number"]))
+        )
     if f.get("mobile"):
         stmt = stmt.where(Member.mobile_bidx == blind_index("mobile", normalise_text(f["mobile"])))
     if f.get("member_no"):
@@ -102,14 +118,25 @@ def create_member(scope: Scope, data: dict, *, ip=None) -> Member:
     id_bidx = blind_index("id_number", clean["id_number"])
     mobile_bidx = blind_index("mobile", clean["mobile"]) if clean.get("mobile") else None
     _check_unique(scope, None, id_bidx, mobile_bidx)
-    member = Member(org_id=org.id, status=MemberStatus.ACTIVE,
-                    source=MemberSource(clean.pop("source", None) or MemberSource.ENTERPRISE),
-                    id_number_bidx=id_bidx, mobile_bidx=mobile_bidx, **clean)
+    member = Member(
+        org_id=org.id,
+        status=MemberStatus.ACTIVE,
+        source=MemberSource(clean.pop("source", None) or MemberSource.ENTERPRISE),
+        id_number_bidx=id_bidx,
+        mobile_bidx=mobile_bidx,
+        **clean,
+    )
     db.session.add(member)
     activate(member, org)
     db.session.flush()
-    audit.record(scope, "member.create", target_type="member", target_ids=[member.id],
-                 changes=audit.changes_between({}, {k: getattr(member, k) for k in clean}), ip=ip)
+    audit.record(
+        scope,
+        "member.create",
+        target_type="member",
+        target_ids=[member.id],
+        changes=audit.changes_between({}, {k: getattr(member, k) for k in clean}),
+        ip=ip,
+    )
     return member
 
 
@@ -139,8 +166,14 @@ def update_member(scope: Scope, member_id: int, data: dict, *, ip=None) -> Membe
         member.mobile_bidx = mobile_bidx
     diff = audit.changes_between(before, changes)
     if diff:
-        audit.record(scope, "member.update", target_type="member", target_ids=[member.id],
-                     changes=diff, ip=ip)
+        audit.record(
+            scope,
+            "member.update",
+            target_type="member",
+            target_ids=[member.id],
+            changes=diff,
+            ip=ip,
+        )
     return member
 
 
@@ -154,20 +187,37 @@ def change_status(scope: Scope, member_id: int, target: str, reason: str, *, ip=
     member.status_changed_at = utcnow()
     if member.status == MemberStatus.ACTIVE:
         activate(member, member.org)
-    db.session.add(MemberStatusChange(member_id=member.id, from_status=old.value,
-                                      to_status=member.status.value, reason=reason,
-                                      actor_id=scope.account_id, actor_name=scope.account_name))
-    audit.record(scope, "member.status", target_type="member", target_ids=[member.id],
-                 changes={"status": [old.value, member.status.value]}, detail={"reason": reason},
-                 ip=ip)
+    db.session.add(
+        MemberStatusChange(
+            member_id=member.id,
+            from_status=old.value,
+            to_status=member.status.value,
+            reason=reason,
+            actor_id=scope.account_id,
+            actor_name=scope.account_name,
+        )
+    )
+    audit.record(
+        scope,
+        "member.status",
+        target_type="member",
+        target_ids=[member.id],
+        changes={"status": [old.value, member.status.value]},
+        detail={"reason": reason},
+        ip=ip,
+    )
     return member
 
 
 def status_history(scope: Scope, member_id: int) -> list[MemberStatusChange]:
     member = get_member(scope, member_id)
-    return list(db.session.scalars(select(MemberStatusChange)
-                                   .where(MemberStatusChange.member_id == member.id)
-                                   .order_by(MemberStatusChange.id)))
+    return list(
+        db.session.scalars(
+            select(MemberStatusChange)
+            .where(MemberStatusChange.member_id == member.id)
+            .order_by(MemberStatusChange.id)
+        )
+    )
 
 
 def reveal(scope: Scope, member_id: int, fields: list[str], reason: str, *, ip=None) -> dict:
@@ -175,11 +225,21 @@ def reveal(scope: Scope, member_id: int, fields: list[str], reason: str, *, ip=N
     scope.require("member.reveal")
     reason = normalise_text(reason)
     if not reason:
-        raise ValidationFailed("请填写查看原因（将记录在审计日志中）", {"reason": ["请填写查看原因"]})
+        raise ValidationFailed(
+            "请填写查看原因（将记录在审计日志中）", {"reason": ["请填写查看原因"]}
+        )
     bad = [f for f in fields if f not in REVEALABLE]
     if bad or not fields:
-        raise ValidationFailed("只能查看证件号码或手机号码", {"fields": ["可选：id_number、mobile"]})
+        raise ValidationFailed(
+            "只能查看证件号码或手机号码", {"fields": ["可选：id_number、mobile"]}
+        )
     member = get_member(scope, member_id)
-    audit.record(scope, "member.reveal", target_type="member", target_ids=[member.id],
-                 detail={"fields": fields, "reason": reason}, ip=ip)
+    audit.record(
+        scope,
+        "member.reveal",
+        target_type="member",
+        target_ids=[member.id],
+        detail={"fields": fields, "reason": reason},
+        ip=ip,
+    )
     return {"id": member.id, **{f: getattr(member, f) for f in fields}}

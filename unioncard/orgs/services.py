@@ -13,8 +13,17 @@ from ..extensions import db
 from .models import CHILD_LEVELS, BankBranch, Org, OrgLevel, RelatedEnterprise, UnitType
 from .uscc import is_valid_uscc, normalise_uscc
 
-ORG_FIELDS = ("name", "uscc", "unit_type", "address", "contact_name", "contact_phone",
-              "accepts_individuals", "district_code", "active")
+ORG_FIELDS = (
+    "name",
+    "uscc",
+    "unit_type",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "accepts_individuals",
+    "district_code",
+    "active",
+)
 
 
 def _clean_org_fields(data: dict, level: OrgLevel) -> dict:
@@ -74,13 +83,17 @@ def create_org(scope: Scope, data: dict, *, ip=None) -> Org:
     parent = scope.get_org(data.pop("parent_id"))
     level = OrgLevel(data.pop("level"))
     if level not in CHILD_LEVELS[parent.level]:
-        raise ValidationFailed(f"{parent.level.value}下不能直接设立{level.value}",
-                               {"level": ["组织层级不符合 市总工会→区局→二级工会→基层工会"]})
+        raise ValidationFailed(
+            f"{parent.level.value}下不能直接设立{level.value}",
+            {"level": ["组织层级不符合 市总工会→区局→二级工会→基层工会"]},
+        )
     data = _clean_org_fields(data, level)
     if level == OrgLevel.GRASSROOTS and not data.get("uscc"):
         raise ValidationFailed("基层工会须填写统一社会信用代码", {"uscc": ["必填项，请填写"]})
     if level == OrgLevel.DISTRICT and not data.get("district_code"):
-        raise ValidationFailed("区局(产业)工会须填写 3 位区局代码", {"district_code": ["必填项，请填写"]})
+        raise ValidationFailed(
+            "区局(产业)工会须填写 3 位区局代码", {"district_code": ["必填项，请填写"]}
+        )
     _unique("name", data.get("name"), None, "已存在同名工会，请核对全称")
     _unique("uscc", data.get("uscc"), None, "该统一社会信用代码已被其他工会使用")
     _unique("district_code", data.get("district_code"), None, "该区局代码已被使用")
@@ -88,8 +101,14 @@ def create_org(scope: Scope, data: dict, *, ip=None) -> Org:
     db.session.add(org)
     db.session.flush()
     org.path = f"{parent.path}{org.id}/"
-    audit.record(scope, "org.create", target_type="org", target_ids=[org.id],
-                 changes={k: [None, audit.masked(k, v)] for k, v in data.items()}, ip=ip)
+    audit.record(
+        scope,
+        "org.create",
+        target_type="org",
+        target_ids=[org.id],
+        changes={k: [None, audit.masked(k, v)] for k, v in data.items()},
+        ip=ip,
+    )
     return org
 
 
@@ -104,8 +123,14 @@ def update_org(scope: Scope, org_id: int, data: dict, *, ip=None) -> Org:
     before = {k: getattr(org, k) for k in data}
     for key, value in data.items():
         setattr(org, key, value)
-    audit.record(scope, "org.update", target_type="org", target_ids=[org.id],
-                 changes=audit.changes_between(before, data), ip=ip)
+    audit.record(
+        scope,
+        "org.update",
+        target_type="org",
+        target_ids=[org.id],
+        changes=audit.changes_between(before, data),
+        ip=ip,
+    )
     return org
 
 
@@ -114,12 +139,20 @@ def add_enterprise(scope: Scope, org_id: int, data: dict, *, ip=None) -> Related
     if data.get("uscc"):
         data["uscc"] = normalise_uscc(data["uscc"])
         if not is_valid_uscc(data["uscc"]):
-            raise ValidationFailed("统一社会信用代码无效", {"uscc": ["统一社会信用代码无效，请核对"]})
+            raise ValidationFailed(
+                "统一社会信用代码无效", {"uscc": ["统一社会信用代码无效，请核对"]}
+            )
     enterprise = RelatedEnterprise(org_id=org.id, **data)
     db.session.add(enterprise)
     db.session.flush()
-    audit.record(scope, "org.enterprise_add", target_type="org", target_ids=[org.id],
-                 detail={"enterprise_id": enterprise.id, "name": enterprise.name}, ip=ip)
+    audit.record(
+        scope,
+        "org.enterprise_add",
+        target_type="org",
+        target_ids=[org.id],
+        detail={"enterprise_id": enterprise.id, "name": enterprise.name},
+        ip=ip,
+    )
     return enterprise
 
 
@@ -129,8 +162,14 @@ def remove_enterprise(scope: Scope, org_id: int, enterprise_id: int, *, ip=None)
     if enterprise is None or enterprise.org_id != org.id:
         raise NotFound("未找到该关联企业")
     db.session.delete(enterprise)
-    audit.record(scope, "org.enterprise_remove", target_type="org", target_ids=[org.id],
-                 detail={"enterprise_id": enterprise_id, "name": enterprise.name}, ip=ip)
+    audit.record(
+        scope,
+        "org.enterprise_remove",
+        target_type="org",
+        target_ids=[org.id],
+        detail={"enterprise_id": enterprise_id, "name": enterprise.name},
+        ip=ip,
+    )
 
 
 # --- bank branches --------------------------------------------------------------------
@@ -165,8 +204,14 @@ def create_branch(scope: Scope, data: dict, *, ip=None) -> BankBranch:
     branch = BankBranch(org_id=org.id, **data)
     db.session.add(branch)
     db.session.flush()
-    audit.record(scope, "branch.create", target_type="bank_branch", target_ids=[branch.id],
-                 changes={k: [None, v] for k, v in data.items()}, ip=ip)
+    audit.record(
+        scope,
+        "branch.create",
+        target_type="bank_branch",
+        target_ids=[branch.id],
+        changes={k: [None, v] for k, v in data.items()},
+        ip=ip,
+    )
     return branch
 
 
@@ -175,6 +220,12 @@ def update_branch(scope: Scope, branch_id: int, data: dict, *, ip=None) -> BankB
     before = {k: getattr(branch, k) for k in data}
     for key, value in data.items():
         setattr(branch, key, value)
-    audit.record(scope, "branch.update", target_type="bank_branch", target_ids=[branch.id],
-                 changes=audit.changes_between(before, data), ip=ip)
+    audit.record(
+        scope,
+        "branch.update",
+        target_type="bank_branch",
+        target_ids=[branch.id],
+        changes=audit.changes_between(before, data),
+        ip=ip,
+    )
     return branch

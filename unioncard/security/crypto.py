@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 
@@ -82,8 +81,7 @@ class Keyring:
 
     def blind_index(self, kind: str, normalised: str) -> str:
         """Deterministic HMAC-SHA256 (128 bits, hex) of an already normalised value."""
-        mac = hmac.new(self._bidx_key, f"{kind}:{normalised}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]
+        return hmac.digest(self._bidx_key, f"{kind}:{normalised}".encode(), "sha256")[:16].hex()
 
 
 def keyring() -> Keyring:

@@ -1,0 +1,150 @@
+"""Benchmark: import of an N-row member template into PostgreSQL, end to end.
+
+Reported beside the time python-calamine alone takes to read the same file, in the same
+run. Each size runs in its own process so that its peak memory (max RSS) is its own.
+
+    python -m bench.import_bench            # 25k, 50k and 100k rows
+    python -m bench.import_bench --rows 100000 --one
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import python_calamine
+from sqlalchemy import text
+
+from bench.make_import_file import BRANCHES, UNION_NAME, make_import_file
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DB_NAME = "unioncard_bench"
+
+
+def _fresh_database() -> str:
+    import psycopg
+
+    with psycopg.connect(
+        PG_ADMIN.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        c.execute(f"CREATE DATABASE {DB_NAME}")
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def reader_alone(data: bytes) -> float:
+    start = time.perf_counter()
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    rows = 0
+    for _ in book.get_sheet_by_index(0).iter_rows():
+        rows += 1
+    return time.perf_counter() - start
+
+
+def one(rows: int) -> dict:
+    from flask_migrate import upgrade
+
+    from unioncard import create_app
+    from unioncard.accounts.models import Role
+    from unioncard.accounts.scope import Scope
+    from unioncard.demo.seed import add_account, add_org
+    from unioncard.extensions import db
+    from unioncard.imports import services
+    from unioncard.orgs.models import BankBranch, OrgLevel
+
+    data = make_import_file(rows)
+    url = _fresh_database()
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "REDIS_URL": "",
+            "TASK_MODE": "eager",
+            "IMPORT_MAX_ROWS": max(rows, 100_000),
+        }
+    )
+    import random
+
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+        rng = random.Random(1)
+        city = add_org("深圳市总工会", OrgLevel.CITY, rng=rng)
+        district = add_org(
+            "深圳市福田区总工会", OrgLevel.DISTRICT, city, rng=rng, district_code="440"
+        )
+        union = add_org(UNION_NAME, OrgLevel.GRASSROOTS, district, rng=rng, unit_type="60")
+        for code, name in BRANCHES:
+            db.session.add(
+                BankBranch(org_id=district.id, code=code, name=name, address="深圳市福田区")
+            )
+        account = add_account("bench", "基准测试", union, Role.OPERATOR, "Bench1234")
+        db.session.commit()
+        scope = Scope(account.id, account.display_name, account.role, union.id, union.path)
+
+        reader = reader_alone(data)
+        t0 = time.perf_counter()
+        job = services.upload(scope, union.id, "members.xlsx", data)
+        db.session.commit()  # dispatches the validation task (eager: runs here, in chunks)
+        t1 = time.perf_counter()
+        job = db.session.get(type(job), job.id)
+        assert job.status.value == "待确认导入", (job.status, job.message)
+        services.commit(scope, job.id)
+        db.session.commit()
+        t2 = time.perf_counter()
+        count = db.session.scalar(text("SELECT count(*) FROM member"))
+        assert count == rows, count
+    total = t2 - t0
+    return {
+        "rows": rows,
+        "file_mb": round(len(data) / 1e6, 2),
+        "reader_alone_s": round(reader, 2),
+        "upload_and_validate_s": round(t1 - t0, 2),
+        "commit_s": round(t2 - t1, 2),
+        "end_to_end_s": round(total, 2),
+        "ratio_to_reader": round(total / reader, 2),
+        "rows_per_s": round(rows / total),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="*", default=[25_000, 50_000, 100_000])
+    parser.add_argument("--one", action="store_true", help="run one size in this process")
+    args = parser.parse_args(argv)
+    if args.one:
+        result = one(args.rows[0])
+        print(json.dumps(result))
+        return [result]
+    results = []
+    for rows in args.rows:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.import_bench", "--one", "--rows", str(rows)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"\n会员导入（PostgreSQL，{date.today()}，{os.cpu_count()} 核）")
+    print(
+        f"{'行数':>8} {'文件MB':>7} {'仅读取s':>8} {'校验s':>7} {'提交s':>7} {'合计s':>7} "
+        f"{'倍数':>6} {'行/秒':>8} {'峰值内存MB':>10}"
+    )
+    for r in results:
+        print(
+            f"{r['rows']:>8} {r['file_mb']:>7} {r['reader_alone_s']:>8} "
+            f"{r['upload_and_validate_s']:>7} {r['commit_s']:>7} {r['end_to_end_s']:>7} "
+            f"{r['ratio_to_reader']:>6} {r['rows_per_s']:>8} {r['max_rss_mb']:>10}"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()

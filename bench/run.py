@@ -1,0 +1,23 @@
+"""`make bench`: every benchmark, one after the other; results go to bench/results/."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from bench import import_bench
+
+
+def main() -> None:
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    results = {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "member_import": import_bench.main([]),
+    }
+    (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
