@@ -113,7 +113,7 @@ GENDERS = ("男", "女")
 
 _TEXT_COLUMNS = ("D", "I")  # long digit strings Excel would turn into numbers
 _DATE_COLUMNS = ("E", "H", "K")
-_COLUMN_WIDTHS = dict(
+COLUMN_WIDTHS: dict[str, int] = dict(
     zip("ABCDEFGHIJKLM", (6, 12, 16, 22, 13, 11, 7, 13, 15, 30, 13, 12, 18), strict=True)
 )
 _TEMPLATE_ROWS = 5000  # rows given drop-downs and formats in the template
@@ -187,7 +187,7 @@ def build_template(union_name: str, branches: list[tuple[str, str]]) -> bytes:
         cell.fill = _LABEL_FILL
         cell.border = _BOX
         cell.alignment = _CENTER
-        ws.column_dimensions[col.letter].width = _COLUMN_WIDTHS[col.letter]
+        ws.column_dimensions[col.letter].width = COLUMN_WIDTHS[col.letter]
         if col.letter in _TEXT_COLUMNS:
             ws.column_dimensions[col.letter].number_format = "@"
         elif col.letter in _DATE_COLUMNS:

@@ -1,0 +1,121 @@
+"""Build real import workbooks for the tests: the system's template, filled in with openpyxl.
+
+``build(members, header=..., edit=...)`` returns xlsx bytes; members are dicts keyed by
+the template's column keys (``member()`` gives a valid one), or None for a blank row.
+``with_cached_value`` adds the cached result Excel stores next to a formula, which openpyxl
+cannot write, so tests can reproduce seed 004's VLOOKUP that shows a plausible mobile.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from unioncard.imports.engine import ExistingMember, UnionContext
+from unioncard.imports.template import COLUMN_BY_KEY, FIRST_DATA_ROW, build_template
+from unioncard.members.idcard import resident_id_check_char
+
+UNION = "深圳市测试科技有限公司工会委员会"
+BRANCHES = [("44301", "中国银行深圳福田支行"), ("44302", "中国银行深圳南山支行")]
+UNION_CTX = UnionContext(UNION, frozenset(code for code, _ in BRANCHES))
+TODAY = date(2026, 1, 15)
+HEADER = {"G3": "2", "I3": "60", "K3": "44301", "M3": "是"}
+
+
+def make_id(region: str = "440304", birth: str = "19840531", seq: str = "712") -> str:
+    """A valid 18-character resident ID with its check character."""
+    first17 = f"{region}{birth}{seq}"
+    return first17 + resident_id_check_char(first17)
+
+
+def id_for(n: int, *, birth: str = "19840531") -> str:
+    """Distinct valid IDs for row ``n`` (sequence numbers 100 + n)."""
+    return make_id(birth=birth, seq=f"{100 + n:03d}")
+
+
+def mobile_for(n: int) -> str:
+    return f"1380000{n:04d}"
+
+
+def member(n: int = 1, **overrides) -> dict:
+    """A valid member row (身份证, wants a card)."""
+    row = {
+        "seq": n,
+        "name": f"张{'一二三四五六七八九十'[n % 10]}",
+        "id_type": "身份证",
+        "id_number": id_for(n),
+        "mobile": mobile_for(n),
+        "work_address": "深圳市福田区深南大道1001号",
+        "join_date": date(2020, 3, 1),
+        "wants_card": "是",
+    }
+    row.update(overrides)
+    return row
+
+
+def build(
+    members: list[dict | None],
+    *,
+    header: dict[str, object] | None = None,
+    edit: Callable[[Worksheet], None] | None = None,
+    union_name: str = UNION,
+) -> bytes:
+    """The template filled in: header block values, then one row per member from row 5."""
+    wb = load_workbook(io.BytesIO(build_template(union_name, BRANCHES)))
+    ws = wb.worksheets[0]
+    for ref, value in {**HEADER, **(header or {})}.items():
+        ws[ref] = value
+    for i, values in enumerate(members):
+        if values is None:
+            continue
+        for key, value in values.items():
+            ws[f"{COLUMN_BY_KEY[key].letter}{FIRST_DATA_ROW + i}"] = value
+    if edit is not None:
+        edit(ws)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def with_cached_value(data: bytes, ref: str, value: str) -> bytes:
+    """Give the formula in ``ref`` a cached string result, as Excel would have saved it."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                pattern = re.compile(rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)<v\s*/?>(?:</v>)?</c>'.encode())
+                content, count = pattern.subn(
+                    lambda m: b'<c r="' + ref.encode() + b'" t="str">' + m.group(2)
+                    + b"<v>" + value.encode() + b"</v></c>",
+                    content,
+                )  # fmt: skip
+                assert count == 1, content[:2000]
+            dst.writestr(item, content)
+    return out.getvalue()
+
+
+@dataclass
+class FakeLookups:
+    """Stands in for the database; records every call."""
+
+    ids: dict[str, ExistingMember] = field(default_factory=dict)
+    mobiles: set[str] = field(default_factory=set)
+    id_calls: list[list[str]] = field(default_factory=list)
+    mobile_calls: list[list[str]] = field(default_factory=list)
+
+    def find_ids(self, id_numbers: list[str]) -> dict[str, ExistingMember]:
+        self.id_calls.append(list(id_numbers))
+        return {n: self.ids[n] for n in id_numbers if n in self.ids}
+
+    def find_mobiles(self, mobiles: list[str]) -> set[str]:
+        self.mobile_calls.append(list(mobiles))
+        return {m for m in mobiles if m in self.mobiles}
