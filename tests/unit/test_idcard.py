@@ -55,8 +55,9 @@ def test_gender_comes_from_the_17th_digit():
     "first17, check",
     [
         ("11010519491231002", "X"),
-        ("44030419840531712", "6"),
-        ("31011519900307201", "0"),
+        ("44030419840531712", "X"),
+        ("31011519900307201", "2"),
+        ("31011519900307202", "0"),
     ],
 )
 def test_check_character(first17, check):
@@ -82,7 +83,7 @@ def test_wrong_check_digit():
     [
         "11O10519491231002X",  # letter O among the digits
         "110105194912310o2X",  # lower-case o
-        "44030419840531712O",  # O typed for a check digit 0... or any
+        "44030419840531712O",  # O where the check character belongs
     ],
 )
 def test_letter_o_is_its_own_reason(number):
@@ -90,7 +91,7 @@ def test_letter_o_is_its_own_reason(number):
 
 
 def test_letter_o_in_the_check_position_of_a_number_whose_check_is_zero():
-    good = with_check("31011519900307201")
+    good = with_check("31011519900307202")
     assert good.endswith("0")
     assert reason(good[:17] + "O") == "letter_o"
 
