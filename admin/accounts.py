@@ -9,7 +9,7 @@ from unioncard.accounts import services
 from unioncard.accounts.models import Role
 
 from .auth import AccountOut
-from .common import Base, SelectPage
+from .common import Base, Id, SelectPage
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -22,7 +22,7 @@ ROLES = [r.value for r in Role]
 class AccountCreate(Base):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,50}$"))
     display_name = fields.String(required=True, validate=validate.Length(1, 50))
-    org_id = fields.Integer(required=True)
+    org_id = Id(required=True)
     role = fields.String(
         required=True,
         validate=validate.OneOf(ROLES),
@@ -33,7 +33,7 @@ class AccountCreate(Base):
 class AccountUpdate(Base):
     display_name = fields.String(validate=validate.Length(1, 50))
     role = fields.String(validate=validate.OneOf(ROLES))
-    org_id = fields.Integer()
+    org_id = Id()
     active = fields.Boolean()
 
 
@@ -44,7 +44,7 @@ class AccountWithPassword(AccountOut):
 
 
 class AccountQuery(Base):
-    org_id = fields.Integer()
+    org_id = Id()
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String()
 

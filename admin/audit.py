@@ -7,7 +7,7 @@ from marshmallow import fields
 
 from unioncard.audit import services
 
-from .common import Base, SelectPage
+from .common import Base, Id, SelectPage
 from .security import current_scope, requires
 
 blp = Blueprint("admin_audit", __name__, url_prefix="/api/admin/v1/audit", description="操作审计")
@@ -16,9 +16,9 @@ blp = Blueprint("admin_audit", __name__, url_prefix="/api/admin/v1/audit", descr
 class AuditOut(Base):
     id = fields.Integer()
     at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Id(allow_none=True)
     actor_name = fields.String(allow_none=True)
-    org_id = fields.Integer(allow_none=True)
+    org_id = Id(allow_none=True)
     action = fields.String()
     target_type = fields.String(allow_none=True)
     target_ids = fields.List(fields.Integer())
@@ -29,9 +29,9 @@ class AuditOut(Base):
 
 class AuditQuery(Base):
     action = fields.String(metadata={"description": "操作（前缀匹配），如 member.、member.reveal"})
-    actor_id = fields.Integer()
+    actor_id = Id()
     target_type = fields.String()
-    target_id = fields.Integer()
+    target_id = Id()
     since = fields.DateTime()
     until = fields.DateTime()
 

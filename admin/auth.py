@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from unioncard.accounts import services as accounts
 
-from .common import Base, Message
+from .common import Base, Id, Message
 from .security import bearer_token, ip, public, requires
 
 blp = Blueprint(
@@ -33,7 +33,7 @@ class AccountOut(Base):
     username = fields.String()
     display_name = fields.String()
     role = fields.String()
-    org_id = fields.Integer(allow_none=True)
+    org_id = Id(allow_none=True)
     org = fields.Nested(OrgBrief, allow_none=True)
     must_change_password = fields.Boolean()
     active = fields.Boolean()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_smorest import Page
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from unioncard.extensions import db
@@ -33,6 +33,11 @@ class Masked(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return mask_value(self.kind, value) if value is not None else None
+
+
+def Id(**kwargs) -> fields.Integer:
+    """A row id: a positive 32-bit integer."""
+    return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
 
 
 class Message(Schema):

@@ -14,7 +14,7 @@ from unioncard.imports import services
 from unioncard.imports.models import ImportStatus
 from unioncard.storage.services import XLSX
 
-from .common import Base, SelectPage
+from .common import Base, Id, SelectPage
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -32,7 +32,7 @@ XLSX_DOC = {
 
 
 class OrgArg(Base):
-    org_id = fields.Integer(metadata={"description": "导入会员的基层工会，默认本单位"})
+    org_id = Id(metadata={"description": "导入会员的基层工会，默认本单位"})
 
 
 class UploadFile(Base):
@@ -41,7 +41,7 @@ class UploadFile(Base):
 
 class JobOut(Base):
     id = fields.Integer()
-    org_id = fields.Integer()
+    org_id = Id()
     status = fields.String(
         metadata={"description": "排队中/校验中/校验未通过/待确认导入/已导入/..."}
     )

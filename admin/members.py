@@ -15,7 +15,7 @@ from unioncard.members.models import (
     SocialCardStatus,
 )
 
-from .common import Base, Masked, SelectPage
+from .common import Base, Id, Masked, SelectPage
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -44,7 +44,7 @@ class MemberFields(Base):
 
 
 class MemberCreate(MemberFields):
-    org_id = fields.Integer(metadata={"description": "所属基层工会，默认本单位"})
+    org_id = Id(metadata={"description": "所属基层工会，默认本单位"})
     name = fields.String(required=True, validate=validate.Length(1, 100))
     id_number = fields.String(required=True, load_only=True, validate=validate.Length(1, 40))
     mobile = fields.String(required=True, load_only=True)
@@ -63,7 +63,7 @@ class MemberUpdate(MemberFields):
 class MemberOut(Base):
     id = fields.Integer()
     member_no = fields.String(allow_none=True, metadata={"description": "会员编号（激活后生成）"})
-    org_id = fields.Integer()
+    org_id = Id()
     org_name = fields.String(attribute="org.name")
     name = fields.String()
     id_type = fields.String()
@@ -82,13 +82,13 @@ class MemberOut(Base):
     employment_status = fields.String(allow_none=True)
     wants_card = fields.Boolean()
     remark = fields.String(allow_none=True)
-    import_job_id = fields.Integer(allow_none=True)
+    import_job_id = Id(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class MemberQuery(Base):
-    org_id = fields.Integer(metadata={"description": "工会（含下级）"})
+    org_id = Id(metadata={"description": "工会（含下级）"})
     name = fields.String()
     id_number = fields.String(metadata={"description": "证件号码（精确匹配）"})
     mobile = fields.String(metadata={"description": "手机号码（精确匹配）"})

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from unioncard.orgs import services
 from unioncard.orgs.models import OrgLevel, UnitType
 
-from .common import Base, Message, SelectPage
+from .common import Base, Id, Message, SelectPage
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -47,7 +47,7 @@ class OrgFields(Base):
 
 
 class OrgCreate(OrgFields):
-    parent_id = fields.Integer(required=True)
+    parent_id = Id(required=True)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     name = fields.String(required=True, validate=validate.Length(1, 100))
 
@@ -58,7 +58,7 @@ class OrgUpdate(OrgFields):
 
 class OrgOut(OrgFields):
     id = fields.Integer()
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     level = fields.String()
     path = fields.String()
     active = fields.Boolean()
@@ -68,7 +68,7 @@ class OrgOut(OrgFields):
 class OrgQuery(Base):
     level = fields.String(validate=validate.OneOf(LEVELS))
     q = fields.String(metadata={"description": "名称包含"})
-    parent_id = fields.Integer()
+    parent_id = Id()
     accepts_individuals = fields.Boolean()
 
 
@@ -76,7 +76,7 @@ class BranchIn(Base):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,20}$"))
     name = fields.String(required=True, validate=validate.Length(1, 100))
     address = fields.String(required=True, validate=validate.Length(1, 200))
-    org_id = fields.Integer(metadata={"description": "管理该网点的工会，默认本单位"})
+    org_id = Id(metadata={"description": "管理该网点的工会，默认本单位"})
 
 
 class BranchUpdate(Base):
@@ -87,7 +87,7 @@ class BranchUpdate(Base):
 
 class BranchOut(Base):
     id = fields.Integer()
-    org_id = fields.Integer()
+    org_id = Id()
     code = fields.String()
     name = fields.String()
     address = fields.String()

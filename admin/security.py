@@ -30,6 +30,7 @@ PARAM_OWNERS = {
     "enterprise_id": RelatedEnterprise,
 }
 ADMIN_PREFIX = "/api/admin/"
+MAX_ID = 2**31 - 1
 
 # Endpoints a staff member with an initial or reset password may still use.
 PASSWORD_CHANGE_ALLOWED = {"admin_auth.change_password", "admin_auth.me", "admin_auth.logout"}
@@ -72,6 +73,8 @@ def authenticate_request() -> None:
     if permission is None or not scope.can(permission):
         raise PermissionDenied()
     for name, value in (request.view_args or {}).items():
+        if value > MAX_ID:
+            raise NotFound()
         model = PARAM_OWNERS[name]
         if model is None:
             scope.get_org(value)

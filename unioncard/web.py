@@ -11,7 +11,7 @@ import re
 from http import HTTPStatus
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
@@ -135,6 +135,13 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             409, "数据与已有记录冲突（如证件号码、手机号码或名称重复），请核对后重试"
         )
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc):
+        _rollback()
+        log.info("value out of range: %s", exc)
+        return error_response(422, "提交的数值超出允许范围，请检查后重试")
 
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):

@@ -175,9 +175,19 @@ def test_birth_window_follows_today():
 
 
 def test_hundred_thousand_fast_and_unique():
-    start = time.perf_counter()
+    # CPU time of this process, so that other jobs on a busy machine do not make it flaky.
+    start = time.process_time()
     crowd = make_people(100_000, today=TODAY)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < 3.0, f"{elapsed:.2f} s"
     assert len({p.id_number for p in crowd}) == len(crowd)
     assert len({p.mobile for p in crowd}) == len(crowd)
+
+
+@pytest.mark.parametrize(
+    "id_number", ["11010519491231002X", "440524188001010014", "341181199001016754"]
+)
+def test_private_check_digit_matches_reference(id_number):
+    from unioncard.demo.people import _id_check_digit
+
+    assert _id_check_digit(id_number[:17]) == gb11643_check(id_number[:17]) == id_number[17]

@@ -160,7 +160,9 @@ def test_generate_is_deterministic():
     a = [generate_uscc(random.Random(42)) for _ in range(3)]
     assert len(set(a)) == 1
     r1, r2 = random.Random(1), random.Random(1)
-    assert [generate_uscc(r1, "91") for _ in range(50)] == [generate_uscc(r2, "91") for _ in range(50)]
+    assert [generate_uscc(r1, "91") for _ in range(50)] == [
+        generate_uscc(r2, "91") for _ in range(50)
+    ]
 
 
 def test_generate_prefix_and_region():

@@ -119,3 +119,36 @@ class FakeLookups:
     def find_mobiles(self, mobiles: list[str]) -> set[str]:
         self.mobile_calls.append(list(mobiles))
         return {m for m in mobiles if m in self.mobiles}
+
+
+def make_cfb(stream_names: list[str]) -> bytes:
+    """A minimal compound file (MS-CFB, version 3) holding empty streams with these names:
+    the container of an old .xls, or of a password-protected xlsx ("EncryptedPackage")."""
+    import struct
+
+    end, free, fat_sector = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIII", header, 40, 0, 1, 1, 0)  # dir sectors, FAT sectors, first dir, txn
+    struct.pack_into("<IIIII", header, 56, 4096, end, 0, end, 0)
+    struct.pack_into("<109I", header, 76, 0, *([free] * 108))  # the FAT is sector 0
+
+    fat = struct.pack("<128I", fat_sector, end, *([free] * 126))  # sector 1: the directory
+
+    def entry(name: str, kind: int, child: int = free, right: int = free) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        e = bytearray(128)
+        e[0 : len(raw)] = raw
+        struct.pack_into("<HBB", e, 64, len(raw), kind, 1)
+        struct.pack_into("<III", e, 68, free, right, child)
+        struct.pack_into("<II", e, 116, end, 0)  # start sector, size
+        return bytes(e)
+
+    entries = [entry("Root Entry", 5, child=1 if stream_names else free)]
+    for i, name in enumerate(stream_names, start=1):
+        entries.append(entry(name, 2, right=i + 1 if i < len(stream_names) else free))
+    directory = b"".join(entries).ljust(512, b"\0")
+    if len(directory) > 512:
+        raise ValueError("at most 3 streams")
+    return bytes(header) + fat + directory

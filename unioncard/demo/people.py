@@ -101,10 +101,16 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def _id_sum(digits: str, first_position: int = 0) -> int:
+    """GB 11643 weighted sum of ``digits`` placed from ``first_position`` (0-based)."""
+    weights = _ID_WEIGHTS[first_position : first_position + len(digits)]
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True))
+
+
 def _id_check_digit(first17: str) -> str:
     """GB 11643 (ISO 7064 MOD 11-2) check character of an 18-digit ID number.
 
-    The generator uses the same sum split into precomputed parts (see ``_REGION_INFO``).
+    The generator uses the same sum split into precomputed parts (see ``_REGION_SUM``).
     """
     return _ID_CHECK[_id_sum(first17) % 11]
 
@@ -573,18 +579,12 @@ _PASSPORT_COUNTRIES = _Weighted(
 # --------------------------------------------------------------------------- main
 
 
-def _id_sum(digits: str, first_position: int = 0) -> int:
-    """GB 11643 weighted sum of ``digits`` placed from ``first_position`` (0-based)."""
-    weights = _ID_WEIGHTS[first_position : first_position + len(digits)]
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=True))
-
-
 # Partial weighted sums, so that the hot path adds three numbers instead of 17 products.
-_REGION_INFO = {
-    region: (int(region), _id_sum(region))
-    for region in (*_REGIONS.items, *_UYGHUR_REGIONS, *_TIBET_REGIONS)
+_REGION_SUM = {
+    region: _id_sum(region) for region in (*_REGIONS.items, *_UYGHUR_REGIONS, *_TIBET_REGIONS)
 }
-_SEQ_SUM = tuple(_id_sum(f"{seq:03d}", 14) for seq in range(1000))
+_SEQ_STR = tuple(f"{seq:03d}" for seq in range(1000))
+_SEQ_SUM = tuple(_id_sum(seq, 14) for seq in _SEQ_STR)
 _MOBILE_PREFIX_BASE = tuple(int(prefix) * 100_000_000 for prefix in _MOBILE_PREFIXES)
 
 
@@ -599,7 +599,7 @@ class _Generator:
         self.birth_span = date(today.year - 21, 12, 31).toordinal() - self.birth_lo + 1
         # Every date a person can need (birth, join, expiry up to 20 years ahead), made once.
         self.dates = [date.fromordinal(o) for o in range(self.birth_lo, self.today_ord + 7302)]
-        self.birth_info: dict[int, tuple[int, int]] = {}
+        self.birth_info: dict[int, tuple[str, int]] = {}
         self.ids: set[str] = set()
         self.mobiles: set[str] = set()
         self.n_rare = 0
@@ -634,16 +634,15 @@ class _Generator:
         info = self.birth_info.get(birth_ord)
         if info is None:
             ymd = self.day(birth_ord).isoformat().replace("-", "")
-            info = self.birth_info[birth_ord] = (int(ymd), _id_sum(ymd, 6))
-        region_int, region_sum = _REGION_INFO[region]
-        base = region_int * 100_000_000_000 + info[0] * 1000
-        base_sum = region_sum + info[1]
+            info = self.birth_info[birth_ord] = (ymd, _id_sum(ymd, 6))
+        stem = region + info[0]
+        stem_sum = _REGION_SUM[region] + info[1]
         odd = 1 if gender == MALE else 0
         rand = self.random
         ids = self.ids
         for _ in range(50):
             seq = int(rand() * 500) * 2 + odd
-            number = f"{base + seq}{_ID_CHECK[(base_sum + _SEQ_SUM[seq]) % 11]}"
+            number = stem + _SEQ_STR[seq] + _ID_CHECK[(stem_sum + _SEQ_SUM[seq]) % 11]
             if number not in ids:
                 ids.add(number)
                 return number
@@ -698,7 +697,7 @@ class _Generator:
                 name += chars[int(rand() * k)]
             region = _REGIONS.items[bisect(_REGIONS.cum, rand() * _REGIONS.total)]
         while True:
-            birth_ord = self.birth_ordinal()
+            birth_ord = self.birth_lo + int(rand() * self.birth_span)
             id_number = self.citizen_id(region, birth_ord, gender)
             if id_number is not None:
                 break

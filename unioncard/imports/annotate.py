@@ -16,7 +16,7 @@ from datetime import date, datetime
 import python_calamine
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -121,7 +121,7 @@ def _row(ws, row_no: int, cells: list, total: int, message_idx: int, marks) -> l
         if idx == message_idx or idx >= len(values):
             continue
         value = values[idx]
-        cell = value if isinstance(value, WriteOnlyCell) else WriteOnlyCell(ws, value)
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value)
         cell.fill = _FILL
         comment = Comment("\n".join(messages), COMMENT_AUTHOR)
         comment.width, comment.height = 300, 40 + 20 * len(messages)

@@ -120,6 +120,7 @@ class ImportRun:
         self.valid = 0
         self.invalid = 0
         self._rows: _SheetRows | None = rows
+        self._broken = rows is None
         self._checker: RowChecker = checker
         self._ctx: UnionContext = ctx
         self._lookups: Lookups = lookups
@@ -132,7 +133,7 @@ class ImportRun:
     @property
     def structure_broken(self) -> bool:
         """True when rows 1/3/4 were altered: no row is validated."""
-        return bool(self.header_errors) and self._rows is None and not self._started
+        return self._broken
 
     @property
     def ok(self) -> bool:
