@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openpyxl import load_workbook  # noqa: E402
+from openpyxl import load_workbook
 
-from unioncard.imports.template import FIRST_DATA_ROW, build_template  # noqa: E402
-from unioncard.members.idcard import resident_id_check_char  # noqa: E402
+from unioncard.imports.template import FIRST_DATA_ROW, build_template
+from unioncard.members.idcard import resident_id_check_char
 
 UNION_NAME = "深圳市示例科技有限公司工会委员会"
 BRANCHES = [("44301", "中国银行深圳福田支行"), ("44302", "中国银行深圳南山支行")]

@@ -40,6 +40,9 @@ def init_celery(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone="Asia/Shanghai",
         enable_utc=True,
+        beat_schedule={
+            "imports-resume-stalled": {"task": "imports.resume_stalled", "schedule": 300.0},
+        },
     )
     celery.set_default()
     app.extensions["celery"] = celery
@@ -55,8 +58,10 @@ def dispatch(task, *args) -> None:
         task.apply_async(args=args)
     elif mode == "thread":
         current_app.extensions[_POOL_KEY].submit(_run_logged, task, args)
-    else:
+    elif mode == "eager":
         _run_logged(task, args)
+    else:
+        raise RuntimeError(f"unknown TASK_MODE {mode!r}")
 
 
 def _run_logged(task, args):
@@ -75,7 +80,10 @@ def after_commit(session: Session, task, *args) -> None:
 def _run_after_commit(session):
     pending = session.info.pop("after_commit", [])
     for task, args in pending:
-        dispatch(task, *args)
+        try:
+            dispatch(task, *args)
+        except Exception:  # the change is committed; a broker outage must not turn it into a 500
+            log.exception("could not dispatch %s%r after commit", task.name, args)
 
 
 @event.listens_for(Session, "after_rollback")

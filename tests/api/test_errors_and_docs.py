@@ -48,9 +48,12 @@ def test_oversized_upload_is_refused_cleanly(client, world, app, monkeypatch):
     # a small limit keeps the test client from spooling the body to a temporary file
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
     big = b"0" * 5000
-    r = client.post("/api/admin/v1/imports", headers=headers,
-                    data={"file": (__import__("io").BytesIO(big), "a.xlsx")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/api/admin/v1/imports",
+        headers=headers,
+        data={"file": (__import__("io").BytesIO(big), "a.xlsx")},
+        content_type="multipart/form-data",
+    )
     _shape(r, 413)
 
 

@@ -26,12 +26,18 @@ def rid(first17: str) -> str:
 
 
 def people(n: int, start: int = 0) -> list[dict]:
-    return [{
-        "seq": i + 1, "name": ["王芳", "李娜", "𠮷田春", "阿依古丽·买买提", "欧阳娜娜"][i % 5],
-        "id_number": rid(f"310104198803{(i % 28) + 1:02d}{start + i:03d}"),
-        "mobile": f"139{start + i:08d}", "work_address": "上海市杨浦区黄兴路1599号",
-        "wants_card": "是", "join_date": date(2021, 3, 1),
-    } for i in range(n)]
+    return [
+        {
+            "seq": i + 1,
+            "name": ["王芳", "李娜", "𠮷田春", "阿依古丽·买买提", "欧阳娜娜"][i % 5],
+            "id_number": rid(f"310104198803{(i % 28) + 1:02d}{start + i:03d}"),
+            "mobile": f"139{start + i:08d}",
+            "work_address": "上海市杨浦区黄兴路1599号",
+            "wants_card": "是",
+            "join_date": date(2021, 3, 1),
+        }
+        for i in range(n)
+    ]
 
 
 def fill(template: bytes, rows: list[dict], header: dict | None = None) -> bytes:
@@ -48,8 +54,12 @@ def fill(template: bytes, rows: list[dict], header: dict | None = None) -> bytes
 
 
 def upload(client, headers, data: bytes, name: str = "会员.xlsx"):
-    return client.post(IMPORTS, headers=headers, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(data), name)})
+    return client.post(
+        IMPORTS,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), name)},
+    )
 
 
 @pytest.fixture()
@@ -122,8 +132,9 @@ def test_mistakes_come_back_then_fixed_file_imports(client, setup):
     r = client.post(f"{IMPORTS}/{job2['id']}/commit", headers=headers)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["status"] == "已导入" and r.get_json()["imported"] == 5
-    listed = client.get(f"/api/admin/v1/members?page_size=100&org_id={world.org('gA1').id}",
-                        headers=headers).get_json()
+    listed = client.get(
+        f"/api/admin/v1/members?page_size=100&org_id={world.org('gA1').id}", headers=headers
+    ).get_json()
     names = {m["name"] for m in listed}
     assert {"𠮷田春", "阿依古丽·买买提"} <= names
     imported = [m for m in listed if m["import_job_id"] == job2["id"]]
@@ -154,17 +165,24 @@ def test_registry_change_between_preview_and_commit_imports_nothing(client, setu
     assert "发生了变化" in r.get_json()["message"]
     job = client.get(f"{IMPORTS}/{second}", headers=headers).get_json()
     assert job["status"] == "校验未通过"
-    assert db.session.scalar(select(func.count()).select_from(Member)
-                             .where(Member.import_job_id == second)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Member).where(Member.import_job_id == second)
+        )
+        == 0
+    )
 
 
-@pytest.mark.parametrize(("data", "name", "fragment"), [
-    (b"name,id\n", "a.csv", ".xlsx"),
-    (b"name,id\n", "a.xlsx", "格式不正确"),
-    (b"%PDF-1.4\n", "a.xlsx", "格式不正确"),
-    (b"", "a.xlsx", "空的"),
-    (b"PK\x03\x04broken", "a.xlsx", "损坏"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "fragment"),
+    [
+        (b"name,id\n", "a.csv", ".xlsx"),
+        (b"name,id\n", "a.xlsx", "格式不正确"),
+        (b"%PDF-1.4\n", "a.xlsx", "格式不正确"),
+        (b"", "a.xlsx", "空的"),
+        (b"PK\x03\x04broken", "a.xlsx", "损坏"),
+    ],
+)
 def test_unreadable_files_are_refused_and_nothing_is_stored(client, setup, data, name, fragment):
     _world, headers, _template = setup
     r = upload(client, headers, data, name)
@@ -192,3 +210,28 @@ def test_import_needs_a_grassroots_union_in_scope(client, setup):
     sibling = login(client, "gb1_operator")
     r = client.get(f"{IMPORTS}/template?org_id={world.org('gA1').id}", headers=sibling)
     assert r.status_code == 404
+
+
+def test_a_lost_validation_is_resumed_by_beat(client, setup, app):
+    from datetime import timedelta
+
+    from unioncard.imports.models import ImportStatus
+    from unioncard.imports.tasks import resume_stalled
+    from unioncard.models_base import utcnow
+
+    _world, headers, template = setup
+    app.config["TASK_MODE"] = "celery-down"  # the dispatch after commit is lost
+    try:
+        job_id = upload(client, headers, fill(template, people(2, start=90))).get_json()["id"]
+    finally:
+        app.config["TASK_MODE"] = "eager"
+    job = db.session.get(ImportJob, job_id)
+    assert job.status == ImportStatus.QUEUED
+    assert resume_stalled() == 0  # not stalled yet
+    db.session.execute(
+        ImportJob.__table__.update().values(updated_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    assert resume_stalled() == 1
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job_id).status == ImportStatus.READY

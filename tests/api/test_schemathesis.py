@@ -24,12 +24,20 @@ def test_no_operation_answers_5xx(client, ctx):
         headers.update(login(client, "da_admin"))  # a fresh session: a logout case ends one
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=8, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=8,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             response = case.call(headers=headers)
-            assert response.status_code < 500, (case.method, case.formatted_path,
-                                                response.text[:300])
+            assert response.status_code < 500, (
+                case.method,
+                case.formatted_path,
+                response.text[:300],
+            )
             if response.status_code >= 400 and "json" in response.headers.get("Content-Type", ""):
                 assert set(response.json()) == {"code", "status", "message", "errors"}
 

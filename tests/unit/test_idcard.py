@@ -160,7 +160,7 @@ def test_id_types():
         "台湾居民来往大陆通行证",
         "其他",
     )
-    assert RESIDENT_ID == ID_TYPES[0]
+    assert ID_TYPES[0] == RESIDENT_ID
 
 
 @pytest.mark.parametrize(

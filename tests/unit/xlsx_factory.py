@@ -35,9 +35,9 @@ def make_id(region: str = "440304", birth: str = "19840531", seq: str = "712") -
     return first17 + resident_id_check_char(first17)
 
 
-def id_for(n: int, *, birth: str = "19840531") -> str:
-    """Distinct valid IDs for row ``n`` (sequence numbers 100 + n)."""
-    return make_id(birth=birth, seq=f"{100 + n:03d}")
+def id_for(n: int) -> str:
+    """Distinct valid IDs for ``n`` < 10,000 (born on 31 May 1984 when ``n`` < 900)."""
+    return make_id(birth=f"{1984 - (100 + n) // 1000}0531", seq=f"{(100 + n) % 1000:03d}")
 
 
 def mobile_for(n: int) -> str:

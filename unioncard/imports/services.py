@@ -9,7 +9,7 @@ staged rows into the registry in one statement, with member numbers, or writes n
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, insert, literal, select, text
@@ -19,6 +19,7 @@ from ..audit import services as audit
 from ..bulk import among, copy_rows
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..kvstore import exclusive
 from ..members import numbers
 from ..members.models import Member, MemberSource, MemberStatus
 from ..models_base import utcnow
@@ -246,8 +247,32 @@ def _issue(job_id: int, error) -> dict:
     }
 
 
+STALL_AFTER = timedelta(minutes=10)
+
+
+def stalled_jobs() -> list[int]:
+    """Jobs queued or validating with no progress for a while (lost dispatch, dead worker)."""
+    cutoff = utcnow() - STALL_AFTER
+    return list(
+        db.session.scalars(
+            select(ImportJob.id).where(
+                ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.VALIDATING]),
+                ImportJob.updated_at < cutoff,
+            )
+        )
+    )
+
+
 def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = None) -> ImportJob:
-    """Validate a job's workbook; commits per chunk so progress shows. Safe to re-run."""
+    """Validate a job's workbook; commits per chunk so progress shows. Safe to re-run; one
+    run per job at a time."""
+    with exclusive(f"imports.validate:{job_id}", ttl=1200) as acquired:
+        if not acquired:
+            return db.session.get(ImportJob, job_id)
+        return _validate(job_id, chunk_size=chunk_size, today=today)
+
+
+def _validate(job_id: int, *, chunk_size: int, today: date | None) -> ImportJob:
     from .engine import validate_import
 
     job = db.session.get(ImportJob, job_id)

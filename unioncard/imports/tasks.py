@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..extensions import db
-from ..tasks_runtime import celery
+from ..kvstore import exclusive
+from ..tasks_runtime import celery, dispatch
 from . import services
 
 
-@celery.task(name="imports.validate", bind=True, max_retries=3, soft_time_limit=900)
+@celery.task(name="imports.validate", bind=True, soft_time_limit=900, time_limit=960)
 def validate_import_job(self, job_id: int) -> None:
     """Validate an uploaded workbook (re-runnable: it starts the job over)."""
     try:
@@ -22,5 +23,20 @@ def drop_staged_rows(job_id: int) -> None:
     try:
         services.drop_staged(job_id)
         db.session.commit()
+    finally:
+        db.session.remove()
+
+
+@celery.task(name="imports.resume_stalled")
+def resume_stalled() -> int:
+    """Beat: restart validations whose dispatch was lost or whose worker died."""
+    try:
+        with exclusive("imports.resume_stalled", ttl=240) as acquired:
+            if not acquired:
+                return 0
+            job_ids = services.stalled_jobs()
+            for job_id in job_ids:
+                dispatch(validate_import_job, job_id)
+            return len(job_ids)
     finally:
         db.session.remove()
