@@ -43,9 +43,8 @@ def _fresh_database() -> str:
 def reader_alone(data: bytes) -> float:
     start = time.perf_counter()
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    rows = 0
-    for _ in book.get_sheet_by_index(0).iter_rows():
-        rows += 1
+    rows = sum(1 for _ in book.get_sheet_by_index(0).iter_rows())
+    assert rows > 0
     return time.perf_counter() - start
 
 

@@ -64,9 +64,7 @@ def _rows(n: int, seed: int):
             name = _SPECIAL_NAMES[i % len(_SPECIAL_NAMES)]
         else:
             name = rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.randint(1, 2)))
-        address = (
-            f"深圳市{rng.choice(_DISTRICTS)}{rng.choice(_ROADS)}{rng.randint(1, 9999)}号"
-        )
+        address = f"深圳市{rng.choice(_DISTRICTS)}{rng.choice(_ROADS)}{rng.randint(1, 9999)}号"
         join = (date(2015, 1, 1) + timedelta(days=rng.randrange(3000)) - _EPOCH).days
         id_type = "身份证" if i % 3 else ""
         yield i + 1, name, id_type, id_number, mobile, address, join
@@ -123,7 +121,9 @@ def make_import_file(
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="A1:M{last_row}"'.encode(), data)
+                data = re.sub(
+                    rb'<dimension ref="[^"]*"', f'<dimension ref="A1:M{last_row}"'.encode(), data
+                )
                 data = data.replace(b"</sheetData>", rows_xml + b"</sheetData>", 1)
             elif item.filename == "[Content_Types].xml":
                 data = data.replace(

@@ -97,7 +97,8 @@ def test_letter_o_in_the_check_position_of_a_number_whose_check_is_zero():
 
 
 @pytest.mark.parametrize(
-    "number", ["1101051949123100", "11010519491231002", "11010519491231002X1", "110105491231002", ""]
+    "number",
+    ["1101051949123100", "11010519491231002", "11010519491231002X1", "110105491231002", ""],
 )
 def test_length(number):
     assert reason(number) == "length"

@@ -106,7 +106,12 @@ def test_clean_file_counts_and_normalised_values():
     assert a.id_type == "身份证" and a.wants_card is True
     assert a.work_address == "深圳市福田区深南大道1001号"
     assert a.join_date == date(2020, 3, 1)
-    assert (b.name, b.id_type, b.id_number, b.mobile) == ("𠮷田", "身份证", id_for(2), "13800000099")
+    assert (b.name, b.id_type, b.id_number, b.mobile) == (
+        "𠮷田",
+        "身份证",
+        id_for(2),
+        "13800000099",
+    )
     assert (c.name, c.mobile, c.wants_card, c.work_address) == (
         "阿依古丽·买买提",
         "13900000003",
@@ -221,7 +226,9 @@ def test_name_required():
 
 
 def test_id_not_18_characters():
-    assert only_error(id_number=id_for(1)[:17], id_type="身份证", country="中国", birth_date="1984-05-31") == (
+    assert only_error(
+        id_number=id_for(1)[:17], id_type="身份证", country="中国", birth_date="1984-05-31"
+    ) == (
         5,
         "D",
         ID_LENGTH,
@@ -240,7 +247,11 @@ def test_id_with_letter_o():
 def test_id_bad_check_digit():
     number = id_for(1)
     bad = number[:17] + ("1" if number[17] != "1" else "2")
-    assert only_error(id_number=bad, country="中国", birth_date="1984-05-31") == (5, "D", ID_INVALID)
+    assert only_error(id_number=bad, country="中国", birth_date="1984-05-31") == (
+        5,
+        "D",
+        ID_INVALID,
+    )
 
 
 @pytest.mark.parametrize("birth", ["19990229", "20300101"])
@@ -307,12 +318,17 @@ def test_id_type_with_half_width_brackets_is_accepted():
 def test_gender_and_birth_date_contradicting_the_id():
     number = make_id(seq="711")  # male, born 1984-05-31
     errors = errors_of(build([member(1, id_number=number, gender="女", birth_date="1984-06-01")]))
-    assert errors == [(5, "G", "性别与身份证号码不一致！"), (5, "H", "出生日期与身份证号码不一致！")]
+    assert errors == [
+        (5, "G", "性别与身份证号码不一致！"),
+        (5, "H", "出生日期与身份证号码不一致！"),
+    ]
 
 
 def test_gender_and_birth_date_agreeing_with_the_id():
     number = make_id(seq="711")
-    result, outcomes, _ = run(build([member(1, id_number=number, gender="男", birth_date=date(1984, 5, 31))]))
+    result, outcomes, _ = run(
+        build([member(1, id_number=number, gender="男", birth_date=date(1984, 5, 31))])
+    )
     assert outcomes[0].ok and outcomes[0].member.gender == "男"
 
 
@@ -395,7 +411,9 @@ def test_mobile_formula_even_with_a_plausible_cached_value():
     def paste_formula(ws):
         ws["I7"] = "=" + formula
 
-    data = with_cached_value(build([member(1), member(2), member(3)], edit=paste_formula), "I7", "13912345678")
+    data = with_cached_value(
+        build([member(1), member(2), member(3)], edit=paste_formula), "I7", "13912345678"
+    )
     errors = errors_of(data)
     assert errors == [
         (
@@ -419,7 +437,9 @@ def test_duplicate_mobile_in_the_file():
 
 def test_id_already_in_this_union():
     lookups = FakeLookups(ids={id_for(1): ExistingMember("张二", 7, UNION)})
-    assert errors_of(build([member(1)]), lookups) == [(5, "D", f"该证件号码在【{UNION}】中已存在！")]
+    assert errors_of(build([member(1)]), lookups) == [
+        (5, "D", f"该证件号码在【{UNION}】中已存在！")
+    ]
 
 
 def test_id_in_another_union_same_name():
@@ -443,13 +463,16 @@ ADDRESS_INVALID = "工作单位详细地址请填写6至20个汉字（办理会�
 
 
 @pytest.mark.parametrize(
-    "address", [None, "深圳市福田", "A栋1001室 Room 5", "深圳市福田区深南大道一千零一号华润大厦三十二楼"]
+    "address",
+    [None, "深圳市福田", "A栋1001室 Room 5", "深圳市福田区深南大道一千零一号华润大厦三十二楼"],
 )
 def test_work_address_when_applying_for_a_card(address):
     assert only_error(work_address=address) == (5, "J", ADDRESS_INVALID)
 
 
-@pytest.mark.parametrize("address", ["深圳市南山区", "深圳市福田区深南大道1001号", "福田区ABC大厦8楼C座"])
+@pytest.mark.parametrize(
+    "address", ["深圳市南山区", "深圳市福田区深南大道1001号", "福田区ABC大厦8楼C座"]
+)
 def test_work_address_accepted(address):
     result, outcomes, _ = run(build([member(1, work_address=address)]))
     assert outcomes[0].ok, outcomes[0].errors
@@ -541,7 +564,11 @@ def test_chunks_duplicates_across_chunks_and_one_lookup_per_chunk():
         [id_for(10)],
     ]
     # the last chunk's only mobile repeats row 5's: nothing to ask, no call
-    assert lookups.mobile_calls == [[mobile_for(n) for n in (1, 2, 3)], [mobile_for(n) for n in (4, 5, 6)], [mobile_for(n) for n in (7, 8, 9)]]
+    assert lookups.mobile_calls == [
+        [mobile_for(n) for n in (1, 2, 3)],
+        [mobile_for(n) for n in (4, 5, 6)],
+        [mobile_for(n) for n in (7, 8, 9)],
+    ]
     errors = {(e.row, e.message) for o in outcomes for e in o.errors}
     assert errors == {
         (11, "该会员身份证已存在于其他工会"),
@@ -626,7 +653,9 @@ def test_template_layout():
     assert lists["C5"] == '"' + ",".join(ID_TYPES) + '"'
     assert lists["G5"] == '"男,女"' and lists["L5"] == '"是,否"' and lists["M3"] == '"是,否"'
     assert lists["K3"].startswith("'填写说明'!$A$")
-    text = "\n".join(" ".join(str(v) for v in row if v) for row in guide.iter_rows(values_only=True))
+    text = "\n".join(
+        " ".join(str(v) for v in row if v) for row in guide.iter_rows(values_only=True)
+    )
     for needle in ("请勿修改、删减表头信息或格式", "1：0-4999", "5：100000以上", "34：机关事业单位",
                    "60：企业", "39：其他", "、".join(ID_TYPES), "44301 中国银行深圳福田支行",
                    "44302 中国银行深圳南山支行", "6至20个汉字"):  # fmt: skip
@@ -689,7 +718,9 @@ def test_annotated_structure_error_and_text_that_looks_like_a_formula():
     data = build([member(1)], header={"A1": "附件3"}, edit=text_with_equals)
     ws, errors = annotated(data)
     assert errors == [CellError(1, "A", "表头", "请把表头内容填写完整！")]
-    assert ws["A1"].fill.fgColor.rgb == ERROR_FILL_COLOR and ws["N1"].value == "请把表头内容填写完整！"
+    assert (
+        ws["A1"].fill.fgColor.rgb == ERROR_FILL_COLOR and ws["N1"].value == "请把表头内容填写完整！"
+    )
     assert ws["M5"].value == "=1+1" and ws["M5"].data_type == "s"
 
 
@@ -698,5 +729,9 @@ def test_annotate_streams_rows_not_held_in_memory():
     rows = [member(n) for n in range(3000)]
     rows[2999]["mobile"] = "1"
     ws, errors = annotated(build(rows))
-    assert errors == [CellError(3004, "I", "手机号码", "手机号码：1为无效手机号，请填写长度为11位数字的有效手机号码。")]
+    assert errors == [
+        CellError(
+            3004, "I", "手机号码", "手机号码：1为无效手机号，请填写长度为11位数字的有效手机号码。"
+        )
+    ]
     assert ws.max_row == 3004 and ws["I3004"].fill.fgColor.rgb == ERROR_FILL_COLOR

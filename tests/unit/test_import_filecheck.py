@@ -108,7 +108,9 @@ def test_truncated_zip():
 
 
 def test_zip_entry_with_a_broken_deflate_stream():
-    data = bytearray(minimal_xlsx(b"<worksheet><sheetData>" + b"<row/>" * 5000 + b"</sheetData></worksheet>"))
+    data = bytearray(
+        minimal_xlsx(b"<worksheet><sheetData>" + b"<row/>" * 5000 + b"</sheetData></worksheet>")
+    )
     info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
     name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
     start = info.header_offset + 30 + name_len + extra_len
@@ -134,7 +136,9 @@ def test_zip_bomb_by_ratio():
 
 def test_zip_bomb_over_the_uncompressed_limit():
     sheet = b"<worksheet><sheetData>" + b"<row/>" * 400_000 + b"</sheetData></worksheet>"
-    assert rejected(minimal_xlsx(sheet), UploadLimits(max_uncompressed_bytes=1024 * 1024)) == MSG_BOMB
+    assert (
+        rejected(minimal_xlsx(sheet), UploadLimits(max_uncompressed_bytes=1024 * 1024)) == MSG_BOMB
+    )
 
 
 def test_zip_bomb_with_lying_headers():
@@ -150,7 +154,10 @@ def test_zip_bomb_with_lying_headers():
         if data[pos + 46 : pos + 46 + name_len] == b"xl/worksheets/sheet1.xml":
             struct.pack_into("<I", data, pos + 24, 100)
         pos += 4
-    assert zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml").file_size == 100
+    assert (
+        zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml").file_size
+        == 100
+    )
     limits = UploadLimits(max_uncompressed_bytes=2 * 1024 * 1024, max_ratio=10**6)
     assert rejected(bytes(data), limits) == MSG_BOMB
 

@@ -92,7 +92,9 @@ def with_cached_value(data: bytes, ref: str, value: str) -> bytes:
         for item in src.infolist():
             content = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                pattern = re.compile(rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)<v\s*/?>(?:</v>)?</c>'.encode())
+                pattern = re.compile(
+                    rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)<v\s*/?>(?:</v>)?</c>'.encode()
+                )
                 content, count = pattern.subn(
                     lambda m: b'<c r="' + ref.encode() + b'" t="str">' + m.group(2)
                     + b"<v>" + value.encode() + b"</v></c>",

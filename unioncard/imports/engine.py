@@ -298,5 +298,7 @@ def _data_row_bound(sheet: python_calamine.CalamineSheet) -> int:
 
 def _count_members(sheet: python_calamine.CalamineSheet) -> int:
     return sum(
-        1 for row_no, cells in _SheetRows(sheet) if row_no >= FIRST_DATA_ROW and not _is_blank(cells)
+        1
+        for row_no, cells in _SheetRows(sheet)
+        if row_no >= FIRST_DATA_ROW and not _is_blank(cells)
     )

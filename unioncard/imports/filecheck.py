@@ -109,7 +109,9 @@ def inspect_upload(
     formulas: FormulaCells = {}
     total = 0
     for info in infos:
-        scanner = _FormulaScanner(formulas, formula_columns) if info.filename == sheet_part else None
+        scanner = (
+            _FormulaScanner(formulas, formula_columns) if info.filename == sheet_part else None
+        )
         for piece in _inflate(data, info, limits, total):
             total += len(piece)
             if scanner is not None:
@@ -187,7 +189,9 @@ def _read_part(data: bytes, info: zipfile.ZipInfo, limits: UploadLimits) -> byte
     return b"".join(_inflate(data, info, small, 0))
 
 
-def _first_sheet_part(data: bytes, by_name: dict[str, zipfile.ZipInfo], limits: UploadLimits) -> str:
+def _first_sheet_part(
+    data: bytes, by_name: dict[str, zipfile.ZipInfo], limits: UploadLimits
+) -> str:
     workbook = _read_part(data, by_name["xl/workbook.xml"], limits)
     sheet = _SHEET_TAG.search(workbook)
     if sheet is None:
