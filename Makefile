@@ -18,10 +18,7 @@ install: $(BIN)/activate
 
 ## Start everything on the embedded default (SQLite, in-process tasks), with demo data.
 run: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask demo seed
-	$(BIN)/flask demo banner --port $(PORT)
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload
+	PORT=$(PORT) bash scripts/run_demo.sh
 
 ## Lint, migrations check, the suite on SQLite, then on PostgreSQL + Redis.
 test: install lint migrate-check test-sqlite test-pg

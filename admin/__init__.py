@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import accounts, audit, auth, imports, members, orgs
+from . import accounts, audit, auth, cards, imports, members, orgs, reviews
 from .security import authenticate_request, check_url_map
 
-BLUEPRINTS = (auth.blp, orgs.blp, accounts.blp, members.blp, imports.blp, audit.blp)
+BLUEPRINTS = (
+    auth.blp,
+    orgs.blp,
+    accounts.blp,
+    members.blp,
+    imports.blp,
+    cards.blp,
+    reviews.blp,
+    audit.blp,
+)
 
 
 def register(api: Api) -> None:

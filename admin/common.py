@@ -24,6 +24,21 @@ class SelectPage(Page):
         return db.session.scalar(count)
 
 
+class RowPage(SelectPage):
+    """Pagination over a multi-entity ``select``; each row is turned into a dict by ``present``."""
+
+    present = staticmethod(lambda row: row)
+
+    @property
+    def items(self):
+        stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
+        return [self.present(row) for row in db.session.execute(stmt).all()]
+
+
+def row_page(present):
+    return type("PresentedPage", (RowPage,), {"present": staticmethod(present)})
+
+
 class Masked(fields.String):
     """A personal number shown masked (contracts.md): ID 3411********6755, mobile 138****1234."""
 

@@ -12,10 +12,12 @@ from flask import current_app, g, request
 from unioncard.accounts import services as accounts
 from unioncard.accounts.models import StaffAccount
 from unioncard.accounts.scope import Scope
+from unioncard.cards.models import BatchRevocation, CardBatch
 from unioncard.errors import NotAuthenticated, NotFound, PermissionDenied
 from unioncard.imports.models import ImportJob
 from unioncard.members.models import Member
 from unioncard.orgs.models import BankBranch, RelatedEnterprise
+from unioncard.reviews.models import AnnualReview
 from unioncard.web import client_ip
 
 # Every path parameter of an admin URL names a row owned by an org; the hook checks that
@@ -28,6 +30,9 @@ PARAM_OWNERS = {
     "branch_id": BankBranch,
     "job_id": ImportJob,
     "enterprise_id": RelatedEnterprise,
+    "batch_id": CardBatch,
+    "revocation_id": BatchRevocation,
+    "review_id": AnnualReview,
 }
 ADMIN_PREFIX = "/api/admin/"
 MAX_ID = 2**31 - 1

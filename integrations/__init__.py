@@ -1,0 +1,12 @@
+"""Outside parties: one client each (bank/, verification/), the bank's inbound callback
+routes, and the loopback sandboxes used by the demo and the tests."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    from .bank.routes import blp as bank_callbacks
+
+    api.register_blueprint(bank_callbacks)

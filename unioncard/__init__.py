@@ -9,6 +9,7 @@ import flask_swagger_ui
 from flask import Flask, send_from_directory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
 
 from .config import load_config
 from .extensions import api, db, migrate
@@ -41,6 +42,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_admin(api)
     register_miniapp(api)
+    from integrations import register as register_integrations
+
+    register_integrations(api)
 
     from .web import register_error_handlers, register_request_transaction
 
@@ -93,11 +97,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def _import_models() -> None:
     from .accounts import models as _a  # noqa: F401
     from .audit import models as _au  # noqa: F401
+    from .cards import models as _c  # noqa: F401
     from .imports import models as _i  # noqa: F401
     from .members import models as _m  # noqa: F401
     from .orgs import models as _o  # noqa: F401
+    from .reviews import models as _r  # noqa: F401
     from .storage import models as _s  # noqa: F401
 
 
 def _import_tasks() -> None:
+    from .cards import tasks as _ct  # noqa: F401
     from .imports import tasks as _it  # noqa: F401

@@ -54,6 +54,23 @@ class Config:
     IMPORT_MAX_RATIO = 200
     IMPORT_MAX_ROWS = 100_000
 
+    # Card issuance: the bank's printable names, the partner bank and the registers
+    CARD_NAME_CHARSET = "gbk"  # names outside it go to the special channel
+    CARD_NAME_MAX_LENGTH = 15
+    CARD_HANDOUT_WORKING_DAYS = 5
+    # Official-calendar corrections for years the chinese-calendar package does not know yet
+    EXTRA_HOLIDAYS: tuple = ()
+    EXTRA_WORKDAYS: tuple = ()
+    BANK_API_URL = "http://127.0.0.1:5101"
+    BANK_CLIENT_ID = "UNIONCARD"  # our id and secret for calls to the bank
+    BANK_CLIENT_SECRET = "dev-union-secret-to-bank"
+    BANK_CALLBACK_SECRETS = {"BOC-SH": "dev-bank-secret-to-union"}  # each bank's own secret
+    BANK_CALLBACK_WINDOW_SECONDS = 300
+    BANK_OUTBOX_MAX_ATTEMPTS = 12
+    POPULATION_API_URL = "http://127.0.0.1:5102/population"
+    SOCIAL_SECURITY_API_URL = "http://127.0.0.1:5102/social-security"
+    REGISTER_CHUNK_SIZE = 500
+
     # API docs, served with local assets (intranets often have no internet)
     API_TITLE = "工会会员服务卡平台 API"
     API_VERSION = "v1"
@@ -86,6 +103,8 @@ def _coerce(current, raw: str):
         return int(raw)
     if isinstance(current, dict):
         return json.loads(raw)
+    if isinstance(current, tuple):  # comma-separated list, e.g. 2027-01-01,2027-02-16
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw
 
 
@@ -124,6 +143,10 @@ def check_production(values: dict) -> None:
         problems.append("UNIONCARD_SECRET_KEY")
     if values["DATA_KEYS"] == DEV_DATA_KEYS or values["DATA_KEY_ID"] not in values["DATA_KEYS"]:
         problems.append("UNIONCARD_DATA_KEYS / UNIONCARD_DATA_KEY_ID")
+    if values["BANK_CLIENT_SECRET"] == Config.BANK_CLIENT_SECRET:
+        problems.append("UNIONCARD_BANK_CLIENT_SECRET")
+    if values["BANK_CALLBACK_SECRETS"] == Config.BANK_CALLBACK_SECRETS:
+        problems.append("UNIONCARD_BANK_CALLBACK_SECRETS")
     if values["BLIND_INDEX_KEY"] == DEV_BLIND_INDEX_KEY:
         problems.append("UNIONCARD_BLIND_INDEX_KEY")
     if values["DATABASE_URL"].startswith("sqlite"):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,16 +15,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def as_aware(value: datetime | date) -> datetime:
+    """Business input without a zone is Shanghai time; a bare date is that day's start."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.min)
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
 class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone).
+
+    A naive value (a filter typed by a clerk) is taken as Asia/Shanghai time."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: use aware UTC timestamps")
-        return value.astimezone(UTC) if value is not None else None
+        return as_aware(value).astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

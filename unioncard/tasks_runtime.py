@@ -42,6 +42,7 @@ def init_celery(app: Flask) -> Celery:
         enable_utc=True,
         beat_schedule={
             "imports-resume-stalled": {"task": "imports.resume_stalled", "schedule": 300.0},
+            "cards-flush-outbox": {"task": "cards.flush_outbox", "schedule": 30.0},
         },
     )
     celery.set_default()

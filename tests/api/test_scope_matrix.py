@@ -12,10 +12,18 @@ import pytest
 
 from tests.world import build_world, login
 from unioncard.accounts.models import StaffAccount
+from unioncard.cards.models import (
+    BatchRevocation,
+    BatchStatus,
+    CardBatch,
+    Channel,
+    RevocationStatus,
+)
 from unioncard.extensions import db
 from unioncard.imports.models import ImportJob, ImportStatus
 from unioncard.members.models import Member
 from unioncard.orgs.models import BankBranch, RelatedEnterprise
+from unioncard.reviews.models import AnnualReview, ReviewStatus
 from unioncard.storage.services import XLSX, store_file
 
 PLACES = {"child": "gA1", "sibling": "gB1", "parent": "city"}
@@ -62,7 +70,23 @@ def _resources(world, org):
     )
     db.session.add(job)
     db.session.flush()
+    batch = CardBatch(batch_no=f"CB-SCOPE-{org.id}", org_id=org.id, channel=Channel.NORMAL,
+                      status=BatchStatus.SENT, branch_code="B", branch_name="网点",
+                      branch_address="地址", total=0)
+    db.session.add(batch)
+    db.session.flush()
+    revocation = BatchRevocation(batch_id=batch.id, org_id=org.id, applicant_name="申请人",
+                                 applicant_phone="13800000000",
+                                 status=RevocationStatus.REVIEWING)
+    db.session.add(revocation)
+    db.session.flush()
     account = db.session.query(StaffAccount).filter_by(org_id=org.id, role="operator").one()
+    # submitted by the unit, so that the caller (an upper union) may decide it
+    review = AnnualReview(
+        org_id=org.id, year=2026, status=ReviewStatus.SUBMITTED, submitted_by=account.id
+    )
+    db.session.add(review)
+    db.session.flush()
     return {
         "org_id": org.id,
         "member_id": member.id,
@@ -70,6 +94,9 @@ def _resources(world, org):
         "branch_id": db.session.query(BankBranch).filter_by(org_id=org.id).one().id,
         "job_id": job.id,
         "enterprise_id": db.session.query(RelatedEnterprise).filter_by(org_id=org.id).one().id,
+        "review_id": review.id,
+        "batch_id": batch.id,
+        "revocation_id": revocation.id,
     }
 
 
@@ -147,7 +174,8 @@ def test_lists_hold_only_the_subtree(client, matrix, app):
     for rule in lists:
         r = client.get(rule.rule + "?page_size=100", headers=headers)
         assert r.status_code == 200, (rule.rule, r.get_json())
-        for item in r.get_json():
+        body = r.get_json()
+        for item in body if isinstance(body, list) else [body]:
             if "org_id" in item and rule.rule != "/api/admin/v1/branches":
                 assert item["org_id"] in allowed, (rule.rule, item)
 

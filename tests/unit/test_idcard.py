@@ -197,3 +197,9 @@ def test_normalise_id_type(typed, canonical):
 )
 def test_is_valid_mobile(mobile, ok):
     assert is_valid_mobile(mobile) is ok
+
+
+def test_a_remembered_birth_date_is_still_checked_against_today():
+    number = with_check("44030420260115123")
+    assert is_valid_resident_id(number, today=TODAY)
+    assert not is_valid_resident_id(number, today=date(2026, 1, 14))

@@ -18,7 +18,7 @@ from datetime import date
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from unioncard.imports.engine import ExistingMember, UnionContext
+from unioncard.imports.engine import ExistingMember, UnionContext, UploadLimits, validate_import
 from unioncard.imports.template import COLUMN_BY_KEY, FIRST_DATA_ROW, build_template
 from unioncard.members.idcard import resident_id_check_char
 
@@ -27,6 +27,16 @@ BRANCHES = [("44301", "中国银行深圳福田支行"), ("44302", "中国银行
 UNION_CTX = UnionContext(UNION, frozenset(code for code, _ in BRANCHES))
 TODAY = date(2026, 1, 15)
 HEADER = {"G3": "2", "I3": "60", "K3": "44301", "M3": "是"}
+
+# seed 004 wording, spelled out here so that a typo in messages.py fails the tests
+ID_INVALID = '身份证号码无效，请核对身份证原件,并检查所填数据中是否存在字母"O"！'
+ID_LENGTH = "身份证号码格式错误，请填写18位正确的身份证号码！"
+ID_LETTER_O = '身份证号码中含有字母"O"，请将其改为数字"0"！'
+COUNTRY_REQUIRED = "证件号码无效或者为非居民身份证时，国家/地区必填！"
+TYPE_REQUIRED = "证件号码无效或者为非居民身份证时，证件类型必填！"
+BIRTH_REQUIRED = "证件号码无效或者为非居民身份证时，出生日期必填！"
+HEADER_INCOMPLETE = "请把表头内容填写完整！"
+ADDRESS_INVALID = "工作单位详细地址请填写6至20个汉字（办理会员服务卡必填）！"
 
 
 def make_id(region: str = "440304", birth: str = "19840531", seq: str = "712") -> str:
@@ -154,3 +164,25 @@ def make_cfb(stream_names: list[str]) -> bytes:
     if len(directory) > 512:
         raise ValueError("at most 3 streams")
     return bytes(header) + fat + directory
+
+
+def run(data: bytes, lookups: FakeLookups | None = None, **kwargs):
+    """Validate ``data`` as the test union on TODAY: (run, all outcomes, the chunks)."""
+    lookups = lookups if lookups is not None else FakeLookups()
+    kwargs.setdefault("limits", UploadLimits())
+    result = validate_import(data, UNION_CTX, lookups, today=TODAY, **kwargs)
+    chunks = list(result.chunks())
+    return result, [outcome for chunk in chunks for outcome in chunk], chunks
+
+
+def errors_of(data: bytes, lookups: FakeLookups | None = None) -> list[tuple[int, str, str]]:
+    """(row, column, message) of every row error, in order."""
+    result, outcomes, _ = run(data, lookups)
+    return [(e.row, e.column, e.message) for o in outcomes for e in o.errors]
+
+
+def only_error(**overrides) -> tuple[int, str, str]:
+    """The single error of a file whose one member row has ``overrides``."""
+    errors = errors_of(build([member(1, **overrides)]))
+    assert len(errors) == 1, errors
+    return errors[0]

@@ -31,9 +31,10 @@ _ID_REASON_MESSAGES = {
     "birth_date": msg.ID_INVALID,
 }
 _DATE_TEXT = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+    re.ASCII,
 )
-_DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 _CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _NOT_CJK = re.compile(f"[^{_CJK_RANGES}]+")
 _NOT_ASCII_NOR_CJK = re.compile(f"[^\\x00-\\x7f{_CJK_RANGES}]")

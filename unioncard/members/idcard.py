@@ -108,7 +108,7 @@ def normalise_text(value: object) -> str:
 def normalise_id_number(value: object) -> str:
     """``normalise_text`` without any inner whitespace, with a lower-case x made upper-case."""
     text = normalise_text(value)
-    if " " in text or "\t" in text or "\n" in text or "\r" in text:
+    if not text.isalnum():  # blanks inside (or punctuation, which stays)
         text = "".join(text.split())
     if text.endswith("x"):
         text = text[:-1] + "X"
@@ -196,10 +196,10 @@ def resident_id_facts(number: str, today: date) -> tuple[date, str]:
             birth = date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
         except ValueError:
             raise InvalidIdNumber("birth_date") from None
-        if birth < _MIN_BIRTH:
+        if not _MIN_BIRTH <= birth <= today:
             raise InvalidIdNumber("birth_date")
-        _BIRTH_DATES[ymd] = birth  # at most ~46,000 real days since 1900
-    if birth > today:
+        _BIRTH_DATES[ymd] = birth  # only real days from 1900 to today: ~46,000 at most
+    elif birth > today:  # cached under a later ``today``
         raise InvalidIdNumber("birth_date")
     return birth, "男" if number[16] in "13579" else "女"
 

@@ -177,14 +177,14 @@ def update_member(scope: Scope, member_id: int, data: dict, *, ip=None) -> Membe
     return member
 
 
-def change_status(scope: Scope, member_id: int, target: str, reason: str, *, ip=None) -> Member:
-    member = get_member(scope, member_id)
-    reason = normalise_text(reason)
-    if not reason:
-        raise ValidationFailed("请填写变更原因", {"reason": ["请填写变更原因"]})
+def apply_status(
+    scope: Scope, member: Member, target: MemberStatus, reason: str, *, at=None
+) -> MemberStatus:
+    """Move a member through the status machine and keep the change row; returns the old
+    status. The caller checks the scope and writes the audit record."""
     old = member.status
     member.status = next_status(old, MemberStatus(target))
-    member.status_changed_at = utcnow()
+    member.status_changed_at = at or utcnow()
     if member.status == MemberStatus.ACTIVE:
         activate(member, member.org)
     db.session.add(
@@ -195,8 +195,18 @@ def change_status(scope: Scope, member_id: int, target: str, reason: str, *, ip=
             reason=reason,
             actor_id=scope.account_id,
             actor_name=scope.account_name,
+            at=member.status_changed_at,
         )
     )
+    return old
+
+
+def change_status(scope: Scope, member_id: int, target: str, reason: str, *, ip=None) -> Member:
+    member = get_member(scope, member_id)
+    reason = normalise_text(reason)
+    if not reason:
+        raise ValidationFailed("请填写变更原因", {"reason": ["请填写变更原因"]})
+    old = apply_status(scope, member, MemberStatus(target), reason)
     audit.record(
         scope,
         "member.status",

@@ -1,0 +1,207 @@
+"""提交办卡 and 办卡批次管理: batches, the outbox to the bank, revocation with review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from ..accounts.scope import Scope
+from ..audit import services as audit
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..members.idcard import is_valid_mobile, normalise_text
+from ..members.models import Member
+from ..models_base import as_aware, utcnow
+from ..orgs.models import BankBranch, Org
+from ..orgs.services import branch_codes_for
+from ..tasks_runtime import after_commit
+from .log import move
+from .models import (
+    BankOutbox,
+    BatchRevocation,
+    BatchStatus,
+    CardBatch,
+    CardBatchMember,
+    CardStatus,
+    Channel,
+    MemberCard,
+    OutboxKind,
+    RevocationStatus,
+    Verification,
+)
+
+
+def _ready(card: MemberCard) -> bool:
+    if card.channel == Channel.NORMAL:
+        return card.verification == Verification.PASSED
+    return card.info_complete
+
+
+def submit(scope: Scope, org_id: int | None, channel: str, branch_code: str, *, ip=None) -> CardBatch:
+    """One batch of the whole channel list, only when every member in it is ready."""
+    scope.require("member.write")
+    org = scope.get_org(org_id or scope.org_id)
+    ch = Channel(channel)
+    if branch_code not in {code for code, _ in branch_codes_for(org)}:
+        raise ValidationFailed("无效的领卡网点！", {"branch_code": ["请选择本区的领卡网点"]})
+    branch = db.session.scalar(select(BankBranch).where(BankBranch.code == branch_code))
+    cards = db.session.scalars(
+        select(MemberCard).join(Member, Member.id == MemberCard.member_id)
+        .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING,
+               MemberCard.channel == ch).order_by(MemberCard.id).with_for_update(of=MemberCard)
+    ).all()
+    if not cards:
+        raise Conflict(f"{ch.value}办卡通道没有待办会员")
+    unready = [c for c in cards if not _ready(c)]
+    if unready:
+        what = "校验未通过及未校验" if ch == Channel.NORMAL else "信息未完善"
+        raise Conflict(f"请移除{what}的会员（{len(unready)} 人），才能进行提交办卡。")
+    now = utcnow()
+    batch = CardBatch(batch_no="pending", org_id=org.id, channel=ch, status=BatchStatus.QUEUED,
+                      branch_code=branch.code, branch_name=branch.name,
+                      branch_address=branch.address, total=len(cards), submitted_at=now,
+                      submitted_by=scope.account_id, submitted_by_name=scope.account_name)
+    db.session.add(batch)
+    db.session.flush()
+    batch.batch_no = f"CB{now:%Y%m%d}{batch.id:06d}"
+    members = {m.id: m for m in db.session.scalars(
+        select(Member).where(Member.id.in_([c.member_id for c in cards])))}
+    db.session.add_all(CardBatchMember(batch_id=batch.id, member_id=c.member_id,
+                                       open_member_id=c.member_id,
+                                       member_no=members[c.member_id].member_no) for c in cards)
+    for card in cards:
+        move(card, CardStatus.IN_PROGRESS, scope.account_name, f"批次 {batch.batch_no}",
+             batch_id=batch.id)
+        card.batch_id = batch.id
+    enqueue(batch, OutboxKind.BATCH)
+    # the unique open_member_id makes a concurrent second submission fail here, as one 409
+    db.session.flush()
+    audit.record(scope, "card.batch_submit", target_type="card_batch", target_ids=[batch.id],
+                 detail={"batch_no": batch.batch_no, "channel": ch.value, "total": len(cards)},
+                 ip=ip)
+    return batch
+
+
+def enqueue(batch: CardBatch, kind: OutboxKind) -> BankOutbox:
+    """Write the message in this transaction; the delivery task runs after the commit."""
+    message = BankOutbox(kind=kind, batch_id=batch.id)
+    db.session.add(message)
+    db.session.flush()
+    from .tasks import deliver_outbox
+
+    after_commit(db.session(), deliver_outbox, message.id)
+    return message
+
+
+def list_batches(scope: Scope, f: dict):
+    stmt = select(CardBatch).where(scope.owned_by(CardBatch.org_id))
+    if f.get("org_id"):
+        stmt = stmt.where(CardBatch.org_id == scope.get_org(f["org_id"]).id)
+    if f.get("batch_no"):
+        stmt = stmt.where(CardBatch.batch_no.contains(f["batch_no"], autoescape=True))
+    if f.get("channel"):
+        stmt = stmt.where(CardBatch.channel == Channel(f["channel"]))
+    if f.get("status"):
+        stmt = stmt.where(CardBatch.status == BatchStatus(f["status"]))
+    if f.get("submitted_from"):
+        stmt = stmt.where(CardBatch.submitted_at >= f["submitted_from"])
+    if f.get("submitted_to"):
+        stmt = stmt.where(CardBatch.submitted_at < as_aware(f["submitted_to"]) + timedelta(days=1))
+    return stmt.order_by(CardBatch.id.desc())
+
+
+def get_batch(scope: Scope, batch_id: int) -> CardBatch:
+    return scope.get(CardBatch, batch_id, message="未找到该批次，或不在您的管辖范围内")
+
+
+def batch_members(scope: Scope, batch_id: int):
+    batch = get_batch(scope, batch_id)
+    return (select(Member, CardBatchMember).join(CardBatchMember, CardBatchMember.member_id == Member.id)
+            .where(CardBatchMember.batch_id == batch.id).order_by(CardBatchMember.id))
+
+
+# --- revocation ---------------------------------------------------------------------
+def request_revocation(scope: Scope, batch_id: int, applicant_name: str, applicant_phone: str,
+                       *, ip=None) -> BatchRevocation:
+    scope.require("member.write")
+    batch = get_batch(scope, batch_id)
+    name, phone = normalise_text(applicant_name), normalise_text(applicant_phone).replace(" ", "")
+    if not name:
+        raise ValidationFailed("请填写申请人姓名", {"applicant_name": ["必填项，请填写"]})
+    if not is_valid_mobile(phone):
+        raise ValidationFailed("请填写申请人的11位手机号码", {"applicant_phone": ["手机号码无效"]})
+    if batch.status not in (BatchStatus.QUEUED, BatchStatus.SENT):
+        raise Conflict(f"批次状态为「{batch.status.value}」，只有银行尚未反馈的批次可以撤销")
+    if batch.revocation in (RevocationStatus.REVIEWING, RevocationStatus.APPROVED,
+                            RevocationStatus.REJECTED):
+        raise Conflict(f"该批次已有撤销申请（{batch.revocation.value}）")
+    request = BatchRevocation(batch_id=batch.id, org_id=batch.org_id,
+                              status=RevocationStatus.REVIEWING, applicant_name=name,
+                              applicant_phone=phone, requested_by=scope.account_id)
+    db.session.add(request)
+    batch.revocation = RevocationStatus.REVIEWING
+    db.session.flush()
+    audit.record(scope, "card.revocation_request", target_type="card_batch", target_ids=[batch.id],
+                 detail={"applicant_name": name, "revocation_id": request.id}, ip=ip)
+    return request
+
+
+def list_revocations(scope: Scope, status: str | None = None):
+    stmt = select(BatchRevocation).where(scope.owned_by(BatchRevocation.org_id))
+    if status:
+        stmt = stmt.where(BatchRevocation.status == RevocationStatus(status))
+    return stmt.order_by(BatchRevocation.id.desc())
+
+
+def decide_revocation(scope: Scope, revocation_id: int, approve: bool, reason: str | None = None,
+                      *, ip=None) -> BatchRevocation:
+    """The upper union's review: approve (the bank is asked to withdraw) or reject (locked)."""
+    scope.require("member.review")
+    request = scope.get(BatchRevocation, revocation_id, message="未找到该撤销申请")
+    if request.org_id == scope.org_id:
+        raise PermissionDenied("撤销申请须由上级工会审核")
+    if request.status != RevocationStatus.REVIEWING:
+        raise Conflict(f"该申请已{request.status.value}")
+    batch = db.session.get(CardBatch, request.batch_id, with_for_update=True)
+    request.reviewer_id, request.reviewer_name = scope.account_id, scope.account_name
+    request.decided_at = utcnow()
+    if approve:
+        if batch.status not in (BatchStatus.QUEUED, BatchStatus.SENT):
+            raise Conflict("银行已反馈该批次，不能撤销")
+        request.status = batch.revocation = RevocationStatus.APPROVED
+        batch.status = BatchStatus.REVOKING
+        enqueue(batch, OutboxKind.REVOKE)
+    else:
+        if not normalise_text(reason):
+            raise ValidationFailed("请填写不通过的原因", {"reason": ["必填项，请填写"]})
+        request.status = batch.revocation = RevocationStatus.REJECTED
+        request.decision_reason = normalise_text(reason)
+    audit.record(scope, "card.revocation_" + ("approve" if approve else "reject"),
+                 target_type="card_batch", target_ids=[batch.id],
+                 detail={"revocation_id": request.id, "reason": request.decision_reason}, ip=ip)
+    return request
+
+
+def release(batch: CardBatch, actor: str) -> int:
+    """The bank confirmed the withdrawal: members go back to 未办卡, selectable again."""
+    links = db.session.scalars(select(CardBatchMember).where(
+        CardBatchMember.batch_id == batch.id, CardBatchMember.open_member_id.is_not(None))).all()
+    cards = {c.member_id: c for c in db.session.scalars(select(MemberCard).where(
+        MemberCard.member_id.in_([link.member_id for link in links])))}
+    for link in links:
+        card = cards[link.member_id]
+        if card.status == CardStatus.IN_PROGRESS and card.batch_id == batch.id:
+            move(card, CardStatus.NONE, actor, f"批次 {batch.batch_no} 已撤销", batch_id=batch.id)
+            card.batch_id = None
+    db.session.execute(update(CardBatchMember).where(CardBatchMember.batch_id == batch.id)
+                       .values(open_member_id=None))
+    batch.status = BatchStatus.REVOKED
+    return len(links)
+
+
+def org_name(org_id: int) -> str:
+    org = db.session.get(Org, org_id)
+    if org is None:
+        raise NotFound()
+    return org.name
