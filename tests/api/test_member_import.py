@@ -220,7 +220,7 @@ def test_a_lost_validation_is_resumed_by_beat(client, setup, app):
     from unioncard.models_base import utcnow
 
     _world, headers, template = setup
-    app.config["TASK_MODE"] = "celery-down"  # the dispatch after commit is lost
+    app.config["TASK_MODE"] = "off"  # the dispatch after commit is lost
     try:
         job_id = upload(client, headers, fill(template, people(2, start=90))).get_json()["id"]
     finally:
