@@ -22,7 +22,9 @@ from unioncard.members.idcard import ID_TYPES
 from .common import Base, Id, Masked, Message, SelectPage, row_page
 from .security import current_scope, ip, requires
 
-blp = Blueprint("admin_cards", __name__, url_prefix="/api/admin/v1/cards", description="会员服务卡办理")
+blp = Blueprint(
+    "admin_cards", __name__, url_prefix="/api/admin/v1/cards", description="会员服务卡办理"
+)
 
 CHANNELS = [c.value for c in Channel]
 
@@ -34,9 +36,15 @@ def _values(enum_cls):
 def present(row) -> dict:
     member, card = row
     return {
-        "member_id": member.id, "org_id": member.org_id, "member_no": member.member_no,
-        "name": member.name, "id_type": member.id_type, "id_number": member.id_number,
-        "id_expiry": member.id_expiry, "gender": member.gender, "work_address": member.work_address,
+        "member_id": member.id,
+        "org_id": member.org_id,
+        "member_no": member.member_no,
+        "name": member.name,
+        "id_type": member.id_type,
+        "id_number": member.id_number,
+        "id_expiry": member.id_expiry,
+        "gender": member.gender,
+        "work_address": member.work_address,
         "status": card.status.value if card else CardStatus.NONE.value,
         "channel": card.channel.value if card else None,
         "channel_reason": card.channel_reason if card else None,
@@ -197,9 +205,17 @@ class BatchQuery(OrgIn):
 
 def present_batch_member(row) -> dict:
     member, link = row
-    return {"member_id": member.id, "member_no": link.member_no, "name": member.name,
-            "id_type": member.id_type, "id_number": member.id_number, "result": link.result,
-            "reason_code": link.reason_code, "reason": link.reason, "answered_at": link.answered_at}
+    return {
+        "member_id": member.id,
+        "member_no": link.member_no,
+        "name": member.name,
+        "id_type": member.id_type,
+        "id_number": member.id_number,
+        "result": link.result,
+        "reason_code": link.reason_code,
+        "reason": link.reason,
+        "answered_at": link.answered_at,
+    }
 
 
 class BatchMemberOut(Base):
@@ -267,8 +283,9 @@ def card_info(query):
 @requires("member.write")
 def add_pending(data):
     """添加选中的（或全部）未办卡会员至待办；不能勾选的会员附原因"""
-    return pending.add_to_pending(current_scope(), data.get("member_ids"), org_id=data.get("org_id"),
-                                  ip=ip())
+    return pending.add_to_pending(
+        current_scope(), data.get("member_ids"), org_id=data.get("org_id"), ip=ip()
+    )
 
 
 @blp.get("/pending")
@@ -391,8 +408,9 @@ def overdue():
 @requires("member.write")
 def submit(data):
     """提交办卡：该通道全部会员已就绪时形成一个办卡批次，发送银行"""
-    return batches.submit(current_scope(), data.get("org_id"), data["channel"], data["branch_code"],
-                          ip=ip())
+    return batches.submit(
+        current_scope(), data.get("org_id"), data["channel"], data["branch_code"], ip=ip()
+    )
 
 
 @blp.get("/batches")
@@ -423,8 +441,14 @@ def batch_members(batch_id):
 
 
 @blp.get("/batches/<int:batch_id>/roster")
-@blp.doc(responses={"200": {"description": "PDF", "content": {
-    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
 @requires("member.read")
 def roster_pdf(batch_id):
     """打印清册（PDF，银行反馈前即可打印）"""
@@ -440,8 +464,9 @@ def roster_pdf(batch_id):
 @requires("member.write")
 def request_revocation(data, batch_id):
     """撤销办卡批次申请（填写申请人姓名和电话，由上级工会审核）"""
-    return batches.request_revocation(current_scope(), batch_id, data["applicant_name"],
-                                      data["applicant_phone"], ip=ip())
+    return batches.request_revocation(
+        current_scope(), batch_id, data["applicant_name"], data["applicant_phone"], ip=ip()
+    )
 
 
 @blp.get("/revocations")

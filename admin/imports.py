@@ -35,6 +35,15 @@ class OrgArg(Base):
     org_id = Id(metadata={"description": "导入会员的基层工会，默认本单位"})
 
 
+class UploadForm(OrgArg):
+    auto_commit = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true：整个文件无误时直接导入（不经预览确认），适合大文件；有误则一条不导入"
+        },
+    )
+
+
 class UploadFile(Base):
     file = Upload(required=True, metadata={"description": "填写好的会员信息采集表（.xlsx）"})
 
@@ -51,6 +60,7 @@ class JobOut(Base):
     invalid = fields.Integer(metadata={"description": "有误行数"})
     processed = fields.Integer(metadata={"description": "已校验行数（进度）"})
     imported = fields.Integer()
+    auto_commit = fields.Boolean()
     header = fields.Dict()
     message = fields.String(allow_none=True)
     has_annotated_file = fields.Function(lambda job: job.annotated_file_id is not None)
@@ -90,7 +100,7 @@ def template(query):
 
 
 @blp.post("")
-@blp.arguments(OrgArg, location="form")
+@blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFile, location="files")
 @blp.response(202, JobOut)
 @requires("member.import")
@@ -99,7 +109,12 @@ def upload(form, files):
     storage = files["file"]
     data = storage.read()
     return services.upload(
-        current_scope(), form.get("org_id"), storage.filename or "", data, ip=ip()
+        current_scope(),
+        form.get("org_id"),
+        storage.filename or "",
+        data,
+        auto_commit=form["auto_commit"],
+        ip=ip(),
     )
 
 

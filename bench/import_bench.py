@@ -88,6 +88,7 @@ def one(rows: int) -> dict:
         scope = Scope(account.id, account.display_name, account.role, union.id, union.path)
 
         reader = reader_alone(data)
+        # 1. the clerk's path: upload → preview (validation task) → 确认导入
         t0 = time.perf_counter()
         job = services.upload(scope, union.id, "members.xlsx", data)
         db.session.commit()  # dispatches the validation task (eager: runs here, in chunks)
@@ -99,16 +100,29 @@ def one(rows: int) -> dict:
         t2 = time.perf_counter()
         count = db.session.scalar(text("SELECT count(*) FROM member"))
         assert count == rows, count
-    total = t2 - t0
+        # 2. one pass (auto_commit): the same people again into a second, empty union
+        db.session.execute(text("DELETE FROM member"))
+        db.session.commit()
+        t3 = time.perf_counter()
+        job = services.upload(scope, union.id, "members.xlsx", data, auto_commit=True)
+        db.session.commit()
+        t4 = time.perf_counter()
+        job = db.session.get(type(job), job.id)
+        assert job.status.value == "已导入", (job.status, job.message)
+        assert db.session.scalar(text("SELECT count(*) FROM member")) == rows
+    preview = t2 - t0
+    one_pass = t4 - t3
     return {
         "rows": rows,
         "file_mb": round(len(data) / 1e6, 2),
         "reader_alone_s": round(reader, 2),
-        "upload_and_validate_s": round(t1 - t0, 2),
+        "validate_s": round(t1 - t0, 2),
         "commit_s": round(t2 - t1, 2),
-        "end_to_end_s": round(total, 2),
-        "ratio_to_reader": round(total / reader, 2),
-        "rows_per_s": round(rows / total),
+        "preview_path_s": round(preview, 2),
+        "preview_ratio": round(preview / reader, 2),
+        "one_pass_s": round(one_pass, 2),
+        "one_pass_ratio": round(one_pass / reader, 2),
+        "rows_per_s_one_pass": round(rows / one_pass),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

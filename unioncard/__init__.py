@@ -82,7 +82,15 @@ def _init_database(app: Flask) -> None:
         directory=str(Path(app.root_path).parent / "migrations"),
         compare_type=True,
         render_as_batch=True,
+        render_item=_render_plain_types,
     )
+
+
+def _render_plain_types(type_, obj, autogen_context):
+    """Migrations name the stored type (String, DateTime), not our TypeDecorators."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
 
 
 @event.listens_for(Engine, "connect")

@@ -33,6 +33,63 @@ def copy_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> No
     db.session.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+class CopyWriter:
+    """Rows streamed into one table for the life of a ``with`` block, in the session's
+    transaction: one ``COPY`` on PostgreSQL (the server inserts while we go on producing
+    rows), executemany batches elsewhere."""
+
+    def __init__(self, table: Table, columns: Sequence[str]):
+        self.table, self.columns = table, list(columns)
+        self.count = 0
+        self._copy = self._cursor = None
+
+    def __enter__(self) -> CopyWriter:
+        if is_postgres():
+            raw = db.session.connection().connection.driver_connection
+            self._cursor = raw.cursor()
+            sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
+            self._copy_cm = self._cursor.copy(sql)
+            self._copy = self._copy_cm.__enter__()
+        return self
+
+    def write(self, rows: list[tuple]) -> None:
+        self.count += len(rows)
+        if self._copy is not None:
+            if rows:  # COPY's text format, built here: several times faster than write_row
+                self._copy.write(
+                    "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows).encode()
+                )
+        elif rows:
+            copy_rows(self.table, self.columns, rows)
+
+    def __exit__(self, *exc) -> None:
+        if self._copy is not None:
+            try:
+                self._copy_cm.__exit__(*exc)
+            finally:
+                self._cursor.close()
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format (NULL is \\N, specials escaped)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return str(value.value).translate(_ESCAPES)
+    return str(value)
+
+
 def _plain_type(column):
     """The stored type: skip TypeDecorators (values are passed as stored)."""
     return column.type.impl if isinstance(column.type, TypeDecorator) else column.type

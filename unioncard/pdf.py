@@ -37,8 +37,14 @@ def printable(text: str) -> str:
 
 def style(size: float = 10, *, leading: float | None = None, align: int = 0) -> ParagraphStyle:
     font()
-    return ParagraphStyle(f"s{size}{align}", fontName=FONT, fontSize=size,
-                          leading=leading or size * 1.4, alignment=align, wordWrap="CJK")
+    return ParagraphStyle(
+        f"s{size}{align}",
+        fontName=FONT,
+        fontSize=size,
+        leading=leading or size * 1.4,
+        alignment=align,
+        wordWrap="CJK",
+    )
 
 
 def para(text, size: float = 10, align: int = 0) -> Paragraph:
@@ -46,20 +52,40 @@ def para(text, size: float = 10, align: int = 0) -> Paragraph:
     return Paragraph(escaped.replace("<", "&lt;").replace(">", "&gt;"), style(size, align=align))
 
 
-def table_document(title: str, meta: list[str], header: list[str], rows: list[list],
-                   widths: list[float], footer: list[str], *, landscape_page: bool = True) -> bytes:
+def table_document(
+    title: str,
+    meta: list[str],
+    header: list[str],
+    rows: list[list],
+    widths: list[float],
+    footer: list[str],
+    *,
+    landscape_page: bool = True,
+) -> bytes:
     """A titled, paged table with repeated header row; returns the PDF bytes."""
     buffer = io.BytesIO()
     size = landscape(A4) if landscape_page else A4
-    doc = SimpleDocTemplate(buffer, pagesize=size, leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=14 * mm, title=title, author="工会会员服务卡平台")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=size,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=title,
+        author="工会会员服务卡平台",
+    )
     data = [[para(h, 9, 1) for h in header]] + [[para(c, 9) for c in row] for row in rows]
     grid = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-    grid.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]))
+    grid.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
     story = [para(title, 16, 1), Spacer(1, 4 * mm)]
     story += [para(line, 10) for line in meta] + [Spacer(1, 3 * mm), grid, Spacer(1, 6 * mm)]
     story += [para(line, 10) for line in footer]

@@ -159,6 +159,7 @@ def upgrade():
     sa.Column('processed', sa.Integer(), nullable=False),
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('header', sa.JSON(), nullable=False),
+    sa.Column('auto_commit', sa.Boolean(), nullable=False),
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('committed_at', sa.DateTime(timezone=True), nullable=True),
@@ -187,29 +188,6 @@ def upgrade():
     )
     with op.batch_alter_table('import_issue', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_issue_job_id'), ['job_id'], unique=False)
-
-    op.create_table('import_staged_row',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('job_id', sa.Integer(), nullable=False),
-    sa.Column('row', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('id_type', sa.String(length=30), nullable=False),
-    sa.Column('id_number', sa.String(length=255), nullable=False),
-    sa.Column('id_number_bidx', sa.String(length=32), nullable=False),
-    sa.Column('id_expiry', sa.Date(), nullable=True),
-    sa.Column('country', sa.String(length=50), nullable=False),
-    sa.Column('gender', sa.String(length=2), nullable=False),
-    sa.Column('birth_date', sa.Date(), nullable=False),
-    sa.Column('mobile', sa.String(length=255), nullable=False),
-    sa.Column('mobile_bidx', sa.String(length=32), nullable=False),
-    sa.Column('work_address', sa.String(length=100), nullable=True),
-    sa.Column('join_date', sa.Date(), nullable=True),
-    sa.Column('wants_card', sa.Boolean(), nullable=False),
-    sa.Column('remark', sa.String(length=200), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_staged_row'))
-    )
-    with op.batch_alter_table('import_staged_row', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_import_staged_row_job_id'), ['job_id'], unique=False)
 
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -303,10 +281,6 @@ def downgrade():
         batch_op.drop_index('ix_member_org_status')
 
     op.drop_table('member')
-    with op.batch_alter_table('import_staged_row', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_import_staged_row_job_id'))
-
-    op.drop_table('import_staged_row')
     with op.batch_alter_table('import_issue', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_issue_job_id'))
 

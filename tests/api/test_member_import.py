@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.world import build_world, login
 from unioncard.extensions import db
-from unioncard.imports.models import ImportJob, ImportStagedRow
+from unioncard.imports.models import ImportJob
 from unioncard.imports.template import COLUMN_BY_KEY, FIRST_DATA_ROW
 from unioncard.members.idcard import resident_id_check_char
 from unioncard.members.models import Member
@@ -110,7 +110,6 @@ def test_mistakes_come_back_then_fixed_file_imports(client, setup):
     assert (9, "D", f"该证件号码在【{world.org('gA1').name}】中已存在！") in found
     # nothing was stored
     assert db.session.scalar(select(func.count()).select_from(Member)) == 6
-    assert db.session.scalar(select(func.count()).select_from(ImportStagedRow)) == 0
     # the annotated workbook marks the cells and adds the message column
     r = client.get(f"{IMPORTS}/{job['id']}/annotated", headers=headers)
     assert r.status_code == 200
@@ -235,3 +234,37 @@ def test_a_lost_validation_is_resumed_by_beat(client, setup, app):
     assert resume_stalled() == 1
     db.session.expire_all()
     assert db.session.get(ImportJob, job_id).status == ImportStatus.READY
+
+
+def test_one_pass_import_writes_all_or_nothing(client, setup):
+    world, headers, template = setup
+    rows = people(4, start=120)
+    bad = [dict(r) for r in rows]
+    bad[3]["mobile"] = "12"
+    r = client.post(
+        IMPORTS,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(fill(template, bad)), "m.xlsx"), "auto_commit": "true"},
+    )
+    job = client.get(f"{IMPORTS}/{r.get_json()['id']}", headers=headers).get_json()
+    assert job["status"] == "校验未通过" and job["invalid"] == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Member).where(Member.import_job_id == job["id"])
+        )
+        == 0
+    )
+    issues = client.get(f"{IMPORTS}/{job['id']}/issues", headers=headers).get_json()
+    assert [(i["row"], i["column"]) for i in issues] == [(8, "I")]
+    r = client.post(
+        IMPORTS,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(fill(template, rows)), "m.xlsx"), "auto_commit": "true"},
+    )
+    job = client.get(f"{IMPORTS}/{r.get_json()['id']}", headers=headers).get_json()
+    assert job["status"] == "已导入" and job["imported"] == 4, job
+    members = db.session.scalars(select(Member).where(Member.import_job_id == job["id"])).all()
+    assert len(members) == 4 and len({m.member_no for m in members}) == 4
+    assert all(m.member_no.startswith("101") for m in members)

@@ -70,14 +70,25 @@ def _resources(world, org):
     )
     db.session.add(job)
     db.session.flush()
-    batch = CardBatch(batch_no=f"CB-SCOPE-{org.id}", org_id=org.id, channel=Channel.NORMAL,
-                      status=BatchStatus.SENT, branch_code="B", branch_name="网点",
-                      branch_address="地址", total=0)
+    batch = CardBatch(
+        batch_no=f"CB-SCOPE-{org.id}",
+        org_id=org.id,
+        channel=Channel.NORMAL,
+        status=BatchStatus.SENT,
+        branch_code="B",
+        branch_name="网点",
+        branch_address="地址",
+        total=0,
+    )
     db.session.add(batch)
     db.session.flush()
-    revocation = BatchRevocation(batch_id=batch.id, org_id=org.id, applicant_name="申请人",
-                                 applicant_phone="13800000000",
-                                 status=RevocationStatus.REVIEWING)
+    revocation = BatchRevocation(
+        batch_id=batch.id,
+        org_id=org.id,
+        applicant_name="申请人",
+        applicant_phone="13800000000",
+        status=RevocationStatus.REVIEWING,
+    )
     db.session.add(revocation)
     db.session.flush()
     account = db.session.query(StaffAccount).filter_by(org_id=org.id, role="operator").one()

@@ -23,12 +23,29 @@ def rid(seq: str, birth: str = "19880315", region: str = "310110") -> str:
     return first17 + resident_id_check_char(first17)
 
 
-def person(name, seq, *, id_type="身份证", id_number=None, expiry=date(2036, 5, 31),
-           mobile_tail=0, country="中国", gender="男") -> Person:
-    return Person(name=name, id_type=id_type, id_number=id_number or rid(seq),
-                  id_expiry=expiry, country=country, gender=gender,
-                  birth_date=date(1988, 3, 15), mobile=f"1390000{mobile_tail:04d}",
-                  work_address="上海市杨浦区黄兴路1599号", join_date=date(2020, 1, 1))
+def person(
+    name,
+    seq,
+    *,
+    id_type="身份证",
+    id_number=None,
+    expiry=date(2036, 5, 31),
+    mobile_tail=0,
+    country="中国",
+    gender="男",
+) -> Person:
+    return Person(
+        name=name,
+        id_type=id_type,
+        id_number=id_number or rid(seq),
+        id_expiry=expiry,
+        country=country,
+        gender=gender,
+        birth_date=date(1988, 3, 15),
+        mobile=f"1390000{mobile_tail:04d}",
+        work_address="上海市杨浦区黄兴路1599号",
+        join_date=date(2020, 1, 1),
+    )
 
 
 CAST = {
@@ -37,8 +54,9 @@ CAST = {
     "mismatch_at_bank": person("张伟", "444", mobile_tail=3),
     "gbk_only": person("王珺", "125", mobile_tail=4),
     "rare": person("𠮷田春", "127", mobile_tail=5),
-    "passport": person("JOHN SMITH", "", id_type="护照", id_number="E12345678",
-                       country="美国", mobile_tail=6),
+    "passport": person(
+        "JOHN SMITH", "", id_type="护照", id_number="E12345678", country="美国", mobile_tail=6
+    ),
     "expired": person("赵敏", "129", expiry=date(2020, 1, 1), mobile_tail=7, gender="女"),
 }
 
@@ -48,8 +66,9 @@ def cast_world():
     org = world.org("gA1")
     add_members(org, list(CAST.values()))
     db.session.commit()
-    ids = {key: db.session.query(Member.id).filter_by(name=p.name).scalar()
-           for key, p in CAST.items()}
+    ids = {
+        key: db.session.query(Member.id).filter_by(name=p.name).scalar() for key, p in CAST.items()
+    }
     return world, ids
 
 

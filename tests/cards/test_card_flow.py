@@ -20,10 +20,15 @@ def live(ctx, monkeypatch):
     server = ServerThread(ctx)
     cfg = ctx.config
     boxes = start_sandboxes(
-        callback_base_url=server.url, client_id=cfg["BANK_CLIENT_ID"],
-        client_secret=cfg["BANK_CLIENT_SECRET"], bank_id="BOC-SH",
-        bank_secret=cfg["BANK_CALLBACK_SECRETS"]["BOC-SH"], result_delay=0.05,
-        event_delay=0.05, today=TODAY)
+        callback_base_url=server.url,
+        client_id=cfg["BANK_CLIENT_ID"],
+        client_secret=cfg["BANK_CLIENT_SECRET"],
+        bank_id="BOC-SH",
+        bank_secret=cfg["BANK_CALLBACK_SECRETS"]["BOC-SH"],
+        result_delay=0.05,
+        event_delay=0.05,
+        today=TODAY,
+    )
     monkeypatch.setitem(cfg, "BANK_API_URL", boxes.bank_url)
     monkeypatch.setitem(cfg, "POPULATION_API_URL", boxes.population_url)
     monkeypatch.setitem(cfg, "SOCIAL_SECURITY_API_URL", boxes.social_security_url)
@@ -39,7 +44,6 @@ def card(member_id) -> MemberCard:
 def test_collective_card_path(client, live, ctx):
     world, ids = cast_world()
     clerk = login(client, "ga1_operator")
-    org_id = world.org("gA1").id
     branch = f"B{world.org('dA').id:04d}"
 
     # 卡片信息管理 → 待办: selected members, with the refusals explained
@@ -62,13 +66,17 @@ def test_collective_card_path(client, live, ctx):
     assert any("人口库" in x for x in card(ids["unmatched"]).verification_reasons)
     assert card(ids["expired"]).verification.value == "未通过"
     assert card(ids["ok"]).verification.value == "已通过"
-    blocked = client.post(f"{CARDS}/batches", headers=clerk,
-                          json={"channel": "普通", "branch_code": branch})
+    blocked = client.post(
+        f"{CARDS}/batches", headers=clerk, json={"channel": "普通", "branch_code": branch}
+    )
     assert blocked.status_code == 409 and "请移除" in blocked.get_json()["message"]
 
     # fix the expiry in place, check again, remove the one that cannot pass
-    r = client.put(f"{CARDS}/pending/{ids['expired']}/id-expiry", headers=clerk,
-                   json={"id_expiry": "2035-01-01"})
+    r = client.put(
+        f"{CARDS}/pending/{ids['expired']}/id-expiry",
+        headers=clerk,
+        json={"id_expiry": "2035-01-01"},
+    )
     assert r.status_code == 200
     assert client.post(f"{CARDS}/pending/checks", headers=clerk, json={}).status_code == 202
     assert card(ids["expired"]).verification.value == "已通过"
@@ -77,7 +85,9 @@ def test_collective_card_path(client, live, ctx):
     assert card(ids["unmatched"]).status == CardStatus.NONE
 
     # 提交办卡 → batch → outbox → bank (signed HTTP) → callbacks into the live app
-    r = client.post(f"{CARDS}/batches", headers=clerk, json={"channel": "普通", "branch_code": branch})
+    r = client.post(
+        f"{CARDS}/batches", headers=clerk, json={"channel": "普通", "branch_code": branch}
+    )
     assert r.status_code == 201, r.get_json()
     batch = r.get_json()
     assert batch["total"] == 4 and batch["batch_no"].startswith("CB")
@@ -88,8 +98,13 @@ def test_collective_card_path(client, live, ctx):
     assert b"/FontFile2" in roster.data  # the Chinese font is embedded
     roster.close()
 
-    wait_until(lambda: db.session.get(CardBatch, batch["id"]).feedback_at is not None
-               and card(ids["ok"]).status == CardStatus.ACTIVATED, message="bank answers")
+    wait_until(
+        lambda: (
+            db.session.get(CardBatch, batch["id"]).feedback_at is not None
+            and card(ids["ok"]).status == CardStatus.ACTIVATED
+        ),
+        message="bank answers",
+    )
     answered = db.session.get(CardBatch, batch["id"])
     assert (answered.success_count, answered.failure_count) == (2, 2)
     assert answered.status == BatchStatus.ANSWERED
@@ -118,30 +133,50 @@ def test_special_channel_and_revocation_reviewed_by_upper_union(client, live, ct
     world, ids = cast_world()
     clerk = login(client, "ga1_operator")
     branch = f"B{world.org('dA').id:04d}"
-    client.post(f"{CARDS}/pending", headers=clerk, json={"member_ids": [ids["rare"], ids["passport"]]})
-    blocked = client.post(f"{CARDS}/batches", headers=clerk, json={"channel": "特殊", "branch_code": branch})
+    client.post(
+        f"{CARDS}/pending", headers=clerk, json={"member_ids": [ids["rare"], ids["passport"]]}
+    )
+    blocked = client.post(
+        f"{CARDS}/batches", headers=clerk, json={"channel": "特殊", "branch_code": branch}
+    )
     assert blocked.status_code == 409 and "信息未完善" in blocked.get_json()["message"]
     for key, id_type in (("rare", "身份证"), ("passport", "护照")):
-        r = client.put(f"{CARDS}/pending/{ids[key]}/info", headers=clerk,
-                       json={"id_type": id_type, "id_expiry": "2031-01-01", "country": "中国"})
+        r = client.put(
+            f"{CARDS}/pending/{ids[key]}/info",
+            headers=clerk,
+            json={"id_type": id_type, "id_expiry": "2031-01-01", "country": "中国"},
+        )
         assert r.status_code == 200, r.get_json()
     live.bank.pause_callbacks()  # the bank takes its time: the batch can still be revoked
-    batch = client.post(f"{CARDS}/batches", headers=clerk,
-                        json={"channel": "特殊", "branch_code": branch}).get_json()
+    batch = client.post(
+        f"{CARDS}/batches", headers=clerk, json={"channel": "特殊", "branch_code": branch}
+    ).get_json()
     wait_until(lambda: db.session.get(CardBatch, batch["id"]).status == BatchStatus.SENT)
-    bad = client.post(f"{CARDS}/batches/{batch['id']}/revocation", headers=clerk,
-                      json={"applicant_name": "王经办", "applicant_phone": "123"})
+    bad = client.post(
+        f"{CARDS}/batches/{batch['id']}/revocation",
+        headers=clerk,
+        json={"applicant_name": "王经办", "applicant_phone": "123"},
+    )
     assert bad.status_code == 422
-    r = client.post(f"{CARDS}/batches/{batch['id']}/revocation", headers=clerk,
-                    json={"applicant_name": "王经办", "applicant_phone": "13912345678"})
+    r = client.post(
+        f"{CARDS}/batches/{batch['id']}/revocation",
+        headers=clerk,
+        json={"applicant_name": "王经办", "applicant_phone": "13912345678"},
+    )
     assert r.status_code == 201
     assert r.get_json()["applicant_phone"] == "139****5678"
     revocation = r.get_json()["id"]
     # the unit cannot approve its own request; the district can
-    assert client.post(f"{CARDS}/revocations/{revocation}/approve",
-                       headers=login(client, "ga1_reviewer")).status_code == 403
+    assert (
+        client.post(
+            f"{CARDS}/revocations/{revocation}/approve", headers=login(client, "ga1_reviewer")
+        ).status_code
+        == 403
+    )
     district = login(client, "da_reviewer")
-    assert [x["id"] for x in client.get(f"{CARDS}/revocations", headers=district).get_json()] == [revocation]
+    assert [x["id"] for x in client.get(f"{CARDS}/revocations", headers=district).get_json()] == [
+        revocation
+    ]
     r = client.post(f"{CARDS}/revocations/{revocation}/approve", headers=district)
     assert r.status_code == 200, r.get_json()
     revoked = db.session.get(CardBatch, batch["id"])

@@ -39,14 +39,23 @@ def ready_batch(client, ctx, keys=("ok", "gbk_only"), *, deliver=False):
     world, ids = cast_world()
     for key in keys:
         member = db.session.get(Member, ids[key])
-        db.session.add(MemberCard(member_id=member.id, org_id=member.org_id,
-                                  status=CardStatus.PENDING, verification=Verification.PASSED))
+        db.session.add(
+            MemberCard(
+                member_id=member.id,
+                org_id=member.org_id,
+                status=CardStatus.PENDING,
+                verification=Verification.PASSED,
+            )
+        )
     db.session.commit()
     if not deliver:
         ctx.config["TASK_MODE"] = "off"  # the dispatch after commit is lost (logged)
     try:
-        r = client.post(f"{CARDS}/batches", headers=login(client, "ga1_operator"),
-                        json={"channel": "普通", "branch_code": f"B{world.org('dA').id:04d}"})
+        r = client.post(
+            f"{CARDS}/batches",
+            headers=login(client, "ga1_operator"),
+            json={"channel": "普通", "branch_code": f"B{world.org('dA').id:04d}"},
+        )
     finally:
         ctx.config["TASK_MODE"] = "eager"
     assert r.status_code == 201, r.get_json()
@@ -55,24 +64,37 @@ def ready_batch(client, ctx, keys=("ok", "gbk_only"), *, deliver=False):
 
 
 def results_body(batch, nos, **status):
-    return {"batch_no": batch["batch_no"], "feedback_at": "2026-11-22T10:00:00+08:00",
-            "results": [{"result_id": f"R-{no}", "member_no": no,
-                         "status": status.get(key, "success"),
-                         "card_no": f"62310000000000{i:05d}", "reason_code": None}
-                        for i, (key, no) in enumerate(nos.items())]}
+    return {
+        "batch_no": batch["batch_no"],
+        "feedback_at": "2026-11-22T10:00:00+08:00",
+        "results": [
+            {
+                "result_id": f"R-{no}",
+                "member_no": no,
+                "status": status.get(key, "success"),
+                "card_no": f"62310000000000{i:05d}",
+                "reason_code": None,
+            }
+            for i, (key, no) in enumerate(nos.items())
+        ],
+    }
 
 
-@pytest.mark.parametrize(("change", "message_part"), [
-    ({"X-Signature": None}, "签名"),
-    ({"X-Signature": "0" * 64}, "签名"),
-    ({"X-Bank-Id": "NOBODY"}, "银行"),
-])
+@pytest.mark.parametrize(
+    ("change", "message_part"),
+    [
+        ({"X-Signature": None}, "签名"),
+        ({"X-Signature": "0" * 64}, "签名"),
+        ({"X-Bank-Id": "NOBODY"}, "银行"),
+    ],
+)
 def test_bad_signatures_are_refused(client, ctx, change, message_part):
     from integrations.signing import signed_headers
 
     raw = b'{"events": []}'
-    headers = signed_headers("BOC-SH", ctx.config["BANK_CALLBACK_SECRETS"]["BOC-SH"], "POST",
-                             EVENTS, raw)
+    headers = signed_headers(
+        "BOC-SH", ctx.config["BANK_CALLBACK_SECRETS"]["BOC-SH"], "POST", EVENTS, raw
+    )
     for key, value in change.items():
         if value is None:
             headers.pop(key)
@@ -103,9 +125,18 @@ def test_results_before_sent_twice_and_events_out_of_order(client, ctx):
     batch, ids, nos = ready_batch(client, ctx)
     assert db.session.get(CardBatch, batch["id"]).status == BatchStatus.QUEUED
     # events first: the card has no result yet, so they wait
-    events = {"events": [
-        {"event_id": f"E-{t}", "member_no": nos["ok"], "card_no": "6231000000000000000",
-         "type": t, "at": "2026-11-22T11:00:00+08:00"} for t in ("activated", "produced")]}
+    events = {
+        "events": [
+            {
+                "event_id": f"E-{t}",
+                "member_no": nos["ok"],
+                "card_no": "6231000000000000000",
+                "type": t,
+                "at": "2026-11-22T11:00:00+08:00",
+            }
+            for t in ("activated", "produced")
+        ]
+    }
     r = bank_post(client, ctx, EVENTS, events)
     assert r.get_json()["deferred"] == 2
     body = results_body(batch, nos, gbk_only="failure")
@@ -133,9 +164,17 @@ def test_results_before_sent_twice_and_events_out_of_order(client, ctx):
     assert db.session.get(CardBatch, batch["id"]).status == BatchStatus.ANSWERED
     bank.close()
     # a late, older event changes nothing
-    late = {"events": [{"event_id": "E-delivered", "member_no": nos["ok"],
-                        "card_no": "6231000000000000000", "type": "delivered",
-                        "at": "2026-11-22T09:00:00+08:00"}]}
+    late = {
+        "events": [
+            {
+                "event_id": "E-delivered",
+                "member_no": nos["ok"],
+                "card_no": "6231000000000000000",
+                "type": "delivered",
+                "at": "2026-11-22T09:00:00+08:00",
+            }
+        ]
+    }
     assert bank_post(client, ctx, EVENTS, late).status_code == 200
     db.session.rollback()
     assert card(ids["ok"]).status == CardStatus.ACTIVATED
@@ -185,8 +224,14 @@ def test_two_clerks_submitting_at_once_make_one_batch(client, ctx):
     world, ids = cast_world()
     for key in ("ok", "gbk_only", "expired"):
         member = db.session.get(Member, ids[key])
-        db.session.add(MemberCard(member_id=member.id, org_id=member.org_id,
-                                  status=CardStatus.PENDING, verification=Verification.PASSED))
+        db.session.add(
+            MemberCard(
+                member_id=member.id,
+                org_id=member.org_id,
+                status=CardStatus.PENDING,
+                verification=Verification.PASSED,
+            )
+        )
     db.session.commit()
     org = world.org("gA1")
     account = world.accounts["ga1_operator"]

@@ -19,11 +19,22 @@ from unioncard.cards.rules import (
 from unioncard.errors import InvalidTransition
 
 ALLOWED = {
-    (S.NONE, S.PENDING), (S.FAILED, S.PENDING), (S.PENDING, S.NONE), (S.PENDING, S.IN_PROGRESS),
-    (S.IN_PROGRESS, S.NONE), (S.IN_PROGRESS, S.ISSUED), (S.IN_PROGRESS, S.FAILED),
-    (S.FAILED, S.NONE), (S.ISSUED, S.PRODUCED), (S.ISSUED, S.DELIVERED), (S.PRODUCED, S.DELIVERED),
-    (S.ISSUED, S.ACTIVATED), (S.PRODUCED, S.ACTIVATED), (S.DELIVERED, S.HANDED_OUT),
-    (S.DELIVERED, S.ACTIVATED), (S.HANDED_OUT, S.ACTIVATED),
+    (S.NONE, S.PENDING),
+    (S.FAILED, S.PENDING),
+    (S.PENDING, S.NONE),
+    (S.PENDING, S.IN_PROGRESS),
+    (S.IN_PROGRESS, S.NONE),
+    (S.IN_PROGRESS, S.ISSUED),
+    (S.IN_PROGRESS, S.FAILED),
+    (S.FAILED, S.NONE),
+    (S.ISSUED, S.PRODUCED),
+    (S.ISSUED, S.DELIVERED),
+    (S.PRODUCED, S.DELIVERED),
+    (S.ISSUED, S.ACTIVATED),
+    (S.PRODUCED, S.ACTIVATED),
+    (S.DELIVERED, S.HANDED_OUT),
+    (S.DELIVERED, S.ACTIVATED),
+    (S.HANDED_OUT, S.ACTIVATED),
 }
 
 
@@ -44,23 +55,31 @@ def test_the_table_is_exactly_the_allowed_set():
     assert set(TRANSITIONS) == ALLOWED
 
 
-@pytest.mark.parametrize(("current", "target", "behind"), [
-    (S.ACTIVATED, S.PRODUCED, True), (S.DELIVERED, S.DELIVERED, True),
-    (S.PRODUCED, S.DELIVERED, False), (S.IN_PROGRESS, S.PRODUCED, False),
-])
+@pytest.mark.parametrize(
+    ("current", "target", "behind"),
+    [
+        (S.ACTIVATED, S.PRODUCED, True),
+        (S.DELIVERED, S.DELIVERED, True),
+        (S.PRODUCED, S.DELIVERED, False),
+        (S.IN_PROGRESS, S.PRODUCED, False),
+    ],
+)
 def test_late_events_are_behind(current, target, behind):
     assert is_behind(current, target) is behind
 
 
-@pytest.mark.parametrize(("id_type", "name", "charset", "channel"), [
-    ("身份证", "王芳", "gbk", Channel.NORMAL),
-    ("身份证", "王珺", "gbk", Channel.NORMAL),
-    ("身份证", "王珺", "gb2312", Channel.SPECIAL),
-    ("身份证", "𠮷田春", "gbk", Channel.SPECIAL),
-    ("身份证", "阿依古丽•买买提", "gbk", Channel.NORMAL),  # the dot is normalised first
-    ("身份证", "阿不都热依木·买买提·阿不都拉江", "gbk", Channel.SPECIAL),  # too long
-    ("护照", "JOHN SMITH", "gbk", Channel.SPECIAL),
-])
+@pytest.mark.parametrize(
+    ("id_type", "name", "charset", "channel"),
+    [
+        ("身份证", "王芳", "gbk", Channel.NORMAL),
+        ("身份证", "王珺", "gbk", Channel.NORMAL),
+        ("身份证", "王珺", "gb2312", Channel.SPECIAL),
+        ("身份证", "𠮷田春", "gbk", Channel.SPECIAL),
+        ("身份证", "阿依古丽•买买提", "gbk", Channel.NORMAL),  # the dot is normalised first
+        ("身份证", "阿不都热依木·买买提·阿不都拉江", "gbk", Channel.SPECIAL),  # too long
+        ("护照", "JOHN SMITH", "gbk", Channel.SPECIAL),
+    ],
+)
 def test_channel(id_type, name, charset, channel):
     assert choose_channel(id_type, name, charset=charset, max_length=15)[0] == channel
 

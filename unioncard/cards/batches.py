@@ -38,7 +38,9 @@ def _ready(card: MemberCard) -> bool:
     return card.info_complete
 
 
-def submit(scope: Scope, org_id: int | None, channel: str, branch_code: str, *, ip=None) -> CardBatch:
+def submit(
+    scope: Scope, org_id: int | None, channel: str, branch_code: str, *, ip=None
+) -> CardBatch:
     """One batch of the whole channel list, only when every member in it is ready."""
     scope.require("member.write")
     org = scope.get_org(org_id or scope.org_id)
@@ -47,9 +49,15 @@ def submit(scope: Scope, org_id: int | None, channel: str, branch_code: str, *, 
         raise ValidationFailed("无效的领卡网点！", {"branch_code": ["请选择本区的领卡网点"]})
     branch = db.session.scalar(select(BankBranch).where(BankBranch.code == branch_code))
     cards = db.session.scalars(
-        select(MemberCard).join(Member, Member.id == MemberCard.member_id)
-        .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING,
-               MemberCard.channel == ch).order_by(MemberCard.id).with_for_update(of=MemberCard)
+        select(MemberCard)
+        .join(Member, Member.id == MemberCard.member_id)
+        .where(
+            Member.org_id == org.id,
+            MemberCard.status == CardStatus.PENDING,
+            MemberCard.channel == ch,
+        )
+        .order_by(MemberCard.id)
+        .with_for_update(of=MemberCard)
     ).all()
     if not cards:
         raise Conflict(f"{ch.value}办卡通道没有待办会员")
@@ -58,28 +66,57 @@ def submit(scope: Scope, org_id: int | None, channel: str, branch_code: str, *, 
         what = "校验未通过及未校验" if ch == Channel.NORMAL else "信息未完善"
         raise Conflict(f"请移除{what}的会员（{len(unready)} 人），才能进行提交办卡。")
     now = utcnow()
-    batch = CardBatch(batch_no="pending", org_id=org.id, channel=ch, status=BatchStatus.QUEUED,
-                      branch_code=branch.code, branch_name=branch.name,
-                      branch_address=branch.address, total=len(cards), submitted_at=now,
-                      submitted_by=scope.account_id, submitted_by_name=scope.account_name)
+    batch = CardBatch(
+        batch_no="pending",
+        org_id=org.id,
+        channel=ch,
+        status=BatchStatus.QUEUED,
+        branch_code=branch.code,
+        branch_name=branch.name,
+        branch_address=branch.address,
+        total=len(cards),
+        submitted_at=now,
+        submitted_by=scope.account_id,
+        submitted_by_name=scope.account_name,
+    )
     db.session.add(batch)
     db.session.flush()
     batch.batch_no = f"CB{now:%Y%m%d}{batch.id:06d}"
-    members = {m.id: m for m in db.session.scalars(
-        select(Member).where(Member.id.in_([c.member_id for c in cards])))}
-    db.session.add_all(CardBatchMember(batch_id=batch.id, member_id=c.member_id,
-                                       open_member_id=c.member_id,
-                                       member_no=members[c.member_id].member_no) for c in cards)
+    members = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Member).where(Member.id.in_([c.member_id for c in cards]))
+        )
+    }
+    db.session.add_all(
+        CardBatchMember(
+            batch_id=batch.id,
+            member_id=c.member_id,
+            open_member_id=c.member_id,
+            member_no=members[c.member_id].member_no,
+        )
+        for c in cards
+    )
     for card in cards:
-        move(card, CardStatus.IN_PROGRESS, scope.account_name, f"批次 {batch.batch_no}",
-             batch_id=batch.id)
+        move(
+            card,
+            CardStatus.IN_PROGRESS,
+            scope.account_name,
+            f"批次 {batch.batch_no}",
+            batch_id=batch.id,
+        )
         card.batch_id = batch.id
     enqueue(batch, OutboxKind.BATCH)
     # the unique open_member_id makes a concurrent second submission fail here, as one 409
     db.session.flush()
-    audit.record(scope, "card.batch_submit", target_type="card_batch", target_ids=[batch.id],
-                 detail={"batch_no": batch.batch_no, "channel": ch.value, "total": len(cards)},
-                 ip=ip)
+    audit.record(
+        scope,
+        "card.batch_submit",
+        target_type="card_batch",
+        target_ids=[batch.id],
+        detail={"batch_no": batch.batch_no, "channel": ch.value, "total": len(cards)},
+        ip=ip,
+    )
     return batch
 
 
@@ -117,13 +154,18 @@ def get_batch(scope: Scope, batch_id: int) -> CardBatch:
 
 def batch_members(scope: Scope, batch_id: int):
     batch = get_batch(scope, batch_id)
-    return (select(Member, CardBatchMember).join(CardBatchMember, CardBatchMember.member_id == Member.id)
-            .where(CardBatchMember.batch_id == batch.id).order_by(CardBatchMember.id))
+    return (
+        select(Member, CardBatchMember)
+        .join(CardBatchMember, CardBatchMember.member_id == Member.id)
+        .where(CardBatchMember.batch_id == batch.id)
+        .order_by(CardBatchMember.id)
+    )
 
 
 # --- revocation ---------------------------------------------------------------------
-def request_revocation(scope: Scope, batch_id: int, applicant_name: str, applicant_phone: str,
-                       *, ip=None) -> BatchRevocation:
+def request_revocation(
+    scope: Scope, batch_id: int, applicant_name: str, applicant_phone: str, *, ip=None
+) -> BatchRevocation:
     scope.require("member.write")
     batch = get_batch(scope, batch_id)
     name, phone = normalise_text(applicant_name), normalise_text(applicant_phone).replace(" ", "")
@@ -133,17 +175,31 @@ def request_revocation(scope: Scope, batch_id: int, applicant_name: str, applica
         raise ValidationFailed("请填写申请人的11位手机号码", {"applicant_phone": ["手机号码无效"]})
     if batch.status not in (BatchStatus.QUEUED, BatchStatus.SENT):
         raise Conflict(f"批次状态为「{batch.status.value}」，只有银行尚未反馈的批次可以撤销")
-    if batch.revocation in (RevocationStatus.REVIEWING, RevocationStatus.APPROVED,
-                            RevocationStatus.REJECTED):
+    if batch.revocation in (
+        RevocationStatus.REVIEWING,
+        RevocationStatus.APPROVED,
+        RevocationStatus.REJECTED,
+    ):
         raise Conflict(f"该批次已有撤销申请（{batch.revocation.value}）")
-    request = BatchRevocation(batch_id=batch.id, org_id=batch.org_id,
-                              status=RevocationStatus.REVIEWING, applicant_name=name,
-                              applicant_phone=phone, requested_by=scope.account_id)
+    request = BatchRevocation(
+        batch_id=batch.id,
+        org_id=batch.org_id,
+        status=RevocationStatus.REVIEWING,
+        applicant_name=name,
+        applicant_phone=phone,
+        requested_by=scope.account_id,
+    )
     db.session.add(request)
     batch.revocation = RevocationStatus.REVIEWING
     db.session.flush()
-    audit.record(scope, "card.revocation_request", target_type="card_batch", target_ids=[batch.id],
-                 detail={"applicant_name": name, "revocation_id": request.id}, ip=ip)
+    audit.record(
+        scope,
+        "card.revocation_request",
+        target_type="card_batch",
+        target_ids=[batch.id],
+        detail={"applicant_name": name, "revocation_id": request.id},
+        ip=ip,
+    )
     return request
 
 
@@ -154,8 +210,9 @@ def list_revocations(scope: Scope, status: str | None = None):
     return stmt.order_by(BatchRevocation.id.desc())
 
 
-def decide_revocation(scope: Scope, revocation_id: int, approve: bool, reason: str | None = None,
-                      *, ip=None) -> BatchRevocation:
+def decide_revocation(
+    scope: Scope, revocation_id: int, approve: bool, reason: str | None = None, *, ip=None
+) -> BatchRevocation:
     """The upper union's review: approve (the bank is asked to withdraw) or reject (locked)."""
     scope.require("member.review")
     request = scope.get(BatchRevocation, revocation_id, message="未找到该撤销申请")
@@ -177,25 +234,40 @@ def decide_revocation(scope: Scope, revocation_id: int, approve: bool, reason: s
             raise ValidationFailed("请填写不通过的原因", {"reason": ["必填项，请填写"]})
         request.status = batch.revocation = RevocationStatus.REJECTED
         request.decision_reason = normalise_text(reason)
-    audit.record(scope, "card.revocation_" + ("approve" if approve else "reject"),
-                 target_type="card_batch", target_ids=[batch.id],
-                 detail={"revocation_id": request.id, "reason": request.decision_reason}, ip=ip)
+    audit.record(
+        scope,
+        "card.revocation_" + ("approve" if approve else "reject"),
+        target_type="card_batch",
+        target_ids=[batch.id],
+        detail={"revocation_id": request.id, "reason": request.decision_reason},
+        ip=ip,
+    )
     return request
 
 
 def release(batch: CardBatch, actor: str) -> int:
     """The bank confirmed the withdrawal: members go back to 未办卡, selectable again."""
-    links = db.session.scalars(select(CardBatchMember).where(
-        CardBatchMember.batch_id == batch.id, CardBatchMember.open_member_id.is_not(None))).all()
-    cards = {c.member_id: c for c in db.session.scalars(select(MemberCard).where(
-        MemberCard.member_id.in_([link.member_id for link in links])))}
+    links = db.session.scalars(
+        select(CardBatchMember).where(
+            CardBatchMember.batch_id == batch.id, CardBatchMember.open_member_id.is_not(None)
+        )
+    ).all()
+    cards = {
+        c.member_id: c
+        for c in db.session.scalars(
+            select(MemberCard).where(MemberCard.member_id.in_([link.member_id for link in links]))
+        )
+    }
     for link in links:
         card = cards[link.member_id]
         if card.status == CardStatus.IN_PROGRESS and card.batch_id == batch.id:
             move(card, CardStatus.NONE, actor, f"批次 {batch.batch_no} 已撤销", batch_id=batch.id)
             card.batch_id = None
-    db.session.execute(update(CardBatchMember).where(CardBatchMember.batch_id == batch.id)
-                       .values(open_member_id=None))
+    db.session.execute(
+        update(CardBatchMember)
+        .where(CardBatchMember.batch_id == batch.id)
+        .values(open_member_id=None)
+    )
     batch.status = BatchStatus.REVOKED
     return len(links)
 

@@ -32,18 +32,33 @@ def start(scope: Scope, org_id: int | None, *, ip=None) -> int:
     with exclusive(f"cards.checks.start:{org.id}", ttl=30) as acquired:
         if not acquired:
             raise Conflict("系统校验正在启动，请稍后刷新查看结果")
-        base = (select(MemberCard.id).join(Member, Member.id == MemberCard.member_id)
-                .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING,
-                       MemberCard.channel == Channel.NORMAL))
+        base = (
+            select(MemberCard.id)
+            .join(Member, Member.id == MemberCard.member_id)
+            .where(
+                Member.org_id == org.id,
+                MemberCard.status == CardStatus.PENDING,
+                MemberCard.channel == Channel.NORMAL,
+            )
+        )
         if db.session.scalar(base.where(MemberCard.verification == Verification.CHECKING).limit(1)):
             raise Conflict("系统校验正在进行中，请稍后刷新查看结果")
         ids = list(db.session.scalars(base.where(MemberCard.verification != Verification.PASSED)))
         if not ids:
             raise Conflict("普通通道没有需要校验的会员")
-        db.session.execute(update(MemberCard).where(MemberCard.id.in_(ids))
-                           .values(verification=Verification.CHECKING, verification_reasons=[]))
-        audit.record(scope, "card.checks_start", target_type="org", target_ids=[org.id],
-                     detail={"members": len(ids)}, ip=ip)
+        db.session.execute(
+            update(MemberCard)
+            .where(MemberCard.id.in_(ids))
+            .values(verification=Verification.CHECKING, verification_reasons=[])
+        )
+        audit.record(
+            scope,
+            "card.checks_start",
+            target_type="org",
+            target_ids=[org.id],
+            detail={"members": len(ids)},
+            ip=ip,
+        )
         from .tasks import run_checks_task
 
         after_commit(db.session(), run_checks_task, org.id)
@@ -90,18 +105,34 @@ def run(org_id: int, *, population, social_security, today: date | None = None) 
     counts = {"passed": 0, "failed": 0}
     while True:
         rows = db.session.execute(
-            select(Member, MemberCard).join(MemberCard, MemberCard.member_id == Member.id)
-            .where(Member.org_id == org_id, MemberCard.status == CardStatus.PENDING,
-                   MemberCard.verification == Verification.CHECKING)
-            .order_by(MemberCard.id).limit(CHUNK)
+            select(Member, MemberCard)
+            .join(MemberCard, MemberCard.member_id == Member.id)
+            .where(
+                Member.org_id == org_id,
+                MemberCard.status == CardStatus.PENDING,
+                MemberCard.verification == Verification.CHECKING,
+            )
+            .order_by(MemberCard.id)
+            .limit(CHUNK)
         ).all()
         if not rows:
             return counts
         refs = {str(card.id): (member, card) for member, card in rows}
-        pop = {a["ref"]: a for a in population.verify(
-            [{"ref": ref, "name": m.name, "id_number": m.id_number} for ref, (m, _) in refs.items()])}
-        ss = {a["ref"]: a for a in social_security.status(
-            [{"ref": ref, "id_number": m.id_number} for ref, (m, _) in refs.items()])}
+        pop = {
+            a["ref"]: a
+            for a in population.verify(
+                [
+                    {"ref": ref, "name": m.name, "id_number": m.id_number}
+                    for ref, (m, _) in refs.items()
+                ]
+            )
+        }
+        ss = {
+            a["ref"]: a
+            for a in social_security.status(
+                [{"ref": ref, "id_number": m.id_number} for ref, (m, _) in refs.items()]
+            )
+        }
         now = utcnow()
         for ref, (member, card) in refs.items():
             _apply_register(member, ss[ref])
@@ -109,7 +140,12 @@ def run(org_id: int, *, population, social_security, today: date | None = None) 
             card.verification = Verification.FAILED if reasons else Verification.PASSED
             card.verification_reasons = reasons
             card.verified_at = now
-            log(card, SYSTEM, "系统校验", "已通过" if not reasons else "未通过：" + "；".join(reasons))
+            log(
+                card,
+                SYSTEM,
+                "系统校验",
+                "已通过" if not reasons else "未通过：" + "；".join(reasons),
+            )
             counts["failed" if reasons else "passed"] += 1
         db.session.commit()
 
@@ -117,8 +153,10 @@ def run(org_id: int, *, population, social_security, today: date | None = None) 
 def abandon(org_id: int, message: str) -> None:
     """The registers stayed down: give the members back as 未校验 with the reason."""
     cards = db.session.scalars(
-        select(MemberCard).join(Member, Member.id == MemberCard.member_id)
-        .where(Member.org_id == org_id, MemberCard.verification == Verification.CHECKING))
+        select(MemberCard)
+        .join(Member, Member.id == MemberCard.member_id)
+        .where(Member.org_id == org_id, MemberCard.verification == Verification.CHECKING)
+    )
     for card in cards:
         card.verification, card.verification_reasons = Verification.UNCHECKED, [message]
         log(card, SYSTEM, "系统校验", message)

@@ -36,20 +36,31 @@ log = logging.getLogger(__name__)
 def payload(batch: CardBatch) -> dict:
     """The contract's batch body; personal data is decrypted only here, to be sent."""
     members = db.session.scalars(
-        select(Member).join(CardBatchMember, CardBatchMember.member_id == Member.id)
-        .where(CardBatchMember.batch_id == batch.id).order_by(CardBatchMember.id))
+        select(Member)
+        .join(CardBatchMember, CardBatchMember.member_id == Member.id)
+        .where(CardBatchMember.batch_id == batch.id)
+        .order_by(CardBatchMember.id)
+    )
     return {
         "batch_no": batch.batch_no,
         "channel": batch.channel.value,
         "branch_code": batch.branch_code,
         "submitted_at": batch.submitted_at.isoformat(),
-        "members": [{
-            "member_no": m.member_no, "name": m.name, "id_type": m.id_type,
-            "id_number": m.id_number,
-            "id_expiry": m.id_expiry.isoformat() if m.id_expiry else None,
-            "gender": m.gender, "birth_date": m.birth_date.isoformat(), "country": m.country,
-            "mobile": m.mobile, "address": m.work_address,
-        } for m in members],
+        "members": [
+            {
+                "member_no": m.member_no,
+                "name": m.name,
+                "id_type": m.id_type,
+                "id_number": m.id_number,
+                "id_expiry": m.id_expiry.isoformat() if m.id_expiry else None,
+                "gender": m.gender,
+                "birth_date": m.birth_date.isoformat(),
+                "country": m.country,
+                "mobile": m.mobile,
+                "address": m.work_address,
+            }
+            for m in members
+        ],
     }
 
 
@@ -59,8 +70,9 @@ def backoff(attempts: int) -> timedelta:
 
 def claim(outbox_id: int) -> BankOutbox | None:
     """Lock the row (other workers skip it) if it is still due."""
-    stmt = select(BankOutbox).where(BankOutbox.id == outbox_id,
-                                    BankOutbox.status == OutboxStatus.PENDING)
+    stmt = select(BankOutbox).where(
+        BankOutbox.id == outbox_id, BankOutbox.status == OutboxStatus.PENDING
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return db.session.scalar(stmt)
@@ -85,9 +97,11 @@ def deliver(outbox_id: int, bank) -> str:
                 .where(CardBatch.id == batch.id, CardBatch.status == BatchStatus.QUEUED)
                 .values(status=BatchStatus.SENT)
             )
-            db.session.execute(update(CardBatch).where(CardBatch.id == batch.id,
-                                                       CardBatch.sent_at.is_(None))
-                               .values(sent_at=utcnow()))
+            db.session.execute(
+                update(CardBatch)
+                .where(CardBatch.id == batch.id, CardBatch.sent_at.is_(None))
+                .values(sent_at=utcnow())
+            )
         else:
             bank.revoke_batch(batch.batch_no)
             release(batch, BANK)
@@ -107,8 +121,11 @@ def deliver(outbox_id: int, bank) -> str:
 
 
 def _revocation(batch: CardBatch) -> BatchRevocation:
-    return db.session.scalar(select(BatchRevocation).where(BatchRevocation.batch_id == batch.id)
-                             .order_by(BatchRevocation.id.desc()))
+    return db.session.scalar(
+        select(BatchRevocation)
+        .where(BatchRevocation.batch_id == batch.id)
+        .order_by(BatchRevocation.id.desc())
+    )
 
 
 def _later(message: BankOutbox, error: str) -> str:
@@ -130,7 +147,13 @@ def _done(message: BankOutbox, outcome: str, error: str | None = None) -> str:
 
 def due() -> list[int]:
     """Pending messages whose time has come (the beat's safety net after crashes/outages)."""
-    return list(db.session.scalars(
-        select(BankOutbox.id).where(BankOutbox.status == OutboxStatus.PENDING,
-                                    BankOutbox.next_attempt_at <= utcnow())
-        .order_by(BankOutbox.id).limit(200)))
+    return list(
+        db.session.scalars(
+            select(BankOutbox.id)
+            .where(
+                BankOutbox.status == OutboxStatus.PENDING, BankOutbox.next_attempt_at <= utcnow()
+            )
+            .order_by(BankOutbox.id)
+            .limit(200)
+        )
+    )

@@ -18,10 +18,13 @@ def bank() -> BankClient:
 
 def population_register() -> PopulationRegisterClient:
     cfg = current_app.config
-    return PopulationRegisterClient(cfg["POPULATION_API_URL"], chunk_size=cfg["REGISTER_CHUNK_SIZE"])
+    return PopulationRegisterClient(
+        cfg["POPULATION_API_URL"], chunk_size=cfg["REGISTER_CHUNK_SIZE"]
+    )
 
 
 def social_security_register() -> SocialSecurityRegisterClient:
     cfg = current_app.config
-    return SocialSecurityRegisterClient(cfg["SOCIAL_SECURITY_API_URL"],
-                                        chunk_size=cfg["REGISTER_CHUNK_SIZE"])
+    return SocialSecurityRegisterClient(
+        cfg["SOCIAL_SECURITY_API_URL"], chunk_size=cfg["REGISTER_CHUNK_SIZE"]
+    )

@@ -44,16 +44,27 @@ def overdue(scope: Scope, *, today=None):
     while add_workdays(day, limit) >= today:
         day -= timedelta(days=1)
     cutoff = datetime.combine(day + timedelta(days=1), time.min, SHANGHAI).astimezone(UTC)
-    return (select(Member, MemberCard).join(MemberCard, MemberCard.member_id == Member.id)
-            .where(scope.owned_by(Member.org_id), MemberCard.status == CardStatus.DELIVERED,
-                   MemberCard.delivered_at < cutoff)
-            .order_by(MemberCard.delivered_at))
+    return (
+        select(Member, MemberCard)
+        .join(MemberCard, MemberCard.member_id == Member.id)
+        .where(
+            scope.owned_by(Member.org_id),
+            MemberCard.status == CardStatus.DELIVERED,
+            MemberCard.delivered_at < cutoff,
+        )
+        .order_by(MemberCard.delivered_at)
+    )
 
 
 def card_log(scope: Scope, member_id: int) -> list[CardLogEntry]:
     member = scope.get(Member, member_id, message="未找到该会员，或不在您的管辖范围内")
-    return list(db.session.scalars(select(CardLogEntry).where(CardLogEntry.member_id == member.id)
-                                   .order_by(CardLogEntry.id)))
+    return list(
+        db.session.scalars(
+            select(CardLogEntry)
+            .where(CardLogEntry.member_id == member.id)
+            .order_by(CardLogEntry.id)
+        )
+    )
 
 
 def card_summary(member_id: int) -> MemberCard | None:

@@ -156,7 +156,9 @@ class BankOutbox(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OutboxKind] = enum_column(OutboxKind, "outbox_kind")
     batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id"), index=True)
-    status: Mapped[OutboxStatus] = enum_column(OutboxStatus, "outbox_status", default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = enum_column(
+        OutboxStatus, "outbox_status", default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -210,5 +212,3 @@ class BankReceipt(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # no personal data
     applied: Mapped[bool] = mapped_column(Boolean, default=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-

@@ -25,8 +25,11 @@ def card_info(scope: Scope, f: dict):
     stmt = (
         select(Member, MemberCard)
         .outerjoin(MemberCard, MemberCard.member_id == Member.id)
-        .where(scope.owned_by(Member.org_id), Member.status == MemberStatus.ACTIVE,
-               Member.source == MemberSource.ENTERPRISE)
+        .where(
+            scope.owned_by(Member.org_id),
+            Member.status == MemberStatus.ACTIVE,
+            Member.source == MemberSource.ENTERPRISE,
+        )
     )
     if f.get("org_id"):
         stmt = stmt.where(Member.org_id == scope.get_org(f["org_id"]).id)
@@ -55,8 +58,13 @@ def card_info(scope: Scope, f: dict):
 def card_of(member: Member) -> MemberCard:
     card = db.session.scalar(select(MemberCard).where(MemberCard.member_id == member.id))
     if card is None:
-        card = MemberCard(member_id=member.id, org_id=member.org_id, status=CardStatus.NONE,
-                          channel=Channel.NORMAL, verification=Verification.UNCHECKED)
+        card = MemberCard(
+            member_id=member.id,
+            org_id=member.org_id,
+            status=CardStatus.NONE,
+            channel=Channel.NORMAL,
+            verification=Verification.UNCHECKED,
+        )
         db.session.add(card)
         db.session.flush()
     return card
@@ -77,9 +85,12 @@ def refusal(member: Member, card: MemberCard | None) -> str | None:
 def _add(scope: Scope, member: Member, card: MemberCard | None) -> MemberCard:
     card = card or card_of(member)
     cfg = current_app.config
-    channel, reason = choose_channel(member.id_type, member.name,
-                                     charset=cfg["CARD_NAME_CHARSET"],
-                                     max_length=cfg["CARD_NAME_MAX_LENGTH"])
+    channel, reason = choose_channel(
+        member.id_type,
+        member.name,
+        charset=cfg["CARD_NAME_CHARSET"],
+        max_length=cfg["CARD_NAME_MAX_LENGTH"],
+    )
     detail = f"{channel.value}通道" + (f"（{reason}）" if reason else "")
     move(card, CardStatus.PENDING, scope.account_name, detail)
     card.channel, card.channel_reason = channel, reason
@@ -90,12 +101,16 @@ def _add(scope: Scope, member: Member, card: MemberCard | None) -> MemberCard:
     return card
 
 
-def add_to_pending(scope: Scope, member_ids: list[int] | None, *, org_id: int | None = None,
-                   ip=None) -> dict:
+def add_to_pending(
+    scope: Scope, member_ids: list[int] | None, *, org_id: int | None = None, ip=None
+) -> dict:
     """Add the selected members, or (``member_ids`` None) every selectable one of a union."""
     scope.require("member.write")
-    stmt = (select(Member, MemberCard).outerjoin(MemberCard, MemberCard.member_id == Member.id)
-            .where(scope.owned_by(Member.org_id)))
+    stmt = (
+        select(Member, MemberCard)
+        .outerjoin(MemberCard, MemberCard.member_id == Member.id)
+        .where(scope.owned_by(Member.org_id))
+    )
     if member_ids is not None:
         if not member_ids:
             raise ValidationFailed("请勾选要添加的会员", {"member_ids": ["请至少选择一名会员"]})
@@ -103,14 +118,19 @@ def add_to_pending(scope: Scope, member_ids: list[int] | None, *, org_id: int | 
     else:
         org = scope.get_org(org_id or scope.org_id)
         stmt = stmt.where(
-            Member.org_id == org.id, Member.status == MemberStatus.ACTIVE,
-            Member.source == MemberSource.ENTERPRISE, Member.member_no.is_not(None),
+            Member.org_id == org.id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.source == MemberSource.ENTERPRISE,
+            Member.member_no.is_not(None),
             or_(MemberCard.id.is_(None), MemberCard.status.in_(SELECTABLE)),
         )
     rows = db.session.execute(stmt.with_for_update(of=Member)).all()
     found = {member.id for member, _ in rows}
-    refused = [{"member_id": mid, "name": None, "reason": "未找到该会员，或不在您的管辖范围内"}
-               for mid in (member_ids or []) if mid not in found]
+    refused = [
+        {"member_id": mid, "name": None, "reason": "未找到该会员，或不在您的管辖范围内"}
+        for mid in (member_ids or [])
+        if mid not in found
+    ]
     added = []
     for member, card in rows:
         reason = refusal(member, card)
@@ -124,8 +144,11 @@ def add_to_pending(scope: Scope, member_ids: list[int] | None, *, org_id: int | 
 
 
 def pending(scope: Scope, f: dict):
-    stmt = (select(Member, MemberCard).join(MemberCard, MemberCard.member_id == Member.id)
-            .where(scope.owned_by(Member.org_id), MemberCard.status == CardStatus.PENDING))
+    stmt = (
+        select(Member, MemberCard)
+        .join(MemberCard, MemberCard.member_id == Member.id)
+        .where(scope.owned_by(Member.org_id), MemberCard.status == CardStatus.PENDING)
+    )
     if f.get("org_id"):
         stmt = stmt.where(Member.org_id == scope.get_org(f["org_id"]).id)
     if f.get("channel"):
@@ -151,11 +174,17 @@ def summary(scope: Scope, org_id: int | None) -> dict:
         .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING)
         .group_by(MemberCard.channel, MemberCard.verification, MemberCard.info_complete)
     ).all()
-    out = {"org_id": org.id,
-           "normal": {"total": 0, "passed": 0, "failed": 0, "unchecked": 0, "checking": 0},
-           "special": {"total": 0, "complete": 0, "incomplete": 0}}
-    keys = {Verification.PASSED: "passed", Verification.FAILED: "failed",
-            Verification.UNCHECKED: "unchecked", Verification.CHECKING: "checking"}
+    out = {
+        "org_id": org.id,
+        "normal": {"total": 0, "passed": 0, "failed": 0, "unchecked": 0, "checking": 0},
+        "special": {"total": 0, "complete": 0, "incomplete": 0},
+    }
+    keys = {
+        Verification.PASSED: "passed",
+        Verification.FAILED: "failed",
+        Verification.UNCHECKED: "unchecked",
+        Verification.CHECKING: "checking",
+    }
     for channel, verification, complete, count in rows:
         if channel == Channel.NORMAL:
             out["normal"]["total"] += count
@@ -168,8 +197,9 @@ def summary(scope: Scope, org_id: int | None) -> dict:
 
 def _pending_card(scope: Scope, member_id: int) -> tuple[Member, MemberCard]:
     member = scope.get(Member, member_id, message="未找到该会员，或不在您的管辖范围内")
-    card = db.session.scalar(select(MemberCard).where(MemberCard.member_id == member.id)
-                             .with_for_update())
+    card = db.session.scalar(
+        select(MemberCard).where(MemberCard.member_id == member.id).with_for_update()
+    )
     if card is None or card.status != CardStatus.PENDING:
         raise Conflict("该会员不在待办会员列表中")
     return member, card
@@ -179,14 +209,22 @@ def set_id_expiry(scope: Scope, member_id: int, expiry, *, ip=None) -> MemberCar
     """修改证件到期日: the member's data changes, so the check must run again."""
     member, card = _pending_card(scope, member_id)
     if expiry <= today_in_china():
-        raise ValidationFailed("证件到期日须晚于今天", {"id_expiry": ["证件已过期，请核对证件到期日"]})
+        raise ValidationFailed(
+            "证件到期日须晚于今天", {"id_expiry": ["证件已过期，请核对证件到期日"]}
+        )
     before = member.id_expiry
     member.id_expiry = expiry
     card.verification, card.verification_reasons = Verification.UNCHECKED, []
 
     log(card, scope.account_name, "修改证件到期日", f"{before or '未填写'} → {expiry}")
-    audit.record(scope, "card.id_expiry", target_type="member", target_ids=[member.id],
-                 changes={"id_expiry": [str(before) if before else None, str(expiry)]}, ip=ip)
+    audit.record(
+        scope,
+        "card.id_expiry",
+        target_type="member",
+        target_ids=[member.id],
+        changes={"id_expiry": [str(before) if before else None, str(expiry)]},
+        ip=ip,
+    )
     return card
 
 
@@ -202,19 +240,33 @@ def remove_unready(scope: Scope, org_id: int | None, channel: str, *, ip=None) -
     """移除全部校验未通过及未校验会员 (普通) / 移除全部信息未完善会员 (特殊)."""
     org = scope.get_org(org_id or scope.org_id)
     ch = Channel(channel)
-    unready = (MemberCard.verification.in_([Verification.FAILED, Verification.UNCHECKED])
-               if ch == Channel.NORMAL else MemberCard.info_complete.is_(False))
+    unready = (
+        MemberCard.verification.in_([Verification.FAILED, Verification.UNCHECKED])
+        if ch == Channel.NORMAL
+        else MemberCard.info_complete.is_(False)
+    )
     cards = db.session.scalars(
-        select(MemberCard).join(Member, Member.id == MemberCard.member_id)
-        .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING,
-               MemberCard.channel == ch, unready).with_for_update(of=MemberCard)
+        select(MemberCard)
+        .join(Member, Member.id == MemberCard.member_id)
+        .where(
+            Member.org_id == org.id,
+            MemberCard.status == CardStatus.PENDING,
+            MemberCard.channel == ch,
+            unready,
+        )
+        .with_for_update(of=MemberCard)
     ).all()
     for card in cards:
         move(card, CardStatus.NONE, scope.account_name, "批量移除未就绪会员")
         card.pending_since = None
     if cards:
-        audit.record(scope, "card.pending_remove", target_type="member",
-                     target_ids=[c.member_id for c in cards], ip=ip)
+        audit.record(
+            scope,
+            "card.pending_remove",
+            target_type="member",
+            target_ids=[c.member_id for c in cards],
+            ip=ip,
+        )
     return len(cards)
 
 
@@ -224,14 +276,30 @@ def switch_channel(scope: Scope, member_id: int, channel: str, *, ip=None) -> Me
     if card.channel == target:
         raise Conflict(f"该会员已在{target.value}通道")
     if target == Channel.NORMAL and member.id_type != "身份证":
-        raise ValidationFailed("非身份证会员只能走特殊通道", {"channel": ["非身份证会员只能走特殊通道"]})
+        raise ValidationFailed(
+            "非身份证会员只能走特殊通道", {"channel": ["非身份证会员只能走特殊通道"]}
+        )
 
     log(card, scope.account_name, "切换通道", f"{card.channel.value} → {target.value}")
     card.channel, card.channel_reason = target, "经办人切换"
-    card.verification, card.verification_reasons, card.info_complete = Verification.UNCHECKED, [], False
-    audit.record(scope, "card.channel", target_type="member", target_ids=[member.id],
-                 changes={"channel": [(Channel.NORMAL if target == Channel.SPECIAL
-                                       else Channel.SPECIAL).value, target.value]}, ip=ip)
+    card.verification, card.verification_reasons, card.info_complete = (
+        Verification.UNCHECKED,
+        [],
+        False,
+    )
+    audit.record(
+        scope,
+        "card.channel",
+        target_type="member",
+        target_ids=[member.id],
+        changes={
+            "channel": [
+                (Channel.NORMAL if target == Channel.SPECIAL else Channel.SPECIAL).value,
+                target.value,
+            ]
+        },
+        ip=ip,
+    )
     return card
 
 
@@ -251,11 +319,22 @@ def complete_info(scope: Scope, member_id: int, data: dict, *, ip=None) -> Membe
     member.id_type, member.id_expiry, member.country = data["id_type"], data["id_expiry"], country
     card.info_complete = True
 
-    log(card, scope.account_name, "完善信息", f"{data['id_type']}，到期日 {data['id_expiry']}，{country}")
-    audit.record(scope, "card.complete_info", target_type="member", target_ids=[member.id],
-                 changes=audit.changes_between(before, {"id_type": member.id_type,
-                                                        "id_expiry": member.id_expiry,
-                                                        "country": country}), ip=ip)
+    log(
+        card,
+        scope.account_name,
+        "完善信息",
+        f"{data['id_type']}，到期日 {data['id_expiry']}，{country}",
+    )
+    audit.record(
+        scope,
+        "card.complete_info",
+        target_type="member",
+        target_ids=[member.id],
+        changes=audit.changes_between(
+            before, {"id_type": member.id_type, "id_expiry": member.id_expiry, "country": country}
+        ),
+        ip=ip,
+    )
     return card
 
 
@@ -271,5 +350,3 @@ def retry_failed(scope: Scope, member_id: int, *, ip=None) -> MemberCard:
     _add(scope, member, card)
     audit.record(scope, "card.retry", target_type="member", target_ids=[member.id], ip=ip)
     return card
-
-

@@ -50,8 +50,10 @@ def transition(current: CardStatus, target: CardStatus) -> str:
 
 def is_behind(current: CardStatus, target: CardStatus) -> bool:
     """True when a lifecycle event is older than where the card already is (out of order)."""
-    return current in LIFECYCLE and target in LIFECYCLE and (
-        LIFECYCLE.index(target) <= LIFECYCLE.index(current)
+    return (
+        current in LIFECYCLE
+        and target in LIFECYCLE
+        and (LIFECYCLE.index(target) <= LIFECYCLE.index(current))
     )
 
 
@@ -71,13 +73,15 @@ def unprintable_reason(name: str, *, charset: str, max_length: int) -> str | Non
     try:
         printed.encode(charset)
     except UnicodeEncodeError as exc:
-        return f"姓名含银行无法打印的字符「{printed[exc.start:exc.end]}」"
+        return f"姓名含银行无法打印的字符「{printed[exc.start : exc.end]}」"
     if len(printed) > max_length:
         return f"姓名超过 {max_length} 个字"
     return None
 
 
-def choose_channel(id_type: str, name: str, *, charset: str, max_length: int) -> tuple[Channel, str | None]:
+def choose_channel(
+    id_type: str, name: str, *, charset: str, max_length: int
+) -> tuple[Channel, str | None]:
     """特殊通道 for papers other than 身份证 and for names the bank cannot print."""
     if id_type != RESIDENT_ID:
         return Channel.SPECIAL, f"证件类型为{id_type}"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..models_base import TimestampMixin, UTCDateTime, enum_column
-from ..security.crypto import Encrypted
 
 
 class ImportStatus(enum.StrEnum):
@@ -44,6 +43,8 @@ class ImportJob(TimestampMixin, db.Model):
     processed: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     header: Mapped[dict] = mapped_column(JSON, default=dict)
+    # import at once when the whole file is valid (no preview step)
+    auto_commit: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str | None] = mapped_column(Text)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,31 +62,3 @@ class ImportIssue(db.Model):
     column: Mapped[str] = mapped_column(String(3))
     field: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text)
-
-
-class ImportStagedRow(db.Model):
-    """A validated row waiting for the clerk to confirm the import (待导入会员).
-
-    A scratch table written with COPY: no foreign key and no index but the job's, so that
-    staging 100,000 rows costs little; the service deletes a job's rows when it is done.
-    """
-
-    __tablename__ = "import_staged_row"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[int] = mapped_column(Integer, index=True)
-    row: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(100))
-    id_type: Mapped[str] = mapped_column(String(30))
-    id_number: Mapped[str] = mapped_column(Encrypted("id_number"))
-    id_number_bidx: Mapped[str] = mapped_column(String(32))
-    id_expiry: Mapped[date | None] = mapped_column(Date)
-    country: Mapped[str] = mapped_column(String(50))
-    gender: Mapped[str] = mapped_column(String(2))
-    birth_date: Mapped[date] = mapped_column(Date)
-    mobile: Mapped[str] = mapped_column(Encrypted("mobile"))
-    mobile_bidx: Mapped[str] = mapped_column(String(32))
-    work_address: Mapped[str | None] = mapped_column(String(100))
-    join_date: Mapped[date | None] = mapped_column(Date)
-    wants_card: Mapped[bool] = mapped_column(Boolean, default=False)
-    remark: Mapped[str | None] = mapped_column(String(200))

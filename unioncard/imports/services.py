@@ -8,59 +8,30 @@ staged rows into the registry in one statement, with member numbers, or writes n
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, timedelta
 
-from flask import current_app
-from sqlalchemy import delete, insert, literal, select, text
+from sqlalchemy import delete, select
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
-from ..bulk import among, copy_rows
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..kvstore import exclusive
-from ..members import numbers
-from ..members.models import Member, MemberSource, MemberStatus
 from ..models_base import utcnow
 from ..orgs.models import Org, OrgLevel
 from ..orgs.services import branch_codes_for
-from ..security.crypto import keyring
 from ..storage.services import XLSX, read_file, store_file
 from ..tasks_runtime import after_commit
-from .engine import ExistingMember, UnionContext
-from .filecheck import UploadLimits, UploadRejected, inspect_upload
-from .models import ImportIssue, ImportJob, ImportStagedRow, ImportStatus
+from . import pipeline
+from .filecheck import UploadRejected, inspect_upload
+from .models import ImportIssue, ImportJob, ImportStatus
 from .template import build_template
-
-MEMBER_FIELDS = (
-    "name",
-    "id_type",
-    "id_expiry",
-    "country",
-    "gender",
-    "birth_date",
-    "work_address",
-    "join_date",
-    "wants_card",
-    "remark",
-)
 
 
 class ImportConflict(Conflict):
     """The registry changed between validation and commit; the job records why."""
 
     persist = True
-
-
-def limits() -> UploadLimits:
-    cfg = current_app.config
-    return UploadLimits(
-        max_bytes=cfg["IMPORT_MAX_BYTES"],
-        max_uncompressed_bytes=cfg["IMPORT_MAX_UNCOMPRESSED_BYTES"],
-        max_ratio=cfg["IMPORT_MAX_RATIO"],
-        max_rows=cfg["IMPORT_MAX_ROWS"],
-    )
 
 
 def importing_union(scope: Scope, org_id: int | None) -> Org:
@@ -77,7 +48,11 @@ def template_for(scope: Scope, org_id: int | None) -> tuple[str, bytes]:
     return f"会员信息采集表-{org.name}.xlsx", build_template(org.name, branch_codes_for(org))
 
 
-def upload(scope: Scope, org_id: int | None, filename: str, data: bytes, *, ip=None) -> ImportJob:
+def upload(
+    scope: Scope, org_id: int | None, filename: str, data: bytes, *, auto_commit=False, ip=None
+) -> ImportJob:
+    """Check the file as a file (nothing is stored if it cannot be read), keep it encrypted,
+    queue the validation. ``auto_commit``: import at once if the whole file is valid."""
     org = importing_union(scope, org_id)
     if not (filename or "").lower().endswith(".xlsx"):
         raise ValidationFailed(
@@ -85,7 +60,7 @@ def upload(scope: Scope, org_id: int | None, filename: str, data: bytes, *, ip=N
             {"file": ["文件扩展名应为 .xlsx"]},
         )
     try:
-        inspect_upload(data, limits())
+        inspect_upload(data, pipeline.limits())
     except UploadRejected as exc:
         raise ValidationFailed(exc.message, {"file": [exc.message]}) from None
     stored = store_file(
@@ -103,6 +78,7 @@ def upload(scope: Scope, org_id: int | None, filename: str, data: bytes, *, ip=N
         status=ImportStatus.QUEUED,
         filename=filename,
         file_id=stored.id,
+        auto_commit=auto_commit,
     )
     db.session.add(job)
     db.session.flush()
@@ -165,7 +141,6 @@ def cancel(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
     job = get_job(scope, job_id)
     if job.status not in (ImportStatus.READY, ImportStatus.INVALID, ImportStatus.QUEUED):
         raise Conflict(f"导入任务当前为「{job.status.value}」，不能取消")
-    db.session.execute(delete(ImportStagedRow).where(ImportStagedRow.job_id == job.id))
     job.status = ImportStatus.CANCELLED
     audit.record(
         scope, "member.import_cancel", target_type="import_job", target_ids=[job.id], ip=ip
@@ -173,80 +148,7 @@ def cancel(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
     return job
 
 
-# --- validation (runs in a task) ----------------------------------------------------
-class RegistryLookups:
-    """The engine's view of the registry, by blind index (no plaintext leaves the DB).
-
-    Keeps the blind indexes it computed so that staging the same rows reuses them.
-    """
-
-    def __init__(self):
-        self.ring = keyring()
-        self.bidx: dict[tuple[str, str], str] = {}
-
-    def index(self, kind: str, value: str) -> str:
-        key = (kind, value)
-        found = self.bidx.get(key)
-        if found is None:
-            found = self.bidx[key] = self.ring.blind_index(kind, value)
-        return found
-
-    def find_ids(self, id_numbers: list[str]) -> dict[str, ExistingMember]:
-        by_bidx = {self.index("id_number", n): n for n in id_numbers}
-        rows = db.session.execute(
-            select(Member.id_number_bidx, Member.name, Member.org_id, Org.name)
-            .join(Org, Org.id == Member.org_id)
-            .where(among(Member.id_number_bidx, list(by_bidx)))
-        )
-        return {
-            by_bidx[b]: ExistingMember(name, org_id, org_name) for b, name, org_id, org_name in rows
-        }
-
-    def find_mobiles(self, mobiles: list[str]) -> set[str]:
-        by_bidx = {self.index("mobile", m): m for m in mobiles}
-        rows = db.session.scalars(
-            select(Member.mobile_bidx).where(among(Member.mobile_bidx, list(by_bidx)))
-        )
-        return {by_bidx[b] for b in rows}
-
-    def forget(self) -> None:
-        self.bidx.clear()
-
-
-STAGED_COLUMNS = (
-    "job_id",
-    "row",
-    *MEMBER_FIELDS,
-    "id_number",
-    "id_number_bidx",
-    "mobile",
-    "mobile_bidx",
-)
-
-
-def _staged(job_id: int, row, lookups: RegistryLookups) -> tuple:
-    ring = lookups.ring
-    return (
-        job_id,
-        row.row,
-        *[getattr(row, f) for f in MEMBER_FIELDS],
-        ring.encrypt("id_number", row.id_number),
-        lookups.index("id_number", row.id_number),
-        ring.encrypt("mobile", row.mobile),
-        lookups.index("mobile", row.mobile),
-    )
-
-
-def _issue(job_id: int, error) -> dict:
-    return {
-        "job_id": job_id,
-        "row": error.row,
-        "column": error.column,
-        "field": error.field,
-        "message": error.message,
-    }
-
-
+# --- validation (runs in a task) ---------------------------------------------------
 STALL_AFTER = timedelta(minutes=10)
 
 
@@ -264,53 +166,31 @@ def stalled_jobs() -> list[int]:
 
 
 def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = None) -> ImportJob:
-    """Validate a job's workbook; commits per chunk so progress shows. Safe to re-run; one
-    run per job at a time."""
+    """Validate a job's workbook (and import it at once when the clerk asked for that).
+    Safe to re-run; one run per job at a time."""
     with exclusive(f"imports.validate:{job_id}", ttl=1200) as acquired:
         if not acquired:
             return db.session.get(ImportJob, job_id)
-        return _validate(job_id, chunk_size=chunk_size, today=today)
+        job = db.session.get(ImportJob, job_id)
+        if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING):
+            return job
+        db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
+        job.status, job.processed = ImportStatus.VALIDATING, 0
+        db.session.commit()
+        try:
+            if job.auto_commit:
+                return _validate_and_import(job, today=today)
+            run, data = pipeline.validate(job, chunk_size=chunk_size, today=today)
+        except UploadRejected as exc:
+            db.session.rollback()
+            return _finish(job, ImportStatus.REJECTED, message=exc.message)
+        return _verdict(job, run, data)
 
 
-def _validate(job_id: int, *, chunk_size: int, today: date | None) -> ImportJob:
-    from .engine import validate_import
-
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING):
-        return job
-    db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
-    db.session.execute(delete(ImportStagedRow).where(ImportStagedRow.job_id == job.id))
-    job.status, job.processed = ImportStatus.VALIDATING, 0
-    db.session.commit()
-
-    org = db.session.get(Org, job.org_id)
-    ctx = UnionContext(org.name, frozenset(code for code, _ in branch_codes_for(org)))
-    _, data = read_file(job.file_id)
-    lookups = RegistryLookups()
-    staged_table = ImportStagedRow.__table__
-    try:
-        run = validate_import(
-            data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today
-        )
-        if run.header_errors:
-            db.session.execute(insert(ImportIssue), [_issue(job.id, e) for e in run.header_errors])
-        for chunk in run.chunks():
-            problems = [_issue(job.id, e) for outcome in chunk for e in outcome.errors]
-            staged = [_staged(job.id, o.member, lookups) for o in chunk if o.member is not None]
-            lookups.forget()
-            if problems:
-                db.session.execute(insert(ImportIssue), problems)
-            if staged:
-                copy_rows(staged_table, STAGED_COLUMNS, staged)
-            job.processed += len(chunk)
-            db.session.commit()
-    except UploadRejected as exc:
-        db.session.rollback()
-        return _finish(job, ImportStatus.REJECTED, message=exc.message)
-    job.header = asdict(run.header) if run.header is not None else {}
+def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
+    job.header = pipeline.header_of(run)
     job.total, job.valid, job.invalid = run.total, run.valid, run.invalid
     if run.header_errors or run.invalid:
-        db.session.execute(delete(ImportStagedRow).where(ImportStagedRow.job_id == job.id))
         _annotate(job, data)
         return _finish(
             job,
@@ -324,10 +204,38 @@ def _validate(job_id: int, *, chunk_size: int, today: date | None) -> ImportJob:
     return _finish(job, ImportStatus.READY, message=f"校验通过：共 {run.total} 人，可确认导入")
 
 
+def _validate_and_import(job: ImportJob, *, today) -> ImportJob:
+    """One pass for large files: check and write together; any problem writes nothing."""
+    run, problems, written = pipeline.commit(job, today=today)
+    if problems or run.total == 0:
+        _, data = read_file(job.file_id)
+        db.session.rollback()
+        job = db.session.get(ImportJob, job.id)
+        pipeline.record_problems(job, problems)
+        return _verdict(job, run, data)
+    _done(job, written, committed_by=job.created_by)
+    audit.record(
+        None,
+        "member.import_commit",
+        target_type="import_job",
+        target_ids=[job.id],
+        detail={"imported": written, "org_id": job.org_id, "auto": True},
+    )
+    return _finish(job, ImportStatus.DONE, message=f"已导入 {written} 名会员")
+
+
+def _done(job: ImportJob, written: int, *, committed_by) -> None:
+    job.status, job.imported = ImportStatus.DONE, written
+    job.total = job.total or written
+    job.valid, job.invalid = written, 0
+    job.committed_at, job.committed_by = utcnow(), committed_by
+    job.message = f"已导入 {written} 名会员"
+
+
 def _finish(job: ImportJob, status: ImportStatus, *, message: str) -> ImportJob:
     job.status = status
     job.message = message
-    job.validated_at = utcnow()
+    job.validated_at = job.validated_at or utcnow()
     db.session.commit()
     return job
 
@@ -342,9 +250,8 @@ def _annotate(job: ImportJob, data: bytes) -> None:
         .order_by(ImportIssue.id)
     )
     errors = [CellError(row, column, field, message) for row, column, field, message in found]
-    annotated = annotate_workbook(data, errors)
     stored = store_file(
-        annotated,
+        annotate_workbook(data, errors),
         filename=f"错误标注-{job.filename}",
         purpose="member_import",
         content_type=XLSX,
@@ -354,18 +261,14 @@ def _annotate(job: ImportJob, data: bytes) -> None:
     job.annotated_file_id = stored.id
 
 
-def drop_staged(job_id: int) -> None:
-    db.session.execute(delete(ImportStagedRow).where(ImportStagedRow.job_id == job_id))
-
-
 # --- commit -------------------------------------------------------------------------
 def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
+    """确认导入: all the previewed members, with member numbers, or none of them."""
     job = get_job(scope, job_id)
     if job.status != ImportStatus.READY:
         raise Conflict(
             f"导入任务当前为「{job.status.value}」，只有「待确认导入」的任务可以确认导入"
         )
-    # Lock the job row so that two clicks do not import twice.
     locked = db.session.execute(
         select(ImportJob.id)
         .where(ImportJob.id == job.id, ImportJob.status == ImportStatus.READY)
@@ -373,111 +276,29 @@ def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
     ).scalar_one_or_none()
     if locked is None:
         raise Conflict("该导入任务正在被处理，请刷新后查看")
-    _recheck(job)
-    org = db.session.get(Org, job.org_id)
-    count = job.valid
-    first = numbers.allocate(numbers.district_code_of(org), count)[0] if count else None
-    base = 10**10 + int(first) - 1 if first else 0  # 1 + 10 digits; substr drops the "1"
-    now = utcnow()
-    staged = ImportStagedRow.__table__.c
-    cols = [
-        "org_id",
-        "member_no",
-        "id_number",
-        "id_number_bidx",
-        "mobile",
-        "mobile_bidx",
-        *MEMBER_FIELDS,
-        "source",
-        "status",
-        "insurance_status",
-        "import_job_id",
-        "created_at",
-        "updated_at",
-        "status_changed_at",
-    ]
-    number = text(
-        f"substr(CAST(({base} + row_number() OVER (ORDER BY import_staged_row.row))"
-        " AS VARCHAR(20)), 2)"
-    )
-    source = select(
-        literal(org.id),
-        number,
-        staged.id_number,
-        staged.id_number_bidx,
-        staged.mobile,
-        staged.mobile_bidx,
-        *[staged[f] for f in MEMBER_FIELDS],
-        literal(MemberSource.ENTERPRISE.value),
-        literal(MemberStatus.ACTIVE.value),
-        literal("正常"),
-        literal(job.id),
-        literal(now),
-        literal(now),
-        literal(now),
-    ).where(staged.job_id == job.id)
-    result = db.session.execute(insert(Member.__table__).from_select(cols, source))
-    imported = result.rowcount if result.rowcount and result.rowcount > 0 else count
-    from .tasks import drop_staged_rows
-
-    after_commit(db.session(), drop_staged_rows, job.id)  # scratch rows: cleared afterwards
-    job.status, job.imported = ImportStatus.DONE, imported
-    job.committed_at, job.committed_by = now, scope.account_id
-    job.message = f"已导入 {imported} 名会员"
+    run, problems, written = pipeline.commit(job)
+    if problems:
+        raise _changed(job.id, problems)
+    _done(job, written, committed_by=scope.account_id)
     audit.record(
         scope,
         "member.import_commit",
         target_type="import_job",
         target_ids=[job.id],
-        detail={"imported": imported, "org_id": org.id},
+        detail={"imported": written, "org_id": job.org_id},
         ip=ip,
     )
     return job
 
 
-def _recheck(job: ImportJob) -> None:
-    """Between validation and commit someone may have added the same people."""
-    staged = ImportStagedRow
-    by_id = db.session.execute(
-        select(staged.row, Org.name, Member.org_id)
-        .join(Member, Member.id_number_bidx == staged.id_number_bidx)
-        .join(Org, Org.id == Member.org_id)
-        .where(staged.job_id == job.id)
-    ).all()
-    by_mobile = db.session.scalars(
-        select(staged.row)
-        .join(Member, Member.mobile_bidx == staged.mobile_bidx)
-        .where(staged.job_id == job.id)
-    ).all()
-    if not by_id and not by_mobile:
-        return
-    rows = [
-        {
-            "job_id": job.id,
-            "row": row,
-            "column": "D",
-            "field": "证件号码",
-            "message": (
-                f"该证件号码在【{org_name}】中已存在！"
-                if org_id == job.org_id
-                else "该会员身份证已存在于其他工会"
-            ),
-        }
-        for row, org_name, org_id in by_id
-    ] + [
-        {
-            "job_id": job.id,
-            "row": row,
-            "column": "I",
-            "field": "手机号码",
-            "message": "该手机号码已被其他会员使用，请核对！",
-        }
-        for row in by_mobile
-    ]
-    db.session.execute(insert(ImportIssue), rows)
-    db.session.execute(delete(ImportStagedRow).where(ImportStagedRow.job_id == job.id))
+def _changed(job_id: int, problems) -> ImportConflict:
+    """Roll the writes back, keep the reasons: the registry changed since the preview."""
+    db.session.rollback()
+    job = db.session.get(ImportJob, job_id)
+    pipeline.record_problems(job, problems)
+    rows = {p.row for p in problems}
     job.status = ImportStatus.INVALID
-    job.invalid = len({r["row"] for r in rows})
-    job.valid = job.total - job.invalid
+    job.invalid = len(rows)
+    job.valid = max(0, job.total - job.invalid)
     job.message = "校验后会员信息发生了变化，部分会员已登记，请查看错误明细并重新上传"
-    raise ImportConflict(job.message + f"（{job.invalid} 行）")
+    return ImportConflict(job.message + f"（{job.invalid} 行）")

@@ -17,16 +17,6 @@ def validate_import_job(self, job_id: int) -> None:
         db.session.remove()
 
 
-@celery.task(name="imports.drop_staged_rows")
-def drop_staged_rows(job_id: int) -> None:
-    """Clear a finished job's scratch rows (not needed once the members are in)."""
-    try:
-        services.drop_staged(job_id)
-        db.session.commit()
-    finally:
-        db.session.remove()
-
-
 @celery.task(name="imports.resume_stalled")
 def resume_stalled() -> int:
     """Beat: restart validations whose dispatch was lost or whose worker died."""

@@ -12,7 +12,7 @@ from ..bulk import among
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..imports.filecheck import UploadRejected
-from ..imports.services import limits
+from ..imports.pipeline import limits
 from ..members.idcard import normalise_text, today_in_china
 from ..members.models import Member, MemberStatus
 from ..orgs.models import Org
