@@ -150,8 +150,11 @@ def _send_all(url: str, bodies: list[tuple[bytes, dict]], senders: int) -> tuple
                 try:
                     sent = time.perf_counter()
                     r = session.post(url, data=body, headers=headers, timeout=(3.05, 120))
-                    answers[i] = (r.status_code, r.json() if r.content else None,
-                                  time.perf_counter() - sent)
+                    answers[i] = (
+                        r.status_code,
+                        r.json() if r.content else None,
+                        time.perf_counter() - sent,
+                    )
                 except BaseException as exc:
                     errors.append(exc)
                     return

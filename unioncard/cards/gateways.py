@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
+
+from integrations.bank.client import BankClient
 from integrations.verification.client import (
     PopulationRegisterClient,
     SocialSecurityRegisterClient,
 )
-
-from integrations.bank.client import BankClient
 
 
 def bank() -> BankClient:
