@@ -14,7 +14,7 @@ export UNIONCARD_SOCIAL_SECURITY_API_URL=http://127.0.0.1:$REGISTERS_PORT/social
 .venv/bin/flask demo seed
 .venv/bin/python -m integrations.sandboxes --bank-port "$BANK_PORT" \
   --registers-port "$REGISTERS_PORT" --callback-base-url "http://127.0.0.1:$PORT" \
-  --result-delay 3 --event-delay 5 &
+  --result-delay "${BANK_RESULT_DELAY:-20}" --event-delay "${BANK_EVENT_DELAY:-10}" &
 SANDBOXES=$!
 trap 'kill $SANDBOXES 2>/dev/null || true' EXIT INT TERM
 .venv/bin/flask demo banner --port "$PORT"

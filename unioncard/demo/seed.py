@@ -257,5 +257,42 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         active, waiting = batch[:-3], batch[-3:]
         add_members(org, active, source=source)
         add_members(org, waiting, status=MemberStatus.UNREVIEWED, source=source)
+    add_members(jianming, card_cases(today))
     db.session.flush()
     return logins
+
+
+def _rid(first17: str) -> str:
+    from ..members.idcard import resident_id_check_char
+
+    return first17 + resident_id_check_char(first17)
+
+
+def card_cases(today: date) -> list[Person]:
+    """Members whose card applications meet each case of the sandboxes' documented rules
+    (integrations/verification/sandbox.py, integrations/bank/sandbox.py)."""
+
+    def person(name, first17, *, expiry=date(2036, 5, 31), tail):
+        gender = "男" if int(first17[16]) % 2 else "女"
+        return Person(
+            name,
+            "身份证",
+            _rid(first17),
+            expiry,
+            "中国",
+            gender,
+            date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14])),
+            f"1370000{tail:04d}",
+            "上海市杨浦区黄兴路1599号",
+            date(2021, 3, 1),
+        )
+
+    return [
+        person("演示李强", "31011019880315901", tail=1),  # 人口库：姓名与号码不符
+        person(
+            "演示陈静", "31011019900512206", tail=2, expiry=date(today.year - 1, 1, 31)
+        ),  # 证件已过期（申请信息校验）
+        person("演示张伟", "31011019870704444", tail=3),  # 银行：ID_MISMATCH
+        person("演示王珺", "31011019920218125", tail=4),  # GBK 可打印，银行（GB 2312）退回
+        person("演示孙丽", "31011019890911914", tail=5),  # 人保状态 待确认
+    ]
