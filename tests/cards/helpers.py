@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import date
 
+from integrations.sandboxes import ServerThread, start_sandboxes
 from integrations.signing import signed_headers
 from tests.world import build_world, login
 from unioncard.demo.people import Person
@@ -70,6 +72,32 @@ def cast_world():
         key: db.session.query(Member.id).filter_by(name=p.name).scalar() for key, p in CAST.items()
     }
     return world, ids
+
+
+@contextmanager
+def served_with_sandboxes(app, monkeypatch):
+    """The app served on a loopback port, and the bank and register sandboxes pointed at it
+    (and it at them)."""
+    server = ServerThread(app)
+    cfg = app.config
+    boxes = start_sandboxes(
+        callback_base_url=server.url,
+        client_id=cfg["BANK_CLIENT_ID"],
+        client_secret=cfg["BANK_CLIENT_SECRET"],
+        bank_id="BOC-SH",
+        bank_secret=cfg["BANK_CALLBACK_SECRETS"]["BOC-SH"],
+        result_delay=0.05,
+        event_delay=0.05,
+        today=TODAY,
+    )
+    monkeypatch.setitem(cfg, "BANK_API_URL", boxes.bank_url)
+    monkeypatch.setitem(cfg, "POPULATION_API_URL", boxes.population_url)
+    monkeypatch.setitem(cfg, "SOCIAL_SECURITY_API_URL", boxes.social_security_url)
+    try:
+        yield boxes
+    finally:
+        boxes.stop()
+        server.stop()
 
 
 def wait_until(predicate, timeout: float = 15.0, message: str = "timed out") -> None:

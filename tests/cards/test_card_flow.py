@@ -8,8 +8,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from integrations.sandboxes import ServerThread, start_sandboxes
-from tests.cards.helpers import CARDS, TODAY, cast_world, login, wait_until
+from tests.cards.helpers import CARDS, cast_world, login, served_with_sandboxes, wait_until
 from unioncard.cards.models import BatchStatus, CardBatch, CardStatus, MemberCard
 from unioncard.extensions import db
 
@@ -17,24 +16,8 @@ from unioncard.extensions import db
 @pytest.fixture()
 def live(ctx, monkeypatch):
     """The app on a loopback port and both sandboxes pointing at it."""
-    server = ServerThread(ctx)
-    cfg = ctx.config
-    boxes = start_sandboxes(
-        callback_base_url=server.url,
-        client_id=cfg["BANK_CLIENT_ID"],
-        client_secret=cfg["BANK_CLIENT_SECRET"],
-        bank_id="BOC-SH",
-        bank_secret=cfg["BANK_CALLBACK_SECRETS"]["BOC-SH"],
-        result_delay=0.05,
-        event_delay=0.05,
-        today=TODAY,
-    )
-    monkeypatch.setitem(cfg, "BANK_API_URL", boxes.bank_url)
-    monkeypatch.setitem(cfg, "POPULATION_API_URL", boxes.population_url)
-    monkeypatch.setitem(cfg, "SOCIAL_SECURITY_API_URL", boxes.social_security_url)
-    yield boxes
-    boxes.stop()
-    server.stop()
+    with served_with_sandboxes(ctx, monkeypatch) as boxes:
+        yield boxes
 
 
 def card(member_id) -> MemberCard:

@@ -59,47 +59,30 @@ def test_upload_is_validated_by_a_worker(client, ctx, monkeypatch):
 def test_card_checks_and_delivery_run_in_a_worker(client, ctx, monkeypatch):
     """提交系统校验 and the bank delivery through Redis and a worker; results come back over
     real HTTP into the app served on loopback."""
-    from integrations.sandboxes import ServerThread, start_sandboxes
-    from tests.cards.helpers import CARDS, TODAY, cast_world, wait_until
+    from tests.cards.helpers import CARDS, cast_world, served_with_sandboxes, wait_until
     from unioncard.cards.models import CardStatus, MemberCard
 
     world, ids = cast_world()
-    server = ServerThread(ctx)
-    cfg = ctx.config
-    boxes = start_sandboxes(
-        callback_base_url=server.url,
-        client_id=cfg["BANK_CLIENT_ID"],
-        client_secret=cfg["BANK_CLIENT_SECRET"],
-        bank_id="BOC-SH",
-        bank_secret=cfg["BANK_CALLBACK_SECRETS"]["BOC-SH"],
-        result_delay=0.05,
-        event_delay=0.05,
-        today=TODAY,
-    )
-    monkeypatch.setitem(cfg, "BANK_API_URL", boxes.bank_url)
-    monkeypatch.setitem(cfg, "POPULATION_API_URL", boxes.population_url)
-    monkeypatch.setitem(cfg, "SOCIAL_SECURITY_API_URL", boxes.social_security_url)
-    monkeypatch.setitem(cfg, "TASK_MODE", "celery")
+    monkeypatch.setitem(ctx.config, "TASK_MODE", "celery")
     clerk = login(client, "ga1_operator")
 
     def status(key):
         return db.session.query(MemberCard).filter_by(member_id=ids[key]).one()
 
-    try:
-        with start_worker(
+    with (
+        served_with_sandboxes(ctx, monkeypatch) as boxes,
+        start_worker(
             ctx.extensions["celery"], pool="solo", perform_ping_check=False, shutdown_timeout=30
-        ):
-            client.post(f"{CARDS}/pending", headers=clerk, json={"member_ids": [ids["ok"]]})
-            assert client.post(f"{CARDS}/pending/checks", headers=clerk, json={}).status_code == 202
-            wait_until(lambda: status("ok").verification.value == "已通过", 30, "checks")
-            r = client.post(
-                f"{CARDS}/batches",
-                headers=clerk,
-                json={"channel": "普通", "branch_code": f"B{world.org('dA').id:04d}"},
-            )
-            assert r.status_code == 201
-            wait_until(lambda: status("ok").status == CardStatus.ACTIVATED, 30, "bank results")
-    finally:
-        boxes.stop()
-        server.stop()
+        ),
+    ):
+        client.post(f"{CARDS}/pending", headers=clerk, json={"member_ids": [ids["ok"]]})
+        assert client.post(f"{CARDS}/pending/checks", headers=clerk, json={}).status_code == 202
+        wait_until(lambda: status("ok").verification.value == "已通过", 30, "checks")
+        r = client.post(
+            f"{CARDS}/batches",
+            headers=clerk,
+            json={"channel": "普通", "branch_code": f"B{world.org('dA').id:04d}"},
+        )
+        assert r.status_code == 201
+        wait_until(lambda: status("ok").status == CardStatus.ACTIVATED, 30, "bank results")
     assert list(boxes.bank.batches) == [r.get_json()["batch_no"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..errors import InvalidTransition, ValidationFailed
+from ..imports import messages as msg
 from .idcard import (
     ID_TYPES,
     RESIDENT_ID,
@@ -17,11 +18,12 @@ from .idcard import (
 )
 from .models import MemberStatus
 
+# The seed's wording (seed 004), kept once in imports/messages.py for every form and file.
 ID_MESSAGES = {
-    "length": "身份证号码格式错误，请填写18位正确的身份证号码！",
-    "letter_o": '身份证号码中含有字母"O"，请将其改为数字"0"！',
-    "checksum": '身份证号码无效，请核对身份证原件,并检查所填数据中是否存在字母"O"！',
-    "birth_date": '身份证号码无效，请核对身份证原件,并检查所填数据中是否存在字母"O"！',
+    "length": msg.ID_LENGTH,
+    "letter_o": msg.ID_LETTER_O,
+    "checksum": msg.ID_INVALID,
+    "birth_date": msg.ID_INVALID,
 }
 
 # The member status machine: which status may follow which.
