@@ -30,7 +30,7 @@ test-pg: install
 	bash .ci/services.sh
 	UNIONCARD_TEST_DATABASE_URL=$${UNIONCARD_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	UNIONCARD_TEST_REDIS_URL=$${UNIONCARD_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
 
 lint: install
 	$(BIN)/ruff check .

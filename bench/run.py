@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench import import_bench
+from bench import cards_bench, import_bench
 
 
 def main() -> None:
@@ -15,6 +15,7 @@ def main() -> None:
     results = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "member_import": import_bench.main([]),
+        "card_batch": cards_bench.main([]),
     }
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
 

@@ -18,8 +18,10 @@ from unioncard import create_app
 from unioncard.extensions import db
 
 PG_URL = os.environ.get("UNIONCARD_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("UNIONCARD_TEST_REDIS_URL", "")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+REDIS_URL = os.environ.get("UNIONCARD_TEST_REDIS_URL", "")
+if REDIS_URL and WORKER.startswith("gw"):  # one Redis database per xdist worker
+    REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{14 - int(WORKER[2:]) % 14}"
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +40,29 @@ def _no_outbound_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-def _config(tmp: Path) -> dict:
-    url = PG_URL or f"sqlite:///{tmp / 'test.db'}"
+def _private_database(base_url: str) -> str:
+    """A database of this run's own on the given server, so that concurrent runs (a developer
+    and CI, or xdist workers) never truncate each other's tables."""
+    import psycopg
+
+    name = f"unioncard_test_{os.getpid()}_{WORKER}".lower()
+    admin = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name, name
+
+
+def _drop_database(base_url: str, name: str) -> None:
+    import psycopg
+
+    admin = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _config(tmp: Path, url: str | None) -> dict:
+    url = url or f"sqlite:///{tmp / 'test.db'}"
     return {
         "ENV": "testing",
         "TESTING": True,
@@ -56,12 +79,9 @@ def _config(tmp: Path) -> dict:
 @pytest.fixture(scope="session")
 def app():
     tmp = Path(tempfile.mkdtemp(prefix=f"unioncard-{WORKER}-"))
-    application = create_app(_config(tmp))
+    url, name = _private_database(PG_URL) if PG_URL else (None, None)
+    application = create_app(_config(tmp, url))
     with application.app_context():
-        if PG_URL:
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         db.session.remove()
         db.engine.dispose()
@@ -69,6 +89,11 @@ def app():
         shutil.copy(tmp / "test.db", tmp / "template.db")
     application.config["_TEST_TMP"] = tmp
     yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if name:
+        _drop_database(PG_URL, name)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -8,9 +8,10 @@ arrived is kept and applied when the result comes; an older event never moves a 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import ARRAY, bindparam, func, insert, select, update
+from sqlalchemy import ARRAY, JSON, Text, bindparam, cast, column, func, insert, select, update
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -180,23 +181,43 @@ class _ResultWrites:
         _insert(BankReceipt, self.receipts)
 
 
-# On PostgreSQL each write below is one short statement whose columns arrive as arrays
-# (``unnest``): compiled once and cached, whatever the number of rows. Elsewhere (SQLite)
-# the ORM's bulk INSERT and UPDATE by primary key, an executemany each.
+# On PostgreSQL each write below is one short statement whose rows arrive as a single JSON
+# parameter (``json_to_recordset``): compiled once and cached whatever the number of rows,
+# and no per-value work in the driver. Elsewhere (SQLite) the ORM's bulk INSERT and UPDATE
+# by primary key, an executemany each.
 
 
 def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _unnest(table, rows: list[dict], keys: list[str]):
-    """``unnest(:a, :b, …) AS given(a, b, …)``: one array parameter per column, typed as
-    the column so that its values are bound (encrypted, serialised) as the ORM would."""
-    arrays = (
-        bindparam(f"given_{key}", [row[key] for row in rows], type_=ARRAY(table.c[key].type))
+def _recordset(table, rows: list[dict], keys: list[str]):
+    """``json_to_recordset(:rows) AS given(a type, b type, …)``: each value first bound as
+    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are."""
+    dialect = db.session.get_bind().dialect
+    binders = {
+        key: None
+        if isinstance(table.c[key].type, JSON)
+        else table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
         for key in keys
+    }
+    data = [
+        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys} for row in rows
+    ]
+    document = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+    param = cast(bindparam(None, document, type_=Text), JSON)
+    columns = (column(key, table.c[key].type) for key in keys)
+    return (
+        func.json_to_recordset(param)
+        .table_valued(*columns)
+        .render_derived(name="given", with_types=True)
     )
-    return func.unnest(*arrays).table_valued(*keys).render_derived(name="given")
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _insert(model, rows: list[dict]) -> None:
@@ -205,7 +226,7 @@ def _insert(model, rows: list[dict]) -> None:
         db.session.execute(insert(model), rows)
         return
     table, keys = model.__table__, list(rows[0])
-    given = _unnest(table, rows, keys)
+    given = _recordset(table, rows, keys)
     db.session.execute(insert(table).from_select(keys, select(*(given.c[k] for k in keys))))
 
 
@@ -222,7 +243,7 @@ def _update_by_id(model, rows: list[dict]) -> None:
         if key != "id" and all(row[key] == value for row in rows)
     }
     keys = [key for key in first if key not in common]
-    given = _unnest(model.__table__, rows, keys)
+    given = _recordset(model.__table__, rows, keys)
     db.session.execute(
         update(model)
         .where(model.id == given.c.id)
