@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
@@ -16,13 +16,14 @@ from ..models_base import as_aware, utcnow
 from ..orgs.models import BankBranch, Org
 from ..orgs.services import branch_codes_for
 from ..tasks_runtime import after_commit
-from .log import move
+from .log import move, moved
 from .models import (
     BankOutbox,
     BatchRevocation,
     BatchStatus,
     CardBatch,
     CardBatchMember,
+    CardLogEntry,
     CardStatus,
     Channel,
     MemberCard,
@@ -32,7 +33,8 @@ from .models import (
 )
 
 
-def _ready(card: MemberCard) -> bool:
+def _ready(card) -> bool:
+    """A card (or a row with its verification, info_complete and channel) ready to submit."""
     if card.channel == Channel.NORMAL:
         return card.verification == Verification.PASSED
     return card.info_complete
@@ -48,20 +50,33 @@ def submit(
     if branch_code not in {code for code, _ in branch_codes_for(org)}:
         raise ValidationFailed("无效的领卡网点！", {"branch_code": ["请选择本区的领卡网点"]})
     branch = db.session.scalar(select(BankBranch).where(BankBranch.code == branch_code))
-    cards = db.session.scalars(
-        select(MemberCard)
+    in_channel = (
+        select(MemberCard.id)
         .join(Member, Member.id == MemberCard.member_id)
         .where(
             Member.org_id == org.id,
             MemberCard.status == CardStatus.PENDING,
             MemberCard.channel == ch,
         )
+    )
+    # plain rows, locked: thousands of members are written in bulk below
+    rows = db.session.execute(
+        select(
+            MemberCard.member_id,
+            MemberCard.status,
+            MemberCard.verification,
+            MemberCard.info_complete,
+            MemberCard.channel,
+            Member.member_no,
+        )
+        .join(Member, Member.id == MemberCard.member_id)
+        .where(MemberCard.id.in_(in_channel))
         .order_by(MemberCard.id)
         .with_for_update(of=MemberCard)
     ).all()
-    if not cards:
+    if not rows:
         raise Conflict(f"{ch.value}办卡通道没有待办会员")
-    unready = [c for c in cards if not _ready(c)]
+    unready = [r for r in rows if not _ready(r)]
     if unready:
         what = "校验未通过及未校验" if ch == Channel.NORMAL else "信息未完善"
         raise Conflict(f"请移除{what}的会员（{len(unready)} 人），才能进行提交办卡。")
@@ -74,7 +89,7 @@ def submit(
         branch_code=branch.code,
         branch_name=branch.name,
         branch_address=branch.address,
-        total=len(cards),
+        total=len(rows),
         submitted_at=now,
         submitted_by=scope.account_id,
         submitted_by_name=scope.account_name,
@@ -82,30 +97,39 @@ def submit(
     db.session.add(batch)
     db.session.flush()
     batch.batch_no = f"CB{now:%Y%m%d}{batch.id:06d}"
-    members = {
-        m.id: m
-        for m in db.session.scalars(
-            select(Member).where(Member.id.in_([c.member_id for c in cards]))
-        )
-    }
-    db.session.add_all(
-        CardBatchMember(
-            batch_id=batch.id,
-            member_id=c.member_id,
-            open_member_id=c.member_id,
-            member_no=members[c.member_id].member_no,
-        )
-        for c in cards
-    )
-    for card in cards:
-        move(
-            card,
+    detail = f"批次 {batch.batch_no}"
+    log_rows = [
+        moved(
+            r.member_id,
+            r.status,
             CardStatus.IN_PROGRESS,
             scope.account_name,
-            f"批次 {batch.batch_no}",
+            detail,
             batch_id=batch.id,
+            at=now,
         )
-        card.batch_id = batch.id
+        for r in rows
+    ]
+    # the unique open_member_id makes a concurrent second submission fail here, as one 409
+    db.session.execute(
+        insert(CardBatchMember),
+        [
+            {
+                "batch_id": batch.id,
+                "member_id": r.member_id,
+                "open_member_id": r.member_id,
+                "member_no": r.member_no,
+            }
+            for r in rows
+        ],
+    )
+    db.session.execute(
+        update(MemberCard)
+        .where(MemberCard.id.in_(in_channel))
+        .values(status=CardStatus.IN_PROGRESS, batch_id=batch.id, updated_at=now),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    db.session.execute(insert(CardLogEntry), log_rows)
     enqueue(batch, OutboxKind.BATCH)
     # the unique open_member_id makes a concurrent second submission fail here, as one 409
     db.session.flush()
@@ -114,7 +138,7 @@ def submit(
         "card.batch_submit",
         target_type="card_batch",
         target_ids=[batch.id],
-        detail={"batch_no": batch.batch_no, "channel": ch.value, "total": len(cards)},
+        detail={"batch_no": batch.batch_no, "channel": ch.value, "total": len(rows)},
         ip=ip,
     )
     return batch
