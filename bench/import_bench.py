@@ -147,14 +147,14 @@ def main(argv=None) -> list[dict]:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"\n会员导入（PostgreSQL，{date.today()}，{os.cpu_count()} 核）")
     print(
-        f"{'行数':>8} {'文件MB':>7} {'仅读取s':>8} {'校验s':>7} {'提交s':>7} {'合计s':>7} "
-        f"{'倍数':>6} {'行/秒':>8} {'峰值内存MB':>10}"
+        f"{'行数':>8} {'文件MB':>7} {'仅读取s':>8} {'预览校验s':>9} {'确认导入s':>9} "
+        f"{'预览路径s':>9} {'倍数':>6} {'一次导入s':>9} {'倍数':>6} {'峰值内存MB':>10}"
     )
     for r in results:
         print(
-            f"{r['rows']:>8} {r['file_mb']:>7} {r['reader_alone_s']:>8} "
-            f"{r['upload_and_validate_s']:>7} {r['commit_s']:>7} {r['end_to_end_s']:>7} "
-            f"{r['ratio_to_reader']:>6} {r['rows_per_s']:>8} {r['max_rss_mb']:>10}"
+            f"{r['rows']:>8} {r['file_mb']:>7} {r['reader_alone_s']:>8} {r['validate_s']:>9} "
+            f"{r['commit_s']:>9} {r['preview_path_s']:>9} {r['preview_ratio']:>6} "
+            f"{r['one_pass_s']:>9} {r['one_pass_ratio']:>6} {r['max_rss_mb']:>10}"
         )
     return results
 

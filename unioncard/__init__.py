@@ -58,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .demo.cli import demo
 
     app.cli.add_command(demo)
+    from .security.cli import keys
+
+    app.cli.add_command(keys)
 
     @app.get("/healthz")
     def healthz():

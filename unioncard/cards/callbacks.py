@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import ARRAY, JSON, Text, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, column, func, insert, select, update
 
+from ..bulk import among, is_postgres
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
@@ -51,24 +52,13 @@ def _when(value: str | None) -> datetime:
     return moment
 
 
-def _among(column, items):
-    """``column IN items``. On PostgreSQL ``column IN (SELECT unnest(:array))``, one array
-    parameter: once psycopg prepares a statement, PostgreSQL may switch to a generic plan,
-    and for ``IN (:p1, …, :p500)`` that plan compares every row with the whole list (in
-    the benchmark 10 ms became 300 ms a callback); a set stays a hash or index lookup."""
-    if not _postgresql():
-        return column.in_(items)
-    array = bindparam(None, list(items), type_=ARRAY(column.type))
-    return column.in_(select(func.unnest(array)))
-
-
 def _seen(kind: str, ids: list[str]) -> set[str]:
     if not ids:
         return set()
     return set(
         db.session.scalars(
             select(BankReceipt.external_id).where(
-                BankReceipt.kind == kind, _among(BankReceipt.external_id, ids)
+                BankReceipt.kind == kind, among(BankReceipt.external_id, ids)
             )
         )
     )
@@ -100,7 +90,7 @@ def apply_results(body: dict) -> dict:
                 CardBatchMember.result,
             ).where(
                 CardBatchMember.batch_id == batch.id,
-                _among(CardBatchMember.member_no, {r["member_no"] for r in fresh}),
+                among(CardBatchMember.member_no, {r["member_no"] for r in fresh}),
             )
         )
     }
@@ -109,7 +99,7 @@ def apply_results(body: dict) -> dict:
         for row in db.session.execute(
             select(
                 MemberCard.id, MemberCard.member_id, MemberCard.status, MemberCard.channel
-            ).where(_among(MemberCard.member_id, {link.member_id for link in links.values()}))
+            ).where(among(MemberCard.member_id, {link.member_id for link in links.values()}))
         )
     }
     ring = keyring()
@@ -187,10 +177,6 @@ class _ResultWrites:
 # by primary key, an executemany each.
 
 
-def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def _recordset(table, rows: list[dict], keys: list[str]):
     """``json_to_recordset(:rows) AS given(a type, b type, …)``: each value first bound as
     its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are."""
@@ -222,7 +208,7 @@ def _json_value(value):
 
 def _insert(model, rows: list[dict]) -> None:
     """Insert rows (dicts with the same keys)."""
-    if not _postgresql():
+    if not is_postgres():
         db.session.execute(insert(model), rows)
         return
     table, keys = model.__table__, list(rows[0])
@@ -233,7 +219,7 @@ def _insert(model, rows: list[dict]) -> None:
 def _update_by_id(model, rows: list[dict]) -> None:
     """Update rows by primary key (dicts with the same keys, ``id`` among them); objects
     already in the session follow. A value common to every row is set once."""
-    if not _postgresql():
+    if not is_postgres():
         db.session.execute(update(model), rows)
         return
     first = rows[0]
@@ -344,7 +330,7 @@ def _cards_by_member_no(member_nos: list[str]) -> dict[str, MemberCard]:
     rows = db.session.execute(
         select(Member.member_no, MemberCard)
         .join(MemberCard, MemberCard.member_id == Member.id)
-        .where(_among(Member.member_no, member_nos))
+        .where(among(Member.member_no, member_nos))
     ).all()
     return dict(rows)
 
@@ -374,7 +360,7 @@ def _apply_deferred_events(member_nos: list[str]) -> None:
         select(BankReceipt).where(
             BankReceipt.kind == "event",
             BankReceipt.applied.is_(False),
-            _among(BankReceipt.member_no, member_nos),
+            among(BankReceipt.member_no, member_nos),
         )
     ).all()
     if not waiting:

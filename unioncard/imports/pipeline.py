@@ -15,9 +15,11 @@ from dataclasses import asdict
 from datetime import date
 
 from flask import current_app
+from psycopg import IntegrityError as DriverIntegrityError
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from ..bulk import CopyWriter, among
+from ..bulk import CopyWriter, among, copy_text, is_postgres
 from ..extensions import db
 from ..members import numbers
 from ..members.models import Member, MemberSource, MemberStatus
@@ -145,11 +147,55 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
     return run, data
 
 
-def commit(job: ImportJob, *, chunk_size: int = 5000, today: date | None = None):
-    """Check again and write the members in this transaction; returns (run, problems).
+class NoLookups:
+    """The commit pass asks the registry nothing: its unique indexes (ID and mobile blind
+    indexes) refuse any clash, and ``find_problems`` then names the rows."""
 
-    The caller commits when ``problems`` is empty and rolls back otherwise.
+    def __init__(self):
+        self.ring = keyring()
+
+    def find_ids(self, id_numbers):
+        return {}
+
+    def find_mobiles(self, mobiles):
+        return set()
+
+    def index(self, kind: str, value: str) -> str:
+        return self.ring.blind_index(kind, value)
+
+    def forget(self) -> None:
+        pass
+
+
+class RegistryChanged(Exception):
+    """The registry refused a row (someone registered the same person since the preview)."""
+
+
+def commit(job: ImportJob, *, chunk_size: int = 5000, today: date | None = None):
+    """Check the file again and write the members in this transaction, optimistically:
+    the registry's unique indexes catch clashes (``RegistryChanged``). Returns (run,
+    problems, written); the caller commits when ``problems`` is empty, else rolls back and
+    calls ``find_problems`` for the full list.
     """
+    try:
+        return _commit(job, chunk_size=chunk_size, today=today)
+    except (IntegrityError, DriverIntegrityError) as exc:
+        raise RegistryChanged(str(exc)) from None
+
+
+def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellError]:
+    """Every problem of the file against the registry as it is now (nothing written)."""
+    _, data = read_file(job.file_id)
+    lookups = RegistryLookups()
+    run = validate_import(data, _context(job), lookups, limits=limits(), today=today)
+    problems = list(run.header_errors)
+    for chunk in run.chunks():
+        problems.extend(e for outcome in chunk for e in outcome.errors)
+        lookups.forget()
+    return problems
+
+
+def _commit(job: ImportJob, *, chunk_size: int, today: date | None):
     _, data = read_file(job.file_id)
     org = db.session.get(Org, job.org_id)
     ctx = _context(job)
@@ -164,8 +210,10 @@ def commit(job: ImportJob, *, chunk_size: int = 5000, today: date | None = None)
         now,
         now,
     )
+    if is_postgres():  # the same for every row: render the COPY text once
+        fixed = tuple(copy_text(v) for v in fixed)
     with db.engine.connect() as side, CopyWriter(Member.__table__, MEMBER_COLUMNS) as writer:
-        lookups = RegistryLookups(side)
+        lookups = NoLookups()
         ring = lookups.ring
         run = validate_import(
             data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today

@@ -206,12 +206,17 @@ def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
 
 def _validate_and_import(job: ImportJob, *, today) -> ImportJob:
     """One pass for large files: check and write together; any problem writes nothing."""
-    run, problems, written = pipeline.commit(job, today=today)
+    try:
+        run, problems, written = pipeline.commit(job, today=today)
+    except pipeline.RegistryChanged:
+        run, problems = None, True
     if problems or run.total == 0:
-        _, data = read_file(job.file_id)
+        # write nothing; a full check (with the registry look-ups) names every problem
         db.session.rollback()
         job = db.session.get(ImportJob, job.id)
-        pipeline.record_problems(job, problems)
+        db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
+        job.processed = 0
+        run, data = pipeline.validate(job, today=today)
         return _verdict(job, run, data)
     _done(job, written, committed_by=job.created_by)
     audit.record(
@@ -276,9 +281,15 @@ def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
     ).scalar_one_or_none()
     if locked is None:
         raise Conflict("该导入任务正在被处理，请刷新后查看")
-    run, problems, written = pipeline.commit(job)
+    try:
+        _run, problems, written = pipeline.commit(job)
+    except pipeline.RegistryChanged:
+        db.session.rollback()
+        problems = pipeline.find_problems(db.session.get(ImportJob, job_id))
+        if not problems:  # the clash is gone already (a concurrent import was undone)
+            raise Conflict("导入时会员信息正在变化，请稍后重新确认导入") from None
     if problems:
-        raise _changed(job.id, problems)
+        raise _changed(job_id, problems)
     _done(job, written, committed_by=scope.account_id)
     audit.record(
         scope,
