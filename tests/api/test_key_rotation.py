@@ -34,8 +34,9 @@ def test_rotation_to_a_new_key(ctx):
         raw = db.session.execute(text("SELECT id_number, mobile FROM member")).all()
         assert all(v.startswith("k2:") for row in raw for v in row)
         # the old key can go: everything reads with the new one alone
-        ctx.extensions[EXTENSION_KEY] = Keyring({"k2": new_key}, "k2",
-                                                ctx.config["BLIND_INDEX_KEY"])
+        ctx.extensions[EXTENSION_KEY] = Keyring(
+            {"k2": new_key}, "k2", ctx.config["BLIND_INDEX_KEY"]
+        )
         db.session.expire_all()
         assert {m.id: (m.id_number, m.mobile) for m in db.session.query(Member)} == plain
         assert read_file(stored.id)[1] == b"PK data"
