@@ -13,10 +13,11 @@ import json
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from integrations.signing import signed_headers
+
+from ..http import IntegrationError, RejectedMixin, retrying_session
 
 __all__ = [
     "BankBadResponse",
@@ -30,14 +31,10 @@ __all__ = [
 REVOCATION_STATUSES = frozenset({"revoked", "already_revoked"})
 
 
-class BankError(Exception):
+class BankError(IntegrationError):
     """Base of every failure talking to the bank; ``message`` is for a person."""
 
     default_message = "银行接口调用失败"
-
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
 
 
 class BankUnavailable(BankError):
@@ -46,13 +43,10 @@ class BankUnavailable(BankError):
     default_message = "银行系统暂时无法访问，请稍后重试"
 
 
-class BankRejected(BankError):
+class BankRejected(RejectedMixin, BankError):
     """A 4xx other than the documented ones: our request is wrong; retrying will not help."""
 
-    def __init__(self, status: int, body: str):
-        self.status = status
-        self.body = body
-        super().__init__(f"银行拒绝了请求（HTTP {status}）：{body[:200]}")
+    party = "银行"
 
 
 class BankRevocationRefused(BankError):
@@ -91,20 +85,20 @@ class BankClient:
         self._secret = secret
         self.timeout = timeout
         if session is None:
-            session = requests.Session()
-            retry = Retry(
-                total=retries,
-                connect=retries,
-                read=False,
-                status=False,
-                other=False,
-                redirect=False,
-                backoff_factor=0.2,
-                raise_on_status=False,
+            # only connection errors are retried here: a POST that reached the bank is not
+            # re-sent blindly; the outbox task retries with the same batch_no
+            session = retrying_session(
+                Retry(
+                    total=retries,
+                    connect=retries,
+                    read=False,
+                    status=False,
+                    other=False,
+                    redirect=False,
+                    backoff_factor=0.2,
+                    raise_on_status=False,
+                )
             )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
         self.session = session
 
     def close(self) -> None:

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from datetime import date
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from ..http import IntegrationError, RejectedMixin, retrying_session
 
 __all__ = [
     "PopulationRegisterClient",
@@ -33,14 +34,10 @@ CARD_STATUSES = ("正常", "封存", None)
 EMPLOYMENT_STATUSES = ("在职", "不在职", None)
 
 
-class RegisterError(Exception):
+class RegisterError(IntegrationError):
     """Base of every failure talking to a register; ``message`` is for a person."""
 
     default_message = "核验服务调用失败"
-
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
 
 
 class RegisterUnavailable(RegisterError):
@@ -49,13 +46,10 @@ class RegisterUnavailable(RegisterError):
     default_message = "核验服务暂时无法访问，请稍后重试"
 
 
-class RegisterRejected(RegisterError):
+class RegisterRejected(RejectedMixin, RegisterError):
     """A 4xx: the register refused our request (a bug on our side or a configuration error)."""
 
-    def __init__(self, status: int, body: str):
-        self.status = status
-        self.body = body
-        super().__init__(f"核验服务拒绝了请求（HTTP {status}）：{body[:200]}")
+    party = "核验服务"
 
 
 class RegisterBadResponse(RegisterError):
@@ -91,22 +85,21 @@ class _RegisterClient:
         self.timeout = timeout
         self.chunk_size = chunk_size
         if session is None:
-            session = requests.Session()
-            retry = Retry(
-                total=retries,
-                connect=retries,
-                read=retries,
-                status=retries,
-                other=0,
-                redirect=False,
-                status_forcelist=(502, 503, 504),
-                allowed_methods=frozenset({"POST"}),
-                backoff_factor=backoff_factor,
-                raise_on_status=False,
+            # look-ups are idempotent: read errors and 502/503/504 are retried too
+            session = retrying_session(
+                Retry(
+                    total=retries,
+                    connect=retries,
+                    read=retries,
+                    status=retries,
+                    other=0,
+                    redirect=False,
+                    status_forcelist=(502, 503, 504),
+                    allowed_methods=frozenset({"POST"}),
+                    backoff_factor=backoff_factor,
+                    raise_on_status=False,
+                )
             )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
         self.session = session
 
     def close(self) -> None:
