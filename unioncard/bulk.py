@@ -112,7 +112,13 @@ def among(column, values):
 
 def array_literal(values) -> str:
     """``{"a","b"}``: PostgreSQL's array input syntax, every element quoted and escaped."""
-    return "{" + ",".join(
-        str(v) if isinstance(v, int) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for v in values
-    ) + "}"
+    return (
+        "{"
+        + ",".join(
+            str(v)
+            if isinstance(v, int)
+            else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+        + "}"
+    )

@@ -35,7 +35,10 @@ def rotate(*, batch: int = BATCH) -> dict[str, int]:
         while True:
             rows = db.session.execute(
                 select(pk, db.literal_column(column.name, type_=raw))
-                .select_from(table).where(pk > last).order_by(pk).limit(batch)
+                .select_from(table)
+                .where(pk > last)
+                .order_by(pk)
+                .limit(batch)
             ).all()
             if not rows:
                 break
@@ -44,8 +47,11 @@ def rotate(*, batch: int = BATCH) -> dict[str, int]:
                 if value is None or value.startswith(prefix):
                     continue
                 fresh = ring.encrypt(kind, ring.decrypt(kind, value))
-                db.session.execute(update(table).where(pk == row_id)
-                                   .values({column.name: db.literal(fresh, type_=raw)}))
+                db.session.execute(
+                    update(table)
+                    .where(pk == row_id)
+                    .values({column.name: db.literal(fresh, type_=raw)})
+                )
                 done += 1
             db.session.commit()
         counts[f"{table.name}.{column.name}"] = done
@@ -57,11 +63,13 @@ def _rotate_files(ring, batch: int) -> int:
     from ..storage.models import StoredFile
 
     done = 0
-    ids = list(db.session.scalars(select(StoredFile.id).where(
-        StoredFile.key_id != ring.active_key_id)))
+    ids = list(
+        db.session.scalars(select(StoredFile.id).where(StoredFile.key_id != ring.active_key_id))
+    )
     for start in range(0, len(ids), batch):
-        for record in db.session.scalars(select(StoredFile).where(
-                StoredFile.id.in_(ids[start:start + batch]))):
+        for record in db.session.scalars(
+            select(StoredFile).where(StoredFile.id.in_(ids[start : start + batch]))
+        ):
             kind = f"file:{record.purpose}"
             data = ring.decrypt_bytes(kind, record.key_id, record.content)
             record.key_id, record.content = ring.encrypt_bytes(kind, data)
