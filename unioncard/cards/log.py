@@ -76,12 +76,12 @@ def move(
     at=None,
 ) -> CardLogEntry:
     """Change the card's status if the state machine allows it; log who, when, what."""
-    action = transition(card.status, target)
-    before = card.status
-    card.status = target
-    return log(
-        card, actor, action, detail, from_status=before, to_status=target, batch_id=batch_id, at=at
+    row = CardLogEntry(
+        **moved(card.member_id, card.status, target, actor, detail, batch_id=batch_id, at=at)
     )
+    card.status = target
+    db.session.add(row)
+    return row
 
 
 def moved(

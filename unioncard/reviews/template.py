@@ -7,12 +7,12 @@ column headers 证件号码 | 不通过原因 | 备注, members from row 4; a �
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..imports.template import Column
 from .models import FailReason
 
 TITLE_CELL = "A1"
@@ -23,17 +23,6 @@ FIRST_DATA_ROW = 4
 SHEET = "年审不通过人员"
 GUIDE_SHEET = "填写说明"
 REASONS: tuple[str, ...] = tuple(r.value for r in FailReason)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    letter: str
-
-    @property
-    def field(self) -> str:
-        return self.label.lstrip("*")
 
 
 COLUMNS: tuple[Column, ...] = (
