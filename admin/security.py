@@ -15,6 +15,16 @@ from unioncard.accounts.scope import Scope
 from unioncard.cards.models import BatchRevocation, CardBatch
 from unioncard.errors import NotAuthenticated, NotFound, PermissionDenied
 from unioncard.imports.models import ImportJob
+from unioncard.insurance.models import (
+    Campaign,
+    CoveragePlan,
+    Enrolment,
+    InsuranceBatch,
+    Notice,
+    Payout,
+    SocialSecurityCheck,
+    UnitSubmission,
+)
 from unioncard.members.models import Member
 from unioncard.orgs.models import BankBranch, RelatedEnterprise
 from unioncard.reviews.models import AnnualReview
@@ -33,6 +43,14 @@ PARAM_OWNERS = {
     "batch_id": CardBatch,
     "revocation_id": BatchRevocation,
     "review_id": AnnualReview,
+    "plan_id": CoveragePlan,  # owned by the city: only 职保中心 and city accounts reach one
+    "campaign_id": Campaign,
+    "submission_id": UnitSubmission,
+    "enrolment_id": Enrolment,
+    "insurance_batch_id": InsuranceBatch,
+    "notice_id": Notice,
+    "payout_id": Payout,
+    "check_id": SocialSecurityCheck,
 }
 ADMIN_PREFIX = "/api/admin/"
 MAX_ID = 2**31 - 1

@@ -110,6 +110,7 @@ def _import_models() -> None:
     from .audit import models as _au  # noqa: F401
     from .cards import models as _c  # noqa: F401
     from .imports import models as _i  # noqa: F401
+    from .insurance import models as _in  # noqa: F401
     from .members import models as _m  # noqa: F401
     from .orgs import models as _o  # noqa: F401
     from .reviews import models as _r  # noqa: F401

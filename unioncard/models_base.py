@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, Numeric
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -63,3 +64,38 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """An amount in yuan as an exact two-place Decimal ("26" -> Decimal("26.00"))."""
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Money(TypeDecorator):
+    """An exact amount in yuan, NUMERIC(12, 2), read back as a two-place ``Decimal``.
+
+    PostgreSQL keeps NUMERIC natively. SQLite has no decimal type: the value travels as a
+    number of at most 12 significant digits, which a float carries exactly, and is quantised
+    back on read (so no SQLAlchemy float-to-Decimal warning and no rounding drift)."""
+
+    impl = Numeric(12, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(12, 2, asdecimal=False))
+        return dialect.type_descriptor(Numeric(12, 2))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = money(value)
+        return float(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else money(value)

@@ -17,10 +17,38 @@ from .models import Role
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
-        {"org.read", "member.read", "member.write", "member.reveal", "member.import", "audit.read"}
+        {
+            "org.read",
+            "member.read",
+            "member.write",
+            "member.reveal",
+            "member.import",
+            "audit.read",
+            "insurance.read",
+            "insurance.enrol",
+        }
     ),
-    Role.REVIEWER: frozenset({"org.read", "member.read", "member.review", "audit.read"}),
-    Role.CENTER: frozenset({"org.read", "member.read", "audit.read", "plan.manage"}),
+    Role.REVIEWER: frozenset(
+        {
+            "org.read",
+            "member.read",
+            "member.review",
+            "audit.read",
+            "insurance.read",
+            "insurance.review",
+        }
+    ),
+    Role.CENTER: frozenset(
+        {
+            "org.read",
+            "member.read",
+            "audit.read",
+            "plan.manage",
+            "insurance.read",
+            "insurance.confirm",
+            "payout.manage",
+        }
+    ),
     Role.ADMIN: frozenset(
         {
             "org.read",
@@ -33,6 +61,10 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "member.import",
             "member.review",
             "audit.read",
+            "insurance.read",
+            "insurance.enrol",
+            "insurance.review",
+            "plan.split",
         }
     ),
 }

@@ -18,7 +18,8 @@ from ..errors import Conflict
 from ..extensions import db
 from ..kvstore import exclusive
 from ..members.idcard import is_valid_mobile, today_in_china
-from ..members.models import EmploymentStatus, InsuranceStatus, Member, SocialCardStatus
+from ..members.models import Member
+from ..members.register import apply_social_security
 from ..models_base import utcnow
 from ..tasks_runtime import after_commit
 from .log import SYSTEM, log
@@ -91,14 +92,6 @@ def register_reasons(pop: dict, ss: dict, coverage_start: date) -> list[str]:
     return reasons
 
 
-def _apply_register(member: Member, ss: dict) -> None:
-    member.insurance_status = InsuranceStatus(ss.get("insurance_status") or "正常")
-    card = ss.get("card_status")
-    member.social_card_status = SocialCardStatus(card) if card else None
-    employment = ss.get("employment")
-    member.employment_status = EmploymentStatus(employment) if employment else None
-
-
 def run(org_id: int, *, population, social_security, today: date | None = None) -> dict:
     """The task body: check every 校验中 member of the union, a chunk at a time."""
     today = today or today_in_china()
@@ -135,7 +128,7 @@ def run(org_id: int, *, population, social_security, today: date | None = None) 
         }
         now = utcnow()
         for ref, (member, card) in refs.items():
-            _apply_register(member, ss[ref])
+            apply_social_security(member, ss[ref])
             reasons = own_reasons(member, today) + register_reasons(pop[ref], ss[ref], today)
             card.verification = Verification.FAILED if reasons else Verification.PASSED
             card.verification_reasons = reasons

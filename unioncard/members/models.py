@@ -77,6 +77,8 @@ class Member(TimestampMixin, db.Model):
     employment_status: Mapped[EmploymentStatus | None] = enum_column(
         EmploymentStatus, "employment_status", nullable=True
     )
+    retired_on: Mapped[date | None] = mapped_column(Date)  # 人保库退休日期
+    social_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 最近一次社保核验
     wants_card: Mapped[bool] = mapped_column(Boolean, default=False)
     remark: Mapped[str | None] = mapped_column(String(200))
     # The import that brought the member in (no foreign key: bulk inserts stay cheap).
