@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import TimestampMixin, enum_column
+from ..models_base import TimestampMixin, UTCDateTime, enum_column, utcnow
 
 
 class OrgLevel(enum.StrEnum):
@@ -100,3 +101,18 @@ class MemberNumberSequence(db.Model):
 
     district_code: Mapped[str] = mapped_column(String(3), primary_key=True)
     next_value: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class OrgMessage(db.Model):
+    """消息提醒: a message to a union's staff (a deadline passed, a submission returned...)."""
+
+    __tablename__ = "org_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(30))  # e.g. 参保, 年审
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)  # never sent twice
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
