@@ -19,6 +19,7 @@ from ..members.models import Member, MemberSource, MemberStatus
 from ..orgs.models import BankBranch, Org, OrgLevel, RelatedEnterprise, UnitType
 from ..orgs.uscc import generate_uscc
 from ..security.crypto import keyring
+from .insurance import seed_insurance
 from .people import Person, make_people
 
 CITY = "上海市总工会"
@@ -259,6 +260,7 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         add_members(org, waiting, status=MemberStatus.UNREVIEWED, source=source)
     add_members(jianming, card_cases(today))
     db.session.flush()
+    seed_insurance(city, [jianming, guohua, gubei], today)
     return logins
 
 
