@@ -1,0 +1,358 @@
+"""Schemas of the district review, batches, queries and payouts (admin/insurance_review.py)."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from unioncard.insurance.models import (
+    BatchSource,
+    EnrolmentKind,
+    EnrolmentStatus,
+    InsuranceBatchStatus,
+)
+
+from .common import Base, Id, Masked
+
+YEAR = validate.Range(2000, 2100)
+Day = fields.Date
+
+
+def Text(n: int, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(max=n), **kw)
+
+
+# --- review --------------------------------------------------------------------------
+class InsReviewQuery(Base):
+    org_name = Text(100, metadata={"description": "单位名称（包含）"})
+    uscc = Text(30, metadata={"description": "组织机构代码（包含）"})
+    submitted_from = Day(metadata={"description": "提交时间起（含）"})
+    submitted_to = Day(metadata={"description": "提交时间止（含）"})
+    parent_id = Id(metadata={"description": "上级工会（其下所有单位）"})
+    plan_id = Id(metadata={"description": "保障类型"})
+    kind = fields.String(
+        validate=validate.OneOf([k.value for k in EnrolmentKind]),
+        metadata={
+            "description": "参保通道：会员卡参保/社保卡参保（即时：有卡无保/新办卡/个人参保）"
+        },
+    )
+    year = fields.Integer(validate=YEAR, metadata={"description": "保障年度"})
+
+
+class InsSubmissionOut(Base):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    org_name = fields.String(metadata={"description": "单位名称"})
+    uscc = fields.String(allow_none=True, metadata={"description": "组织机构代码"})
+    parent_name = fields.String(allow_none=True, metadata={"description": "上级工会"})
+    district_id = fields.Integer()
+    year = fields.Integer(metadata={"description": "保障年度"})
+    plan_id = fields.Integer()
+    plan_name = fields.String(metadata={"description": "保障类型"})
+    kind = fields.String(metadata={"description": "参保类型（通道）"})
+    status = fields.String()
+    member_count = fields.Integer(metadata={"description": "参保人数"})
+    fee_total = fields.Decimal(as_string=True, metadata={"description": "保障费用"})
+    city_total = fields.Decimal(as_string=True, metadata={"description": "市总统一划拨"})
+    district_total = fields.Decimal(as_string=True, metadata={"description": "区局/各级工会缴费"})
+    grassroots_total = fields.Decimal(as_string=True, metadata={"description": "基层单位缴费"})
+    submitted_by_name = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(metadata={"description": "提交时间"})
+    decided_by_name = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    return_reason = fields.String(allow_none=True, metadata={"description": "退回/拒绝原因"})
+    batch_id = fields.Integer(allow_none=True)
+
+
+class InsIdsIn(Base):
+    submission_ids = fields.List(Id(), required=True, validate=validate.Length(1, 500))
+
+
+class InsReasonIn(Base):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class InsRefuseIn(InsIdsIn):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class InsTotalsQuery(Base):
+    year = fields.Integer(validate=YEAR)
+
+
+class InsTotalsOut(Base):
+    submission_count = fields.Integer(metadata={"description": "单位提交数"})
+    member_count = fields.Integer(metadata={"description": "合计参保人数"})
+    card_count = fields.Integer(metadata={"description": "会员卡参保人数"})
+    social_count = fields.Integer(metadata={"description": "社保卡参保人数"})
+    fee_total = fields.Decimal(as_string=True, metadata={"description": "保障费用"})
+    city_total = fields.Decimal(as_string=True, metadata={"description": "市总统一划拨"})
+    district_total = fields.Decimal(as_string=True, metadata={"description": "区局/各级工会缴费"})
+    grassroots_total = fields.Decimal(as_string=True, metadata={"description": "基层单位缴费"})
+
+
+class InsSubmitIn(Base):
+    handler_name = fields.String(
+        required=True, validate=validate.Length(1, 50), metadata={"description": "经办人"}
+    )
+    handler_phone = fields.String(
+        required=True, validate=validate.Length(1, 20), metadata={"description": "手机号"}
+    )
+    handler_email = fields.String(
+        required=True, validate=validate.Length(1, 100), metadata={"description": "邮箱"}
+    )
+    year = fields.Integer(
+        validate=YEAR, metadata={"description": "保障年度（列表只有一个年度时可省略）"}
+    )
+
+
+class InsEnrolmentOut(Base):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    member_no = fields.String(allow_none=True)
+    name = fields.String()
+    id_type = fields.String()
+    id_number = Masked("id_number")
+    kind = fields.String()
+    status = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    half_year = fields.Boolean()
+    fee = fields.Decimal(as_string=True)
+    failed_reason = fields.String(allow_none=True)
+
+
+def present_enrolment(row) -> dict:
+    e, m = row
+    return {
+        "id": e.id,
+        "member_id": m.id,
+        "member_no": m.member_no,
+        "name": m.name,
+        "id_type": m.id_type,
+        "id_number": m.id_number,
+        "kind": e.kind.value,
+        "status": e.status.value,
+        "start_date": e.start_date,
+        "end_date": e.end_date,
+        "half_year": e.half_year,
+        "fee": e.fee,
+        "failed_reason": e.failed_reason,
+    }
+
+
+# --- batches -------------------------------------------------------------------------
+class InsBatchQuery(Base):
+    batch_no = Text(30, metadata={"description": "批次编号（包含）"})
+    confirmed_from = Day(metadata={"description": "职保中心确认时间起"})
+    confirmed_to = Day(metadata={"description": "职保中心确认时间止"})
+    status = fields.String(validate=validate.OneOf([s.value for s in InsuranceBatchStatus]))
+    source = fields.String(validate=validate.OneOf([s.value for s in BatchSource]))
+    year = fields.Integer(validate=YEAR)
+    org_id = Id(metadata={"description": "区局"})
+
+
+class InsBatchOut(Base):
+    id = fields.Integer()
+    batch_no = fields.String(metadata={"description": "批次编号"})
+    org_id = fields.Integer()
+    org_name = fields.String()
+    year = fields.Integer()
+    source = fields.String(metadata={"description": "批次来源：集中参保/即时参保"})
+    status = fields.String(metadata={"description": "待缴费/已上传凭证/已完成/参保失败"})
+    member_count = fields.Integer(metadata={"description": "参保人数"})
+    card_count = fields.Integer()
+    social_count = fields.Integer()
+    fee_total = fields.Decimal(as_string=True)
+    city_total = fields.Decimal(as_string=True)
+    district_total = fields.Decimal(as_string=True)
+    grassroots_total = fields.Decimal(as_string=True)
+    payment_deadline = fields.Date(allow_none=True, metadata={"description": "缴费截止日"})
+    handler_name = fields.String(allow_none=True, metadata={"description": "经办人"})
+    handler_phone = Masked("mobile", metadata={"description": "经办人手机号（脱敏）"})
+    handler_email = fields.String(allow_none=True)
+    submitted_by_name = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(metadata={"description": "提交时间"})
+    updated_at = fields.DateTime(metadata={"description": "最后更新时间"})
+    has_voucher = fields.Boolean()
+    voucher_uploaded_at = fields.DateTime(allow_none=True, metadata={"description": "凭证上传时间"})
+    voucher_uploaded_by_name = fields.String(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True, metadata={"description": "职保中心确认时间"})
+    confirmed_by_name = fields.String(allow_none=True)
+    failed_at = fields.DateTime(allow_none=True)
+
+
+class InsBatchSubmissionOut(Base):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    org_name = fields.String()
+    plan_name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    member_count = fields.Integer()
+    fee_total = fields.Decimal(as_string=True)
+    submitted_at = fields.DateTime()
+
+
+class InsBatchDetailOut(InsBatchOut):
+    submissions = fields.List(fields.Nested(InsBatchSubmissionOut))
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class InsVoucherForm(Base):
+    filename = Text(150, metadata={"description": "文件名称（可选，默认用上传文件名）"})
+
+
+class InsVoucherFile(Base):
+    file = Upload(required=True, metadata={"description": "缴费凭证：JPG/PNG 图片或 PDF，≤5MB"})
+
+
+class InsMonitorQuery(Base):
+    year = fields.Integer(validate=YEAR, metadata={"description": "保障年度，默认明年"})
+
+
+class InsStatusCount(Base):
+    status = fields.String()
+    submissions = fields.Integer()
+    members = fields.Integer()
+
+
+class InsOrgCount(Base):
+    org_id = fields.Integer()
+    org_name = fields.String()
+    submissions = fields.Integer()
+    members = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class InsBatchCount(Base):
+    status = fields.String()
+    batches = fields.Integer()
+    members = fields.Integer()
+
+
+class InsMonitorOut(Base):
+    year = fields.Integer()
+    by_district = fields.List(fields.Nested(InsOrgCount))
+    by_unit = fields.List(fields.Nested(InsOrgCount))
+    by_status = fields.List(fields.Nested(InsStatusCount))
+    batches = fields.List(fields.Nested(InsBatchCount))
+
+
+# --- queries and payouts -------------------------------------------------------------
+class InsMemberQuery(Base):
+    name = Text(100, metadata={"description": "姓名（包含）"})
+    id_number = Text(30, metadata={"description": "证件号码（完整）"})
+    member_no = Text(10, metadata={"description": "会员编号"})
+    org_id = Id(metadata={"description": "单位（含下级）"})
+    year = fields.Integer(validate=YEAR)
+
+
+class InsCoverageQuery(InsMemberQuery):
+    status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
+    kind = fields.String(validate=validate.OneOf([k.value for k in EnrolmentKind]))
+    covered_on = Day(metadata={"description": "在该日有效保障的"})
+
+
+class InsCoverageOut(Base):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    member_no = fields.String(allow_none=True)
+    name = fields.String()
+    id_type = fields.String()
+    id_number = Masked("id_number")
+    org_id = fields.Integer()
+    org_name = fields.String()
+    year = fields.Integer()
+    plan_name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    half_year = fields.Boolean()
+    fee = fields.Decimal(as_string=True)
+    city_share = fields.Decimal(as_string=True)
+    district_share = fields.Decimal(as_string=True)
+    grassroots_share = fields.Decimal(as_string=True)
+    individual_share = fields.Decimal(as_string=True)
+    batch_no = fields.String(allow_none=True)
+    failed_reason = fields.String(allow_none=True)
+    status_changed_at = fields.DateTime()
+
+
+class InsPayoutQuery(InsMemberQuery):
+    reference = Text(40, metadata={"description": "给付编号"})
+
+
+class InsPayoutIn(Base):
+    reference = fields.String(required=True, validate=validate.Length(1, 40))
+    id_number = fields.String(required=True, validate=validate.Length(1, 30))
+    item = fields.String(required=True, validate=validate.Length(1, 50))
+    amount = fields.String(
+        required=True,
+        validate=validate.Length(1, 20),
+        metadata={"description": "给付金额（元），大于0，最多两位小数，如 1200.50"},
+    )
+    paid_on = fields.Date(required=True)
+    remark = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class InsPayoutOut(Base):
+    id = fields.Integer()
+    reference = fields.String()
+    member_id = fields.Integer()
+    member_no = fields.String(allow_none=True)
+    name = fields.String()
+    id_type = fields.String()
+    id_number = Masked("id_number")
+    org_id = fields.Integer()
+    org_name = fields.String()
+    year = fields.Integer()
+    enrolment_id = fields.Integer(allow_none=True)
+    item = fields.String()
+    amount = fields.Decimal(as_string=True)
+    paid_on = fields.Date()
+    remark = fields.String(allow_none=True)
+    recorded_by_name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class InsPayoutFile(Base):
+    file = Upload(required=True, metadata={"description": "填写好的给付信息（.xlsx）"})
+
+
+class InsPayoutImportOut(Base):
+    rows = fields.Integer(metadata={"description": "文件行数"})
+    created = fields.Integer(metadata={"description": "新登记"})
+    skipped = fields.Integer(metadata={"description": "给付编号已登记（未改动）"})
+
+
+# --- messages ------------------------------------------------------------------------
+class InsMessageQuery(Base):
+    unread = fields.Boolean(metadata={"description": "true 只看未读，false 只看已读"})
+    topic = Text(30)
+
+
+class InsMessageOut(Base):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    topic = fields.String()
+    title = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class InsReadIn(Base):
+    ids = fields.List(
+        Id(),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "要标记为已读的消息；为空时全部标记"},
+    )
+
+
+class InsReadOut(Base):
+    marked = fields.Integer()
+    unread = fields.Integer()

@@ -1,0 +1,134 @@
+"""The payment deadline (逾期未缴费): run hourly by the beat (task insurance.expire_unpaid).
+
+From the day after a batch's ``payment_deadline`` (Shanghai calendar), a batch still 待缴费
+fails (参保失败) with its submissions and enrolments; the members' places are released and
+they must enrol instantly. Collective submissions the district never sent (区局确认中 or
+待提交职保中心) fail too once the campaign's district window (``district_to``) is over.
+
+Each affected union gets one 消息提醒 per batch (or per year for unsent submissions), by
+dedupe key. Every change is a status-conditioned UPDATE and messages are inserted with ON
+CONFLICT DO NOTHING: a second run, or two runs at once, change and count nothing more.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..members import idcard
+from ..models_base import utcnow
+from ..orgs import messages
+from .models import (
+    COLLECTIVE_KINDS,
+    Campaign,
+    Enrolment,
+    EnrolmentStatus,
+    InsuranceBatch,
+    InsuranceBatchStatus,
+    SubmissionStatus,
+    UnitSubmission,
+)
+from .moves import move_enrolments, move_submissions
+
+S = SubmissionStatus
+E = EnrolmentStatus
+B = InsuranceBatchStatus
+TOPIC = "参保"
+UNPAID_REASON = "逾期未缴费，参保失败，请按即时参保流程办理"
+UNSENT_REASON = "区局未在规定时间内提交至职保中心，参保失败，请按即时参保流程办理"
+
+
+def expire_unpaid() -> dict:
+    """Fail what is overdue today; returns the counts of what this run changed."""
+    today = idcard.today_in_china()
+    counts = {"batches": 0, "submissions": 0, "enrolments": 0, "messages": 0}
+    overdue = db.session.execute(
+        select(InsuranceBatch.id, InsuranceBatch.org_id, InsuranceBatch.batch_no)
+        .where(
+            InsuranceBatch.status == B.AWAITING_PAYMENT,
+            InsuranceBatch.payment_deadline < today,
+        )
+        .order_by(InsuranceBatch.id)
+    ).all()
+    for batch_id, district_id, batch_no in overdue:
+        _fail_batch(batch_id, district_id, batch_no, counts)
+    campaigns = db.session.execute(
+        select(Campaign.year, Campaign.district_to).where(Campaign.district_to < today)
+    ).all()
+    for year, district_to in campaigns:
+        _fail_unsent(year, district_to, counts)
+    return counts
+
+
+def _fail_batch(batch_id: int, district_id: int, batch_no: str, counts: dict) -> None:
+    now = utcnow()
+    won = db.session.execute(
+        update(InsuranceBatch)
+        .where(InsuranceBatch.id == batch_id, InsuranceBatch.status == B.AWAITING_PAYMENT)
+        .values(status=B.FAILED, failed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:  # another run, or the voucher arrived meanwhile
+        return
+    units = db.session.execute(
+        select(UnitSubmission.org_id, UnitSubmission.year)
+        .where(UnitSubmission.batch_id == batch_id, UnitSubmission.status == S.SENT)
+        .distinct()
+    ).all()
+    counts["batches"] += 1
+    counts["submissions"] += move_submissions(
+        UnitSubmission.batch_id == batch_id, [S.SENT], S.FAILED
+    )
+    counts["enrolments"] += move_enrolments(
+        Enrolment.batch_id == batch_id, [E.SENT], E.FAILED, failed_reason=UNPAID_REASON
+    )
+    body = f"参保批次{batch_no}逾期未缴费，参保失败。相关会员请按即时参保流程办理。"
+    for org_id in sorted({district_id} | {org_id for org_id, _year in units}):
+        counts["messages"] += messages.send(
+            org_id,
+            TOPIC,
+            "参保批次逾期未缴费",
+            body,
+            dedupe_key=f"ins-expired:{batch_id}:{org_id}",
+        )
+
+
+def _fail_unsent(year: int, district_to, counts: dict) -> None:
+    stale = (
+        (UnitSubmission.year == year)
+        & UnitSubmission.kind.in_(COLLECTIVE_KINDS)
+        & UnitSubmission.status.in_([S.SUBMITTED, S.ACCEPTED])
+    )
+    rows = db.session.execute(
+        select(UnitSubmission.id, UnitSubmission.org_id, UnitSubmission.district_id).where(stale)
+    ).all()
+    if not rows:
+        return
+    ids = [r.id for r in rows]
+    # lock-free but exact: only the rows still in those statuses move, once
+    moved_ids = []
+    for sub_id in ids:
+        if move_submissions(UnitSubmission.id == sub_id, [S.SUBMITTED, S.ACCEPTED], S.FAILED):
+            moved_ids.append(sub_id)
+    if not moved_ids:
+        return
+    counts["submissions"] += len(moved_ids)
+    counts["enrolments"] += move_enrolments(
+        Enrolment.submission_id.in_(moved_ids),
+        [E.SUBMITTED, E.ACCEPTED],
+        E.FAILED,
+        failed_reason=UNSENT_REASON,
+    )
+    deadline = f"{district_to.year}年{district_to.month}月{district_to.day}日"
+    orgs = {r.org_id for r in rows if r.id in moved_ids} | {
+        r.district_id for r in rows if r.id in moved_ids
+    }
+    for org_id in sorted(orgs):
+        counts["messages"] += messages.send(
+            org_id,
+            TOPIC,
+            f"{year}年度集中参保未提交至职保中心",
+            f"{year}年度集中参保中尚未提交至职保中心的参保信息已于{deadline}截止，参保失败。"
+            "相关会员请按即时参保流程办理。",
+            dedupe_key=f"ins-unsent:{year}:{org_id}",
+        )

@@ -1,0 +1,305 @@
+"""Shared enrolment machinery: who is in which list (as SQL), the one-plan rule, and the bulk
+creation of a unit submission with its enrolments.
+
+The SQL predicates here mirror ``rules.card_eligibility`` / ``rules.social_state`` (the tests
+run both over the same table of cases), so that lists and statistics are computed by the
+database, in one query, however many members a union has.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, insert, literal, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..accounts.scope import Scope
+from ..bulk import among, is_postgres
+from ..cards.models import MemberCard
+from ..errors import Conflict, InvalidTransition, ValidationFailed
+from ..extensions import db
+from ..members.models import EmploymentStatus, InsuranceStatus, Member, MemberStatus
+from ..members.models import SocialCardStatus as SocialCard
+from ..models_base import utcnow
+from ..orgs.models import Org, OrgLevel
+from . import rules
+from .models import (
+    HOLDING,
+    CollectiveConfirmation,
+    CoveragePlan,
+    Enrolment,
+    EnrolmentKind,
+    EnrolmentStatus,
+    SubmissionStatus,
+    UnionPlanChoice,
+    UnitSubmission,
+)
+from .plans import district_of
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CARDED = rules.CARDED
+
+
+def union_of(scope: Scope, org_id: int | None) -> Org:
+    """The grassroots union the clerk acts for (own org by default), inside the scope."""
+    org = scope.get_org(org_id or scope.org_id)
+    if org.level != OrgLevel.GRASSROOTS:
+        raise ValidationFailed("参保办理只能由基层工会进行，请选择一个基层工会")
+    return org
+
+
+# --- predicates ------------------------------------------------------------------------
+# Sub-queries use aliases: the outer query may join the same tables (a list with the card).
+def holding(year: int):
+    """The member holds an enrolment for ``year`` (参保中或已参保)."""
+    en = aliased(Enrolment)
+    return exists().where(en.holding_member_id == Member.id, en.year == year)
+
+
+def confirmed(year: int):
+    cc = aliased(CollectiveConfirmation)
+    return exists().where(cc.member_id == Member.id, cc.year == year)
+
+
+def carded():
+    mc = aliased(MemberCard)
+    return exists().where(mc.member_id == Member.id, mc.status.in_(CARDED))
+
+
+def not_retired_before(cutoff: date):
+    return or_(Member.retired_on.is_(None), Member.retired_on >= cutoff)
+
+
+def insurance_ok(year: int):
+    return or_(Member.insurance_status == InsuranceStatus.NORMAL, confirmed(year))
+
+
+def open_members(org_id: int, year: int, cutoff: date | None = None) -> list:
+    """Active members of the union, not retired before the cutoff, not enrolled for the year."""
+    return [
+        Member.org_id == org_id,
+        Member.status == MemberStatus.ACTIVE,
+        not_retired_before(cutoff or date(year, 1, 1)),
+        ~holding(year),
+    ]
+
+
+def card_eligible(org_id: int, year: int) -> list:
+    """会员卡参保可参保名单."""
+    return [*open_members(org_id, year), carded(), insurance_ok(year)]
+
+
+def social_base(org_id: int, year: int) -> list:
+    """社保卡参保信息管理: 身份证, no card, active, not enrolled."""
+    return [*open_members(org_id, year), Member.id_type == rules.ID_CARD, ~carded()]
+
+
+def social_ready():
+    return and_(
+        Member.social_card_status == SocialCard.NORMAL,
+        Member.employment_status == EmploymentStatus.EMPLOYED,
+    )
+
+
+def social_to_submit(org_id: int, year: int) -> list:
+    """待提交: social-security card 正常 and 在职 (and 人保状态 正常 or confirmed)."""
+    return [*social_base(org_id, year), social_ready(), insurance_ok(year)]
+
+
+def social_to_check(org_id: int, year: int) -> list:
+    """待校验: the rest of the social channel."""
+    not_ready = or_(
+        Member.social_card_status.is_(None),
+        Member.social_card_status != SocialCard.NORMAL,
+        Member.employment_status.is_(None),
+        Member.employment_status != EmploymentStatus.EMPLOYED,
+        and_(Member.insurance_status == InsuranceStatus.TO_CONFIRM, ~confirmed(year)),
+    )
+    return [*social_base(org_id, year), not_ready]
+
+
+def to_confirm(org_id: int, year: int) -> list:
+    """集中参保待确认名单: 人保状态 待确认, not confirmed yet, in either channel."""
+    in_a_channel = or_(carded(), Member.id_type == rules.ID_CARD)
+    return [
+        *open_members(org_id, year),
+        Member.insurance_status == InsuranceStatus.TO_CONFIRM,
+        ~confirmed(year),
+        in_a_channel,
+    ]
+
+
+def year_start_utc(year: int) -> datetime:
+    return datetime(year, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@contextmanager
+def savepoint():
+    """``begin_nested`` that also holds on SQLite: pysqlite opens its transaction only at the
+    first write, so a SAVEPOINT issued before it would start (and its RELEASE commit) a
+    transaction of its own; a no-op write first makes it nest in the session's transaction."""
+    if not is_postgres():
+        raw = db.session.connection().connection.driver_connection
+        if not raw.in_transaction:
+            db.session.execute(text("UPDATE union_plan_choice SET year = year WHERE 1 = 0"))
+    with db.session.begin_nested():
+        yield
+
+
+# --- the one-plan rule -----------------------------------------------------------------
+def fix_union_plan(org: Org, year: int, plan: CoveragePlan, kind: EnrolmentKind) -> None:
+    """同一保障年度只能选择一个保障类型: the first submission fixes the union's plan.
+
+    Insert inside a SAVEPOINT: under concurrency the second inserter waits for the first to
+    commit, fails on the key, and re-reads the winner's choice."""
+    choice = db.session.get(UnionPlanChoice, (org.id, year))
+    if choice is None:
+        try:
+            with savepoint():
+                db.session.add(
+                    UnionPlanChoice(org_id=org.id, year=year, plan_id=plan.id, fixed_by_kind=kind)
+                )
+        except IntegrityError:
+            pass
+        choice = db.session.execute(
+            select(UnionPlanChoice)
+            .where(UnionPlanChoice.org_id == org.id, UnionPlanChoice.year == year)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+    if choice.plan_id != plan.id:
+        fixed = db.session.get(CoveragePlan, choice.plan_id)
+        raise Conflict(
+            f"本年度本单位已选择保障类型：{fixed.name}（由{choice.fixed_by_kind.value}首次提交确定），"
+            "同一保障年度只能选择一个保障类型"
+        )
+
+
+def union_plan(org_id: int, year: int) -> CoveragePlan | None:
+    choice = db.session.get(UnionPlanChoice, (org_id, year))
+    return db.session.get(CoveragePlan, choice.plan_id) if choice else None
+
+
+# --- bulk creation ---------------------------------------------------------------------
+CONCURRENT = "部分会员已被其他提交加入参保，请刷新后重试"
+
+
+def create_submission(
+    scope: Scope | None,
+    org: Org,
+    *,
+    year: int,
+    plan: CoveragePlan,
+    kind: EnrolmentKind,
+    coverage: rules.Coverage,
+    shares: rules.Shares,
+    conditions: list,
+    expected: int | None = None,
+) -> UnitSubmission:
+    """One UnitSubmission (区局确认中) and an Enrolment for every member matching
+    ``conditions``, written by one ``INSERT … SELECT`` (no member rows travel to Python).
+
+    ``expected``: the number of members the clerk ticked; fewer matching rows means some are
+    no longer eligible, and nothing is written. A concurrent submission holding some of the
+    same members makes the insert fail on ``(year, holding_member_id)``: nothing is written
+    and the clerk is told to refresh."""
+    district = district_of(org)
+    if district is None:
+        raise ValidationFailed("该工会不属于任何区局(产业)工会，无法提交参保")
+    now = utcnow()
+    try:
+        with savepoint():
+            submission = UnitSubmission(
+                org_id=org.id,
+                district_id=district.id,
+                year=year,
+                plan_id=plan.id,
+                kind=kind,
+                status=SubmissionStatus.SUBMITTED,
+                submitted_by_name=scope.account_name if scope else None,
+                submitted_at=now,
+            )
+            db.session.add(submission)
+            db.session.flush()
+            count = _insert_enrolments(
+                submission, org, year, plan, kind, coverage, shares, conditions, now
+            )
+            if expected is not None and count != expected:
+                raise ValidationFailed(
+                    f"选中的 {expected} 人中有 {expected - count} 人已不符合参保条件"
+                    "（已参保、状态变化或不在本单位），请刷新列表后重新勾选"
+                )
+            if count == 0:
+                raise Conflict("没有可参保的会员，请刷新列表后重试")
+            totals = shares.times(count)
+            submission.member_count = count
+            submission.fee_total = totals.fee
+            submission.city_total = totals.city
+            submission.district_total = totals.district
+            submission.grassroots_total = totals.grassroots
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(CONCURRENT) from exc
+    return submission
+
+
+def _insert_enrolments(submission, org, year, plan, kind, coverage, shares, conditions, now):
+    c = Enrolment.__table__.c
+
+    def lit(column, value):
+        return literal(value, type_=column.type)
+
+    values = {
+        "org_id": org.id,
+        "year": year,
+        "plan_id": plan.id,
+        "kind": kind,
+        "status": EnrolmentStatus.SUBMITTED,
+        "start_date": coverage.start,
+        "end_date": coverage.end,
+        "half_year": coverage.half_year,
+        "fee": shares.fee,
+        "city_share": shares.city,
+        "district_share": shares.district,
+        "grassroots_share": shares.grassroots,
+        "individual_share": shares.individual,
+        "submission_id": submission.id,
+        "status_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    columns = ["member_id", "holding_member_id", *values]
+    # First the ids (one indexed query), then the insert by id. Inserting straight from the
+    # eligibility query would re-check "not enrolled" against the table being filled, row
+    # by row (quadratic on PostgreSQL). A concurrent submission of the same members still
+    # fails on the unique (year, holding_member_id).
+    ids = list(db.session.scalars(select(Member.id).where(*conditions).order_by(Member.id)))
+    table = Enrolment.__table__
+    step = len(ids) if is_postgres() else 10_000  # SQLite: at most 32,766 parameters
+    for i in range(0, len(ids), step or 1):
+        chosen = select(
+            Member.id, Member.id, *(lit(c[k], v).label(k) for k, v in values.items())
+        ).where(among(Member.id, ids[i : i + step]))
+        db.session.execute(insert(table).from_select(columns, chosen))
+    return len(ids)
+
+
+# --- one enrolment's status ------------------------------------------------------------
+MOVES = {
+    EnrolmentStatus.AWAITING_PAYMENT: {EnrolmentStatus.SUBMITTED, EnrolmentStatus.CANCELLED},
+}
+
+
+def move(enrolment: Enrolment, to: EnrolmentStatus) -> None:
+    """Change one enrolment's status (the moves of this module's flows); ``holding_member_id``
+    follows: set while the status holds the member's place for the year, NULL otherwise."""
+    allowed = MOVES.get(enrolment.status, set())
+    if to not in allowed:
+        raise InvalidTransition(
+            f"参保记录状态为“{enrolment.status.value}”，不能变更为“{to.value}”，请刷新后重试"
+        )
+    enrolment.status = to
+    enrolment.holding_member_id = enrolment.member_id if to in HOLDING else None
+    enrolment.status_changed_at = utcnow()
