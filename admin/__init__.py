@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import accounts, audit, auth, cards, imports, members, orgs, reviews
+from . import (
+    accounts,
+    audit,
+    auth,
+    cards,
+    imports,
+    insurance,
+    insurance_batches,
+    insurance_review,
+    joins,
+    members,
+    orgs,
+    reviews,
+)
 from .security import authenticate_request, check_url_map
 
 BLUEPRINTS = (
@@ -16,6 +29,10 @@ BLUEPRINTS = (
     cards.blp,
     reviews.blp,
     audit.blp,
+    joins.blp,
+    insurance.blp,
+    insurance_review.blp,
+    insurance_batches.blp,
 )
 
 

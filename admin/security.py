@@ -28,6 +28,7 @@ from unioncard.insurance.models import (
 from unioncard.members.models import Member
 from unioncard.orgs.models import BankBranch, RelatedEnterprise
 from unioncard.reviews.models import AnnualReview
+from unioncard.selfservice.models import JoinApplication
 from unioncard.web import client_ip
 
 # Every path parameter of an admin URL names a row owned by an org; the hook checks that
@@ -51,6 +52,7 @@ PARAM_OWNERS = {
     "notice_id": Notice,
     "payout_id": Payout,
     "check_id": SocialSecurityCheck,
+    "application_id": JoinApplication,  # 入会申请, owned by the union applied to
 }
 ADMIN_PREFIX = "/api/admin/"
 MAX_ID = 2**31 - 1

@@ -8,5 +8,7 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     from .bank.routes import blp as bank_callbacks
+    from .wechatpay.routes import blp as wechatpay_notifications
 
     api.register_blueprint(bank_callbacks)
+    api.register_blueprint(wechatpay_notifications)

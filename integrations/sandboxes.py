@@ -1,4 +1,4 @@
-"""Run the outside parties' sandboxes on loopback: the bank and the two registers.
+"""Run the outside parties' sandboxes on loopback: the bank, the two registers and WeChat.
 
 ``start_sandboxes(...)`` serves each in a daemon thread (tests, the demo) and returns their
 URLs, the bank's state and ``stop()``. From a shell, in the foreground::
@@ -25,6 +25,8 @@ from werkzeug.serving import make_server
 
 from integrations.bank.sandbox import BankSandbox, create_bank_sandbox
 from integrations.verification.sandbox import RegistersSandbox, create_registers_sandbox
+from integrations.wechat.sandbox import WeChatSandbox, create_wechat_sandbox
+from integrations.wechatpay.sandbox import WeChatPaySandbox, create_wechatpay_sandbox
 
 __all__ = ["ServerThread", "Sandboxes", "start_sandboxes"]
 
@@ -69,10 +71,16 @@ class Sandboxes:
     bank: BankSandbox
     registers: RegistersSandbox
     _servers: tuple[ServerThread, ...]
+    wechat_url: str = ""  # WECHAT_API_BASE_URL
+    wechat: WeChatSandbox | None = None
+    wechatpay_url: str = ""  # WECHATPAY_API_BASE_URL
+    wechatpay: WeChatPaySandbox | None = None
 
     def stop(self) -> None:
         """Drop pending bank callbacks and shut both servers down."""
         self.bank.close()
+        if self.wechatpay is not None:
+            self.wechatpay.close()
         for server in self._servers:
             server.stop()
         self.bank.wait_idle(timeout=2)
@@ -91,6 +99,11 @@ def start_sandboxes(
     result_delay: float = 1.0,
     event_delay: float = 2.0,
     today: date | None = None,
+    wechat_port: int = 0,
+    wechat_app_id: str = "wxdemo0000000000",
+    wechat_app_secret: str = "dev-wechat-secret",
+    wechatpay_port: int = 0,
+    wechatpay: dict | None = None,
 ) -> Sandboxes:
     """Start the bank and the registers sandboxes in background threads."""
     bank_app = create_bank_sandbox(
@@ -107,8 +120,16 @@ def start_sandboxes(
     bank_server = ServerThread(bank_app, host, bank_port)
     try:
         registers_server = ServerThread(registers_app, host, registers_port)
+        wechat_app = create_wechat_sandbox(app_id=wechat_app_id, app_secret=wechat_app_secret)
+        wechat_server = ServerThread(wechat_app, host, wechat_port)
+        pay_app = create_wechatpay_sandbox(**dev_wechatpay(wechat_app_id) | (wechatpay or {}))
+        pay_server = ServerThread(pay_app, host, wechatpay_port)
     except BaseException:
         bank_server.stop()
+        if "registers_server" in locals():
+            registers_server.stop()
+        if "wechat_server" in locals():
+            wechat_server.stop()
         raise
     return Sandboxes(
         bank_url=bank_server.url,
@@ -116,8 +137,27 @@ def start_sandboxes(
         social_security_url=registers_server.url + "/social-security",
         bank=bank_app.extensions["bank_sandbox"],
         registers=registers_app.extensions["registers_sandbox"],
-        _servers=(bank_server, registers_server),
+        _servers=(bank_server, registers_server, wechat_server, pay_server),
+        wechat_url=wechat_server.url,
+        wechat=wechat_app.extensions["wechat_sandbox"],
+        wechatpay_url=pay_server.url,
+        wechatpay=pay_app.extensions["wechatpay_sandbox"],
     )
+
+
+def dev_wechatpay(appid: str) -> dict:
+    """The WeChat Pay sandbox's settings matching the development defaults of config.py."""
+    from unioncard.config import Config, _dev_pem
+
+    return {
+        "mch_id": Config.WECHATPAY_MCH_ID,
+        "appid": appid,
+        "merchant_public_key": _dev_pem("merchant_public_key.pem"),
+        "merchant_serial": Config.WECHATPAY_MCH_SERIAL,
+        "platform_private_key": _dev_pem("platform_private_key.pem"),
+        "platform_serial": Config.WECHATPAY_PLATFORM_SERIAL,
+        "apiv3_key": Config.WECHATPAY_APIV3_KEY,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,6 +175,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bank-secret", default="dev-bank-secret-to-union")
     parser.add_argument("--result-delay", type=float, default=1.0)
     parser.add_argument("--event-delay", type=float, default=2.0)
+    parser.add_argument("--wechat-port", type=int, default=5103)
+    parser.add_argument("--wechat-app-id", default="wxdemo0000000000")
+    parser.add_argument("--wechat-app-secret", default="dev-wechat-secret")
+    parser.add_argument("--wechatpay-port", type=int, default=5104)
+    parser.add_argument("--wechatpay-auto-pay", type=float, default=None,
+                        help="pay every order this many seconds after it is placed")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -149,7 +195,14 @@ def main(argv: list[str] | None = None) -> None:
         bank_secret=args.bank_secret,
         result_delay=args.result_delay,
         event_delay=args.event_delay,
+        wechat_port=args.wechat_port,
+        wechat_app_id=args.wechat_app_id,
+        wechat_app_secret=args.wechat_app_secret,
+        wechatpay_port=args.wechatpay_port,
+        wechatpay={"auto_pay_after": args.wechatpay_auto_pay},
     )
+    print(f"微信接口沙箱    {sandboxes.wechat_url}", flush=True)
+    print(f"微信支付沙箱    {sandboxes.wechatpay_url}", flush=True)
     print(f"银行沙箱        {sandboxes.bank_url}   回调 → {args.callback_base_url}", flush=True)
     print(f"人口库核验沙箱  {sandboxes.population_url}", flush=True)
     print(f"社保核验沙箱    {sandboxes.social_security_url}", flush=True)

@@ -112,11 +112,19 @@ def _import_models() -> None:
     from .imports import models as _i  # noqa: F401
     from .insurance import models as _in  # noqa: F401
     from .members import models as _m  # noqa: F401
+    from .notifications import models as _n  # noqa: F401
     from .orgs import models as _o  # noqa: F401
+    from .payments import models as _p  # noqa: F401
     from .reviews import models as _r  # noqa: F401
+    from .selfservice import models as _ss  # noqa: F401
     from .storage import models as _s  # noqa: F401
 
 
 def _import_tasks() -> None:
     from .cards import tasks as _ct  # noqa: F401
     from .imports import tasks as _it  # noqa: F401
+    from .insurance import deadline_tasks as _idt  # noqa: F401
+    from .insurance import tasks as _inst  # noqa: F401
+    from .notifications import tasks as _nt  # noqa: F401
+    from .payments import tasks as _pt  # noqa: F401
+    from .selfservice import tasks as _sst  # noqa: F401

@@ -19,6 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_DATA_KEYS = {"dev1": "ZGV2LWtleS0xLWRvLW5vdC11c2UtaW4tcHJvZHVjdGk="}
 DEV_BLIND_INDEX_KEY = "ZGV2LWJsaW5kLWluZGV4LWtleS1ub3QtZm9yLXByb2Q="
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_WECHATPAY_MCH_ID = "1900000109"
+DEV_WECHATPAY_APIV3_KEY = "dev-apiv3-key-not-for-production"
+_WECHATPAY_DEV_KEYS = ROOT / "integrations" / "wechatpay" / "dev_keys"
+
+
+def _dev_pem(name: str) -> str:
+    """A development-only WeChat Pay key committed for the sandbox (see its README)."""
+    path = _WECHATPAY_DEV_KEYS / name
+    return path.read_text() if path.exists() else ""
 
 
 class ConfigError(RuntimeError):
@@ -70,6 +79,40 @@ class Config:
     POPULATION_API_URL = "http://127.0.0.1:5102/population"
     SOCIAL_SECURITY_API_URL = "http://127.0.0.1:5102/social-security"
     REGISTER_CHUNK_SIZE = 500
+
+    # Insurance: the account of 职保中心 printed on the district notice (区局告知书)
+    INSURANCE_CENTER_ACCOUNT_NAME = "上海市职工保障互助中心会员专享保障专户"
+    INSURANCE_CENTER_ACCOUNT_NO = "316023-03002745697"
+    INSURANCE_CENTER_BANK = "上海银行人民广场支行"
+    INSURANCE_INSTANT_PAYMENT_WORKDAYS = 10  # 即时参保: working days to pay after approval
+    INSURANCE_VOUCHER_MAX_BYTES = 5 * 1024 * 1024  # 缴费凭证 upload limit
+
+    # WeChat mini-program (小程序): login, phone number, subscribe messages
+    WECHAT_APP_ID = "wxdemo0000000000"
+    WECHAT_APP_SECRET = "dev-wechat-secret"
+    WECHAT_API_BASE_URL = "https://api.weixin.qq.com"
+    WECHAT_TIMEOUT = 10  # seconds, every call (the access token's included)
+    MINIAPP_TOKEN_TTL = 7 * 24 * 3600  # member session tokens
+    MINIAPP_LOGIN_LIMIT = 20  # logins per IP per window
+    MINIAPP_POST_LIMIT = 30  # POSTs per member per window
+    MINIAPP_RATE_WINDOW = 60  # seconds
+
+    # WeChat Pay API v3 (微信支付), JSAPI payments of the members' personal insurance. The
+    # defaults are development values for the loopback sandbox; production refuses them.
+    WECHATPAY_API_BASE_URL = "https://api.mch.weixin.qq.com"
+    WECHATPAY_MCH_ID = DEV_WECHATPAY_MCH_ID
+    WECHATPAY_MCH_SERIAL = "DEV0MERCHANT0SERIAL0000000000000000000001"  # 商户API证书序列号
+    WECHATPAY_PRIVATE_KEY = _dev_pem("merchant_private_key.pem")  # 商户API证书私钥 (PEM)
+    WECHATPAY_PLATFORM_PUBLIC_KEY = _dev_pem("platform_public_key.pem")  # 微信支付公钥 (PEM)
+    WECHATPAY_PLATFORM_SERIAL = "PUB_KEY_ID_DEV0000000000000000000001"  # 微信支付公钥ID
+    WECHATPAY_APIV3_KEY = DEV_WECHATPAY_APIV3_KEY  # 32 characters
+    WECHATPAY_NOTIFY_URL = "http://127.0.0.1:5000/api/integrations/wechatpay/v1/notify"
+    WECHATPAY_REFUND_NOTIFY_URL = ""  # empty: NOTIFY_URL's sibling …/refund-notify
+    WECHATPAY_TIMEOUT = 10  # seconds to read an answer
+    WECHATPAY_ORDER_TTL_MINUTES = 30  # an unpaid order is closed after this
+    # Subscribe-message templates (订阅消息模板ID) by topic; empty: that topic is not sent
+    WECHAT_SUBSCRIBE_TEMPLATES = {"card": "dev-tmpl-card-status", "insurance": "dev-tmpl-insurance"}
+    WECHAT_SUBSCRIBE_PAGES = {"card": "pages/card/index", "insurance": "pages/insurance/index"}
 
     # API docs, served with local assets (intranets often have no internet)
     API_TITLE = "工会会员服务卡平台 API"
@@ -147,8 +190,20 @@ def check_production(values: dict) -> None:
         problems.append("UNIONCARD_BANK_CLIENT_SECRET")
     if values["BANK_CALLBACK_SECRETS"] == Config.BANK_CALLBACK_SECRETS:
         problems.append("UNIONCARD_BANK_CALLBACK_SECRETS")
+    if values["WECHAT_APP_SECRET"] == Config.WECHAT_APP_SECRET:
+        problems.append("UNIONCARD_WECHAT_APP_ID / UNIONCARD_WECHAT_APP_SECRET")
     if values["BLIND_INDEX_KEY"] == DEV_BLIND_INDEX_KEY:
         problems.append("UNIONCARD_BLIND_INDEX_KEY")
+    for key, dev in (
+        ("WECHATPAY_MCH_ID", DEV_WECHATPAY_MCH_ID),
+        ("WECHATPAY_APIV3_KEY", DEV_WECHATPAY_APIV3_KEY),
+        ("WECHATPAY_PRIVATE_KEY", Config.WECHATPAY_PRIVATE_KEY),
+        ("WECHATPAY_PLATFORM_PUBLIC_KEY", Config.WECHATPAY_PLATFORM_PUBLIC_KEY),
+    ):
+        if not values[key] or values[key] == dev:
+            problems.append("UNIONCARD_" + key)
+    if not values["WECHATPAY_NOTIFY_URL"].startswith("https://"):
+        problems.append("UNIONCARD_WECHATPAY_NOTIFY_URL (https)")
     if values["DATABASE_URL"].startswith("sqlite"):
         problems.append("DATABASE_URL (PostgreSQL)")
     if not values["REDIS_URL"]:

@@ -43,6 +43,9 @@ def init_celery(app: Flask) -> Celery:
         beat_schedule={
             "imports-resume-stalled": {"task": "imports.resume_stalled", "schedule": 300.0},
             "cards-flush-outbox": {"task": "cards.flush_outbox", "schedule": 30.0},
+            "notifications-resend": {"task": "notifications.resend_stale", "schedule": 60.0},
+            "payments-sweep": {"task": "payments.sweep", "schedule": 120.0},
+            "insurance-expire-unpaid": {"task": "insurance.expire_unpaid", "schedule": 3600.0},
         },
     )
     celery.set_default()

@@ -41,9 +41,18 @@ def _ready(card) -> bool:
 
 
 def submit(
-    scope: Scope, org_id: int | None, channel: str, branch_code: str, *, ip=None
+    scope: Scope,
+    org_id: int | None,
+    channel: str,
+    branch_code: str,
+    *,
+    ip=None,
+    member_ids: list[int] | None = None,
 ) -> CardBatch:
-    """One batch of the whole channel list, only when every member in it is ready."""
+    """One batch of the whole channel list, only when every member in it is ready.
+
+    The list is the union's collective one; a member's own application from the
+    mini-program (``MemberCard.individual``) goes as a batch of its own (``member_ids``)."""
     scope.require("member.write")
     org = scope.get_org(org_id or scope.org_id)
     ch = Channel(channel)
@@ -57,8 +66,11 @@ def submit(
             Member.org_id == org.id,
             MemberCard.status == CardStatus.PENDING,
             MemberCard.channel == ch,
+            MemberCard.individual.is_(member_ids is not None),
         )
     )
+    if member_ids is not None:
+        in_channel = in_channel.where(MemberCard.member_id.in_(member_ids))
     # plain rows, locked: thousands of members are written in bulk below
     rows = db.session.execute(
         select(

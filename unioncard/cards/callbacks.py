@@ -17,6 +17,7 @@ from ..bulk import among, is_postgres
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
+from ..notifications import outbox as notifications
 from ..security.crypto import keyring
 from ..security.masking import mask_card_no
 from .log import BANK, entry, log, move, moved
@@ -168,6 +169,7 @@ class _ResultWrites:
             _update_by_id(MemberCard, rows)
         if self.log:
             _insert(CardLogEntry, self.log)
+            notifications.card_changes(self.log)  # members' WeChat messages, after commit
         _insert(BankReceipt, self.receipts)
 
 

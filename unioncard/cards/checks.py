@@ -40,6 +40,7 @@ def start(scope: Scope, org_id: int | None, *, ip=None) -> int:
                 Member.org_id == org.id,
                 MemberCard.status == CardStatus.PENDING,
                 MemberCard.channel == Channel.NORMAL,
+                MemberCard.individual.is_(False),  # members' own applications check alone
             )
         )
         if db.session.scalar(base.where(MemberCard.verification == Verification.CHECKING).limit(1)):
@@ -110,37 +111,41 @@ def run(org_id: int, *, population, social_security, today: date | None = None) 
         ).all()
         if not rows:
             return counts
-        refs = {str(card.id): (member, card) for member, card in rows}
-        pop = {
-            a["ref"]: a
-            for a in population.verify(
-                [
-                    {"ref": ref, "name": m.name, "id_number": m.id_number}
-                    for ref, (m, _) in refs.items()
-                ]
-            )
-        }
-        ss = {
-            a["ref"]: a
-            for a in social_security.status(
-                [{"ref": ref, "id_number": m.id_number} for ref, (m, _) in refs.items()]
-            )
-        }
-        now = utcnow()
-        for ref, (member, card) in refs.items():
-            apply_social_security(member, ss[ref])
-            reasons = own_reasons(member, today) + register_reasons(pop[ref], ss[ref], today)
-            card.verification = Verification.FAILED if reasons else Verification.PASSED
-            card.verification_reasons = reasons
-            card.verified_at = now
-            log(
-                card,
-                SYSTEM,
-                "系统校验",
-                "已通过" if not reasons else "未通过：" + "；".join(reasons),
-            )
-            counts["failed" if reasons else "passed"] += 1
+        check_rows(
+            rows, population=population, social_security=social_security, today=today, counts=counts
+        )
         db.session.commit()
+
+
+def check_rows(rows, *, population, social_security, today: date, counts: dict) -> None:
+    """Ask the registers about these (member, card) rows and give each its verdict."""
+    refs = {str(card.id): (member, card) for member, card in rows}
+    pop = {
+        a["ref"]: a
+        for a in population.verify(
+            [{"ref": ref, "name": m.name, "id_number": m.id_number} for ref, (m, _) in refs.items()]
+        )
+    }
+    ss = {
+        a["ref"]: a
+        for a in social_security.status(
+            [{"ref": ref, "id_number": m.id_number} for ref, (m, _) in refs.items()]
+        )
+    }
+    now = utcnow()
+    for ref, (member, card) in refs.items():
+        apply_social_security(member, ss[ref])
+        reasons = own_reasons(member, today) + register_reasons(pop[ref], ss[ref], today)
+        card.verification = Verification.FAILED if reasons else Verification.PASSED
+        card.verification_reasons = reasons
+        card.verified_at = now
+        log(
+            card,
+            SYSTEM,
+            "系统校验",
+            "已通过" if not reasons else "未通过：" + "；".join(reasons),
+        )
+        counts["failed" if reasons else "passed"] += 1
 
 
 def abandon(org_id: int, message: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..models_base import utcnow
+from ..notifications import outbox as notifications
 from .models import CardLogEntry, CardStatus, MemberCard
 from .rules import transition
 
@@ -76,11 +77,11 @@ def move(
     at=None,
 ) -> CardLogEntry:
     """Change the card's status if the state machine allows it; log who, when, what."""
-    row = CardLogEntry(
-        **moved(card.member_id, card.status, target, actor, detail, batch_id=batch_id, at=at)
-    )
+    values = moved(card.member_id, card.status, target, actor, detail, batch_id=batch_id, at=at)
+    row = CardLogEntry(**values)
     card.status = target
     db.session.add(row)
+    notifications.card_changes([values])  # the member's WeChat message, sent after commit
     return row
 
 

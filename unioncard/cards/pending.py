@@ -252,6 +252,7 @@ def remove_unready(scope: Scope, org_id: int | None, channel: str, *, ip=None) -
             Member.org_id == org.id,
             MemberCard.status == CardStatus.PENDING,
             MemberCard.channel == ch,
+            MemberCard.individual.is_(False),
             unready,
         )
         .with_for_update(of=MemberCard)

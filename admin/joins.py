@@ -1,0 +1,92 @@
+"""入会申请审核 (admin): a union's staff list, approve and reject individuals' applications."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from unioncard.selfservice import joins
+from unioncard.selfservice.models import JoinSource, JoinStatus
+
+from .common import Base, Id, Masked, SelectPage
+from .security import current_scope, ip, requires
+
+blp = Blueprint(
+    "admin_joins",
+    __name__,
+    url_prefix="/api/admin/v1/join-applications",
+    description="入会申请审核（小程序个人入会）",
+)
+
+
+class JoinQuery(Base):
+    org_id = Id()
+    status = fields.String(validate=validate.OneOf([s.value for s in JoinStatus]))
+
+
+class JoinRow(Base):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    union = fields.Function(lambda a: a.org.name)
+    name = fields.Function(lambda a: a.user.name)
+    id_type = fields.Function(lambda a: a.user.id_type)
+    id_number = Masked("id_number", attribute="user.id_number")
+    mobile = Masked("mobile", attribute="user.mobile")
+    gender = fields.Function(lambda a: a.user.gender)
+    birth_date = fields.Function(
+        lambda a: a.user.birth_date.isoformat() if a.user.birth_date else None
+    )
+    source = fields.Function(
+        lambda a: a.source.value, metadata={"enum": [s.value for s in JoinSource]}
+    )
+    work_unit_address = fields.String()
+    status = fields.Function(lambda a: a.status.value)
+    reason = fields.String()
+    decided_by_name = fields.String()
+    decided_at = fields.DateTime()
+    member_id = fields.Integer()
+    member_no = fields.Method("_member_no")
+    created_at = fields.DateTime()
+
+    def _member_no(self, application):
+        member = application.user.member if application.member_id else None
+        return member.member_no if member else None
+
+
+class JoinRejectIn(Base):
+    reason = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+@blp.get("")
+@blp.arguments(JoinQuery, location="query")
+@blp.response(200, JoinRow(many=True))
+@blp.paginate(SelectPage)
+@requires("member.read")
+def list_applications(query):
+    """入会申请列表（本级及下级工会），可按工会、状态筛选"""
+    return joins.list_applications(current_scope(), query)
+
+
+@blp.get("/<int:application_id>")
+@blp.response(200, JoinRow)
+@requires("member.read")
+def get_application(application_id):
+    """入会申请详情"""
+    return joins.get_application(current_scope(), application_id)
+
+
+@blp.post("/<int:application_id>/approve")
+@blp.response(200, JoinRow)
+@requires("member.write")
+def approve(application_id):
+    """审核通过：在该工会登记为会员（状态正常，生成会员编号），或关联已登记的会员"""
+    return joins.approve(current_scope(), application_id, ip=ip())
+
+
+@blp.post("/<int:application_id>/reject")
+@blp.arguments(JoinRejectIn)
+@blp.response(200, JoinRow)
+@requires("member.write")
+def reject(data, application_id):
+    """驳回并填写原因（申请人在小程序中可见）"""
+    return joins.reject(current_scope(), application_id, data["reason"], ip=ip())

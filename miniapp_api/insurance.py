@@ -1,0 +1,160 @@
+"""个人参保 in the mini-program: plans open to the member, enrolment with WeChat Pay,
+the member's enrolments (coverage) and benefit payouts."""
+
+from __future__ import annotations
+
+from flask_smorest import Page
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from unioncard.extensions import db
+from unioncard.payments import member
+
+from .security import SECURITY, current_user, idempotent, member_blueprint
+
+blp = member_blueprint(
+    "miniapp_insurance", __name__, "/insurance", "小程序：个人参保、缴费、保障与给付信息"
+)
+
+Amount = fields.Decimal(as_string=True, places=2)
+
+
+class _SelectPage(Page):
+    present = staticmethod(lambda row: row)
+    scalars = True
+
+    @property
+    def items(self):
+        stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
+        if self.scalars:
+            return [self.present(row) for row in db.session.scalars(stmt)]
+        return [self.present(row) for row in db.session.execute(stmt).all()]
+
+    @property
+    def item_count(self):
+        count = select(func.count()).select_from(self.collection.order_by(None).subquery())
+        return db.session.scalar(count)
+
+
+class EnrolmentPage(_SelectPage):
+    present = staticmethod(member.present_enrolment)
+    scalars = False
+
+
+class MiniInsYearQuery(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100))
+
+
+class MiniInsPlanOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    year = fields.Integer()
+    fee = Amount
+    payable = Amount  # 个人缴费
+    city_share = Amount  # 市总统一划拨
+    half_year = fields.Boolean()
+    coverage_start = fields.Date()
+    coverage_end = fields.Date()
+
+
+class MiniInsPlansOut(Schema):
+    year = fields.Integer()
+    coverage_start = fields.Date(allow_none=True)
+    coverage_end = fields.Date(allow_none=True)
+    plans = fields.List(fields.Nested(MiniInsPlanOut))
+
+
+class MiniInsEnrolIn(Schema):
+    plan_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+
+
+class MiniInsEnrolmentOut(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+    plan_id = fields.Integer()
+    plan_name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    start_date = fields.Date()  # 起保日期
+    end_date = fields.Date()  # 终保日期
+    half_year = fields.Boolean()
+    fee = Amount
+    individual_share = Amount
+    covered = fields.Boolean()  # paid and approved (已完成)
+    in_force = fields.Boolean()  # covered and today inside the dates
+    reason = fields.String(allow_none=True)
+    payment_status = fields.String(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    refund_status = fields.String(allow_none=True)
+    refunded_at = fields.DateTime(allow_none=True)
+
+
+class MiniInsPaymentParams(Schema):
+    """Exactly what ``wx.requestPayment`` takes."""
+
+    appId = fields.String()
+    timeStamp = fields.String()
+    nonceStr = fields.String()
+    package = fields.String()
+    signType = fields.String()
+    paySign = fields.String()
+
+
+class MiniInsOrderOut(Schema):
+    out_trade_no = fields.String()
+    amount = Amount
+    status = fields.String()
+    expires_at = fields.DateTime()
+
+
+class MiniInsEnrolledOut(MiniInsEnrolmentOut):
+    order = fields.Nested(MiniInsOrderOut)
+    payment = fields.Nested(MiniInsPaymentParams)
+
+
+class MiniInsPayoutOut(Schema):
+    id = fields.Integer()
+    reference = fields.String()  # 给付编号
+    year = fields.Integer()
+    item = fields.String()  # 给付项目
+    amount = Amount
+    paid_on = fields.Date()
+    remark = fields.String(allow_none=True)
+
+
+@blp.get("/plans")
+@blp.arguments(MiniInsYearQuery, location="query")
+@blp.response(200, MiniInsPlansOut)
+@blp.doc(security=SECURITY)
+def plans(query):
+    """本年度可参加的保障类型（个人缴费金额、起止日期）"""
+    return member.open_plans(current_user(), query.get("year"))
+
+
+@blp.post("/enrolments")
+@idempotent
+@blp.arguments(MiniInsEnrolIn)
+@blp.response(201, MiniInsEnrolledOut)
+@blp.doc(security=SECURITY)
+def enrol(body):
+    """个人参保：创建参保记录与微信支付订单，返回 wx.requestPayment 参数"""
+    return member.enrol(current_user(), body["plan_id"], body["year"])
+
+
+@blp.get("/enrolments")
+@blp.response(200, MiniInsEnrolmentOut(many=True))
+@blp.paginate(EnrolmentPage)
+@blp.doc(security=SECURITY)
+def enrolments():
+    """我的参保记录与保障期间（缴费并审核通过后保障生效）"""
+    return member.enrolments(current_user())
+
+
+@blp.get("/payouts")
+@blp.response(200, MiniInsPayoutOut(many=True))
+@blp.paginate(_SelectPage)
+@blp.doc(security=SECURITY)
+def payouts():
+    """我的给付信息"""
+    return member.payouts(current_user())

@@ -1,0 +1,198 @@
+"""Schemas of the mini-program API (part 1: login, binding, joining, branches, the card)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from admin.common import Masked
+from unioncard.members.idcard import ID_TYPES
+from unioncard.selfservice.models import JoinSource, JoinStatus
+
+Text = fields.String
+
+
+def _id(**kwargs):
+    return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
+
+
+class Base(Schema):
+    class Meta:
+        ordered = True
+
+
+# --- login ---------------------------------------------------------------------------------
+class MiniLoginIn(Base):
+    code = Text(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "wx.login 的 code"},
+    )
+
+
+class MiniLoginOut(Base):
+    token = Text()
+    expires_in = fields.Integer(metadata={"description": "有效秒数"})
+    bound = fields.Boolean(metadata={"description": "已完成实名认证并绑定手机号"})
+    identity_bound = fields.Boolean()
+    phone_bound = fields.Boolean()
+    is_member = fields.Boolean(metadata={"description": "已关联会员档案"})
+
+
+class MiniDone(Base):
+    message = Text()
+
+
+# --- me ----------------------------------------------------------------------------------
+class MiniPhoneIn(Base):
+    phone_code = Text(required=True, validate=validate.Length(1, 200))
+
+
+class MiniPhoneOut(Base):
+    mobile = Masked("mobile")
+
+
+class MiniIdentityIn(Base):
+    name = Text(required=True, validate=validate.Length(1, 100))
+    id_type = Text(required=True, validate=validate.OneOf(ID_TYPES))
+    id_number = Text(required=True, validate=validate.Length(1, 40))
+    id_expiry = fields.Date(allow_none=True)
+    country = Text(allow_none=True, validate=validate.Length(max=50))
+    gender = Text(allow_none=True, validate=validate.OneOf(("男", "女")))
+    birth_date = fields.Date(allow_none=True)
+
+
+class MiniProfileOut(Base):
+    name = Text()
+    id_type = Text()
+    id_number = Masked("id_number")
+    id_expiry = fields.Date()
+    country = Text()
+    gender = Text()
+    birth_date = fields.Date()
+    mobile = Masked("mobile")
+    member_id = fields.Integer()
+
+
+class MiniMembershipOut(Base):
+    union_id = fields.Integer()
+    union = Text()
+    member_no = Text()
+    status = Text()
+    source = Text()
+    join_date = fields.Date()
+
+
+class MiniJoinOut(Base):
+    id = fields.Integer()
+    union_id = fields.Integer(attribute="org_id")
+    union = fields.Function(lambda a: a.org.name)
+    source = fields.Function(lambda a: a.source.value)
+    work_unit_address = Text()
+    status = fields.Function(
+        lambda a: a.status.value, metadata={"enum": [s.value for s in JoinStatus]}
+    )
+    reason = Text(metadata={"description": "驳回原因"})
+    member_no = fields.Method("_member_no")
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime()
+
+    def _member_no(self, application):
+        return (
+            application.user.member.member_no
+            if application.member_id and application.user.member
+            else None
+        )
+
+
+class MiniCardStatusOut(Base):
+    status = fields.Function(lambda c: c.status.value)
+    channel = fields.Function(lambda c: c.channel.value)
+    verification = fields.Function(lambda c: c.verification.value)
+    card_no = Masked("card_no")
+    applied_at = fields.DateTime()
+    individual = fields.Boolean()
+
+
+class MiniCoverageOut(Base):
+    year = fields.Integer()
+    status = Text()
+    plan = Text()
+    kind = Text()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    covered = fields.Boolean()
+
+
+class MiniMeOut(Base):
+    profile = fields.Nested(MiniProfileOut)
+    bound = fields.Boolean()
+    membership = fields.Nested(MiniMembershipOut, allow_none=True)
+    join_application = fields.Nested(MiniJoinOut, allow_none=True)
+    card = fields.Nested(MiniCardStatusOut, allow_none=True)
+    coverage = fields.Nested(MiniCoverageOut, allow_none=True)
+
+
+# --- unions, branches, joining -------------------------------------------------------------
+class MiniUnionQuery(Base):
+    q = Text(validate=validate.Length(max=50))
+    district = Text(validate=validate.Regexp(r"^\d{3}$"), metadata={"description": "区局代码"})
+
+
+class MiniUnionOut(Base):
+    id = fields.Integer()
+    name = Text()
+    address = Text()
+    contact_phone = Text()
+
+
+class MiniBranchQuery(Base):
+    district = Text(validate=validate.Regexp(r"^\d{3}$"), metadata={"description": "区局代码"})
+
+
+class MiniBranchOut(Base):
+    code = Text()
+    name = Text()
+    address = Text()
+
+
+class MiniJoinIn(Base):
+    union_id = _id(required=True)
+    source = Text(required=True, validate=validate.OneOf([s.value for s in JoinSource]))
+    work_unit_address = Text(allow_none=True, validate=validate.Length(max=100))
+
+
+# --- the card --------------------------------------------------------------------------------
+class MiniCardApplyIn(Base):
+    branch_code = Text(required=True, validate=validate.Length(1, 20))
+    mailing_address = Text(required=True, validate=validate.Length(1, 200))
+    id_expiry = fields.Date(required=True)
+
+
+class MiniCardLogOut(Base):
+    at = fields.DateTime()
+    actor = Text()
+    action = Text()
+    from_status = Text()
+    to_status = Text()
+    detail = Text()
+
+
+class MiniCardApplicationOut(Base):
+    id = fields.Integer()
+    status = Text(metadata={"description": "校验中 / 校验未通过 / 已提交银行 / 已取消"})
+    card_status = Text()
+    channel = Text(metadata={"description": "普通 / 特殊"})
+    channel_reason = Text()
+    verification = Text(metadata={"description": "未校验 / 校验中 / 已通过 / 未通过"})
+    verification_reasons = fields.List(Text())
+    branch_code = Text()
+    branch_name = Text()
+    mailing_address = Text()
+    id_expiry = fields.Date()
+    batch_no = Text()
+    batch_status = Text()
+    card_no = Masked("card_no")
+    failure_reason = Text()
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime()
+    log = fields.List(fields.Nested(MiniCardLogOut))

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# 会员在小程序里的一条完整路径（对着 `make run`）：登录 → 绑定手机 → 实名 → 申请入会 →
+# 工会审核（管理端）→ 申请办卡 → 银行反馈。需要 curl 和 python3。
+set -euo pipefail
+PORT=${PORT:-5000}
+M=http://127.0.0.1:$PORT/api/miniapp/v1
+A=http://127.0.0.1:$PORT/api/admin/v1
+J='Content-Type: application/json'
+py() { python3 -c "import sys,json;d=json.load(sys.stdin);print($1)"; }
+
+# 1. 微信登录：沙箱里 code 写 demo-任意字符（同一个 code 就是同一个微信用户）
+TOKEN=$(curl -s $M/auth/login -H "$J" -d '{"code":"demo-xiaowang"}' | py 'd["token"]')
+AUTH="Authorization: Bearer $TOKEN"
+
+# 2. 绑定手机号：沙箱里手机号 code 写 phone-手机号
+curl -s $M/me/phone -H "$AUTH" -H "$J" -d '{"phone_code":"phone-13812345678"}'; echo
+
+# 3. 实名认证（身份证号按 GB 11643 校验；与会员库姓名、证件一致时直接关联会员）
+curl -s $M/me/identity -H "$AUTH" -H "$J" \
+  -d '{"name":"王小明","id_type":"身份证","id_number":"310110199001011230","id_expiry":"2036-01-01"}'; echo
+
+# 4. 找一个接收个人入会的工会（杨浦区代码 007），申请入会；带 Idempotency-Key 重复提交只算一次
+UNION=$(curl -s -G $M/unions --data-urlencode q=新就业 -d district=007 -H "$AUTH" | py 'd[0]["id"]')
+curl -s $M/membership/applications -H "$AUTH" -H "$J" -H 'Idempotency-Key: join-001' \
+  -d "{\"union_id\":$UNION,\"source\":\"灵活就业\",\"work_unit_address\":\"上海市杨浦区控江路1号\"}"; echo
+
+# 5. 工会经办人审核通过（管理端）：生成会员编号
+STAFF=$(curl -s $A/auth/login -H "$J" -d '{"username":"flex_operator","password":"Demo@2026"}' | py 'd["token"]')
+APP=$(curl -s -G $A/join-applications --data-urlencode status=待审核 -H "Authorization: Bearer $STAFF" | py 'd[0]["id"]')
+curl -s -X POST $A/join-applications/$APP/approve -H "Authorization: Bearer $STAFF" | py 'd["status"], d["member_no"]'
+curl -s $M/membership/applications/current -H "$AUTH"; echo
+
+# 6. 申请办卡：选领卡网点，填邮寄地址和证件到期日；普通通道先做系统校验，通过后单独成批发往银行
+BRANCH=$(curl -s "$M/branches?district=007" -H "$AUTH" | py 'd[0]["code"]')
+curl -s $M/card/applications -H "$AUTH" -H "$J" -H 'Idempotency-Key: card-001' \
+  -d "{\"branch_code\":\"$BRANCH\",\"mailing_address\":\"上海市杨浦区控江路1号\",\"id_expiry\":\"2036-01-01\"}" \
+  | py 'd["status"], d["channel"], d["verification"], d["batch_status"]'
+
+# 7. 银行沙箱约 20 秒后反馈（BANK_RESULT_DELAY）；在此之前（批次“待发送”时）可以取消：
+#    curl -s -X POST $M/card/application/cancel -H "$AUTH"
+for _ in $(seq 1 40); do
+  STATUS=$(curl -s $M/card/application -H "$AUTH" | py 'd["card_status"]')
+  echo "办卡状态：$STATUS"
+  [ "$STATUS" != "办理中" ] && break
+  sleep 2
+done
+curl -s $M/card/application -H "$AUTH" | py '[(e["action"], e["detail"]) for e in d["log"]]'
+curl -s $M/me -H "$AUTH"; echo

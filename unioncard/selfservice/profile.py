@@ -1,0 +1,145 @@
+"""实名与手机绑定 and 我的 (GET /me): the member's own profile, membership, card, coverage."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..cards.models import MemberCard
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from ..insurance.models import Enrolment
+from ..members.idcard import normalise_text, today_in_china
+from ..members.models import Member
+from ..members.rules import clean_identity, clean_mobile
+from ..orgs.models import Org
+from ..security.crypto import blind_index
+from . import wechat
+from .models import JoinApplication, JoinStatus, MemberUser
+
+OTHER_ACCOUNT = "该证件号码已绑定其他微信账号；如非本人操作，请联系所在工会"
+
+
+def bind_phone(user: MemberUser, phone_code: str) -> MemberUser:
+    """手机号快速验证: WeChat tells the number; it must be a mainland mobile."""
+    with wechat.calling("phone_code"):
+        number = wechat.client().phone_number(phone_code)
+    try:
+        mobile = clean_mobile(number)
+    except ValidationFailed:
+        raise ValidationFailed(
+            "请使用中国大陆手机号码绑定", {"phone_code": ["该微信绑定的不是中国大陆手机号码"]}
+        ) from None
+    user.mobile, user.mobile_bidx = mobile, blind_index("mobile", mobile)
+    return user
+
+
+def bind_identity(user: MemberUser, data: dict) -> MemberUser:
+    """实名认证: checked as the registry checks it; links the member record when name and ID
+    match one; an ID bound to another WeChat account is refused."""
+    name = normalise_text(data.get("name"))
+    if not name:
+        raise ValidationFailed("姓名不能为空！", {"name": ["姓名不能为空！"]})
+    clean = clean_identity(
+        {k: data.get(k) for k in ("id_type", "id_number", "country", "gender", "birth_date")}
+    )
+    expiry = data.get("id_expiry")
+    if expiry is not None and expiry <= today_in_china():
+        raise ValidationFailed("证件已过期，请核对证件到期日", {"id_expiry": ["证件已过期"]})
+    bidx = blind_index("id_number", clean["id_number"])
+    other = db.session.scalar(
+        select(MemberUser.id).where(MemberUser.id_number_bidx == bidx, MemberUser.id != user.id)
+    )
+    if other is not None:
+        raise Conflict(OTHER_ACCOUNT, {"id_number": [OTHER_ACCOUNT]})
+    if user.member_id is not None and user.id_number_bidx != bidx:
+        raise Conflict(
+            "您已绑定会员身份，不能更换证件号码；如需更正请联系所在工会",
+            {"id_number": ["已绑定会员身份"]},
+        )
+    member = db.session.scalar(select(Member).where(Member.id_number_bidx == bidx))
+    if member is not None and user.member_id is None:
+        if normalise_text(member.name) != name:
+            raise ValidationFailed(
+                "姓名与会员库中该证件号码的登记不一致，请核对；如有疑问请联系所在工会",
+                {"name": ["与会员库登记不一致"]},
+            )
+        taken = db.session.scalar(
+            select(MemberUser.id).where(MemberUser.member_id == member.id, MemberUser.id != user.id)
+        )
+        if taken is not None:
+            raise Conflict(OTHER_ACCOUNT, {"id_number": [OTHER_ACCOUNT]})
+        user.member_id = member.id
+    user.name, user.id_number, user.id_number_bidx = name, clean["id_number"], bidx
+    user.id_type, user.country = clean["id_type"], clean["country"]
+    user.gender, user.birth_date = clean["gender"], clean["birth_date"]
+    if expiry is not None:
+        user.id_expiry = expiry
+    db.session.flush()
+    return user
+
+
+def linked_member(user: MemberUser) -> Member | None:
+    return db.session.get(Member, user.member_id) if user.member_id else None
+
+
+def overview(user: MemberUser) -> dict:
+    """GET /me: profile, membership, the open join application, card status, coverage."""
+    out = {
+        "profile": user,
+        "bound": bool(user.id_number_bidx and user.mobile_bidx),
+        "membership": None,
+        "join_application": None,
+        "card": None,
+        "coverage": None,
+    }
+    row = None
+    if user.member_id:  # one round trip for the member, the union and the card
+        row = db.session.execute(
+            select(Member, Org.name, MemberCard)
+            .join(Org, Org.id == Member.org_id)
+            .outerjoin(MemberCard, MemberCard.member_id == Member.id)
+            .where(Member.id == user.member_id)
+        ).first()
+    if row is None:
+        out["join_application"] = db.session.scalar(
+            select(JoinApplication)
+            .where(JoinApplication.user_id == user.id, JoinApplication.status == JoinStatus.PENDING)
+            .limit(1)
+        )
+        return out
+    member, union, card = row
+    out["membership"] = {
+        "union_id": member.org_id,
+        "union": union,
+        "member_no": member.member_no,
+        "status": member.status.value,
+        "source": member.source.value,
+        "join_date": member.join_date,
+    }
+    out["card"] = card
+    out["coverage"] = coverage(member.id)
+    return out
+
+
+def coverage(member_id: int) -> dict | None:
+    """This year's enrolment (the one holding the year, else the latest): read-only."""
+    year = today_in_china().year
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .options(joinedload(Enrolment.plan))
+        .where(Enrolment.member_id == member_id, Enrolment.year == year)
+        .order_by(Enrolment.holding_member_id.is_(None), Enrolment.id.desc())
+        .limit(1)
+    )
+    if enrolment is None:
+        return None
+    return {
+        "year": enrolment.year,
+        "status": enrolment.status.value,
+        "plan": enrolment.plan.name,
+        "kind": enrolment.kind.value,
+        "start_date": enrolment.start_date,
+        "end_date": enrolment.end_date,
+        "covered": enrolment.status.value == "已完成",
+    }
