@@ -1,5 +1,7 @@
 """The Flask extensions, created unbound and initialised in ``create_app``."""
 
+from contextlib import contextmanager
+
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -23,3 +25,18 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
+
+
+@contextmanager
+def savepoint():
+    """``session.begin_nested()`` that nests on SQLite too.
+
+    pysqlite opens its transaction only at the first write, so a SAVEPOINT issued before
+    any write would start a transaction of its own, and its RELEASE would commit everything
+    so far. Opening the transaction first makes the SAVEPOINT nest, as on PostgreSQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        raw = db.session.connection().connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+    with db.session.begin_nested():
+        yield

@@ -8,11 +8,10 @@ database, in one query, however many members a union has.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, insert, literal, or_, select, text
+from sqlalchemy import and_, exists, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -20,7 +19,7 @@ from ..accounts.scope import Scope
 from ..bulk import among, is_postgres
 from ..cards.models import MemberCard
 from ..errors import Conflict, InvalidTransition, ValidationFailed
-from ..extensions import db
+from ..extensions import db, savepoint
 from ..members.models import EmploymentStatus, InsuranceStatus, Member, MemberStatus
 from ..members.models import SocialCardStatus as SocialCard
 from ..models_base import utcnow
@@ -134,19 +133,6 @@ def to_confirm(org_id: int, year: int) -> list:
 
 def year_start_utc(year: int) -> datetime:
     return datetime(year, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
-
-
-@contextmanager
-def savepoint():
-    """``begin_nested`` that also holds on SQLite: pysqlite opens its transaction only at the
-    first write, so a SAVEPOINT issued before it would start (and its RELEASE commit) a
-    transaction of its own; a no-op write first makes it nest in the session's transaction."""
-    if not is_postgres():
-        raw = db.session.connection().connection.driver_connection
-        if not raw.in_transaction:
-            db.session.execute(text("UPDATE union_plan_choice SET year = year WHERE 1 = 0"))
-    with db.session.begin_nested():
-        yield
 
 
 # --- the one-plan rule -----------------------------------------------------------------

@@ -24,7 +24,7 @@ from ..audit import services as audit
 from ..bulk import among
 from ..cards.models import MemberCard
 from ..errors import Conflict, ValidationFailed
-from ..extensions import db
+from ..extensions import db, savepoint
 from ..members.models import Member, MemberStatus
 from ..models_base import utcnow
 from ..orgs.models import Org
@@ -169,7 +169,7 @@ def enrol_individual(member: Member, plan: CoveragePlan, year: int, today: date)
         individual_share=shares.individual,
     )
     try:
-        with e.savepoint():
+        with savepoint():
             db.session.add(enrolment)
             db.session.flush()
     except IntegrityError as exc:

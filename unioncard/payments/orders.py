@@ -100,8 +100,7 @@ def enrol_and_pay(user: MemberUser, plan_id: int, year: int) -> dict:
 def _one_at_a_time(user: MemberUser) -> None:
     """Lock the member's WeChat user row for the rest of the transaction (a no-op UPDATE):
     a second device of the member waits here until the first has committed its enrolment
-    and order, then finds and answers them. On SQLite it also opens the transaction, so that
-    the savepoint of ``enrol_individual`` is a real nested one."""
+    and order, then finds and answers them."""
     db.session.execute(
         update(MemberUser)
         .where(MemberUser.id == user.id)

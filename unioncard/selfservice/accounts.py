@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotAuthenticated
-from ..extensions import db
+from ..extensions import db, savepoint
 from ..models_base import utcnow
 from . import tokens, wechat
 from .models import MemberUser
@@ -31,7 +31,7 @@ def _user_for(openid: str) -> MemberUser:
     if user is not None:
         return user
     try:
-        with db.session.begin_nested():  # two first logins at once: one row, both succeed
+        with savepoint():  # two first logins at once: one row, both succeed
             user = MemberUser(openid=openid, token_version=0)
             db.session.add(user)
     except IntegrityError:
