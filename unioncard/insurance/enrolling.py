@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from ..accounts.scope import Scope
 from ..bulk import among, is_postgres
 from ..cards.models import MemberCard
-from ..errors import Conflict, InvalidTransition, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db, savepoint
 from ..members.models import EmploymentStatus, InsuranceStatus, Member, MemberStatus
 from ..members.models import SocialCardStatus as SocialCard
@@ -26,7 +26,6 @@ from ..models_base import utcnow
 from ..orgs.models import Org, OrgLevel
 from . import rules
 from .models import (
-    HOLDING,
     CollectiveConfirmation,
     CoveragePlan,
     Enrolment,
@@ -270,22 +269,3 @@ def _insert_enrolments(submission, org, year, plan, kind, coverage, shares, cond
         ).where(among(Member.id, ids[i : i + step]))
         db.session.execute(insert(table).from_select(columns, chosen))
     return len(ids)
-
-
-# --- one enrolment's status ------------------------------------------------------------
-MOVES = {
-    EnrolmentStatus.AWAITING_PAYMENT: {EnrolmentStatus.SUBMITTED, EnrolmentStatus.CANCELLED},
-}
-
-
-def move(enrolment: Enrolment, to: EnrolmentStatus) -> None:
-    """Change one enrolment's status (the moves of this module's flows); ``holding_member_id``
-    follows: set while the status holds the member's place for the year, NULL otherwise."""
-    allowed = MOVES.get(enrolment.status, set())
-    if to not in allowed:
-        raise InvalidTransition(
-            f"参保记录状态为“{enrolment.status.value}”，不能变更为“{to.value}”，请刷新后重试"
-        )
-    enrolment.status = to
-    enrolment.holding_member_id = enrolment.member_id if to in HOLDING else None
-    enrolment.status_changed_at = utcnow()

@@ -28,7 +28,7 @@ from ..extensions import db, savepoint
 from ..members.models import Member, MemberStatus
 from ..models_base import utcnow
 from ..orgs.models import Org
-from . import collective, plans, rules
+from . import collective, moves, plans, rules
 from . import enrolling as e
 from .models import (
     CoveragePlan,
@@ -186,7 +186,7 @@ def mark_paid(enrolment: Enrolment, *, paid_by_name: str | None = None) -> UnitS
     district = plans.district_of(org)
     if district is None:
         raise ValidationFailed("会员所在工会不属于任何区局(产业)工会，无法提交参保")
-    e.move(enrolment, EnrolmentStatus.SUBMITTED)
+    moves.move_enrolment(enrolment, EnrolmentStatus.SUBMITTED)
     submission = UnitSubmission(
         org_id=org.id,
         district_id=district.id,
@@ -211,6 +211,4 @@ def mark_paid(enrolment: Enrolment, *, paid_by_name: str | None = None) -> UnitS
 
 def cancel_unpaid(enrolment: Enrolment, reason: str = "订单未支付，已关闭") -> None:
     """An unpaid personal order closed: the member's place for the year is freed."""
-    e.move(enrolment, EnrolmentStatus.CANCELLED)
-    enrolment.failed_reason = reason
-    db.session.flush()
+    moves.move_enrolment(enrolment, EnrolmentStatus.CANCELLED, failed_reason=reason)

@@ -1,5 +1,5 @@
-"""Status changes of unit submissions and enrolments after the unit submitted them
-(区局审核 → 职保中心 → 已完成 / 参保失败): the one place they happen.
+"""Status changes of unit submissions and enrolments (个人参保 paid or closed, 区局审核 →
+职保中心 → 已完成 / 参保失败): the one place they happen.
 
 Every change is a status-conditioned UPDATE (``WHERE status IN (allowed from)``), so two
 callers racing (a reviewer and the deadline job, two reviewers) never both win, and the
@@ -39,7 +39,8 @@ SUBMISSION_FROM: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
 
 ENROLMENT_FROM: dict[EnrolmentStatus, frozenset[EnrolmentStatus]] = {
     E.ACCEPTED: frozenset({E.SUBMITTED}),
-    E.SUBMITTED: frozenset({E.ACCEPTED}),
+    E.SUBMITTED: frozenset({E.ACCEPTED, E.AWAITING_PAYMENT}),  # 移除 / 个人参保 paid
+    E.CANCELLED: frozenset({E.AWAITING_PAYMENT}),  # 个人参保: the unpaid order closed
     E.RETURNED: frozenset({E.SUBMITTED}),
     E.REFUSED: frozenset({E.SUBMITTED}),
     E.SENT: frozenset({E.ACCEPTED, E.SUBMITTED}),
@@ -100,6 +101,13 @@ def move_enrolments(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def move_enrolment(enrolment: Enrolment, to: EnrolmentStatus, **values) -> None:
+    """One enrolment through the same table; refused when another caller moved it first."""
+    if not move_enrolments(Enrolment.id == enrolment.id, [enrolment.status], to, **values):
+        raise InvalidTransition("参保记录的状态已被其他操作改变，请刷新后重试")
+    refresh(enrolment)
 
 
 def refresh(*objects) -> None:
