@@ -29,8 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "unioncard_bench_insurance"
-YEAR = 2027
-TODAY = date(2026, 11, 23)  # inside the campaign's unit window below
+TODAY = date.today()
+YEAR = TODAY.year + 1  # next year's collective enrolment, as in the demo
 
 
 def _fresh_database() -> str:
@@ -61,11 +61,11 @@ def seed(members: int, units: int):
     from unioncard.accounts.models import Role
     from unioncard.bulk import copy_rows
     from unioncard.cards.models import CardStatus, MemberCard
-    from unioncard.demo.insurance import seed_plans
+    from unioncard.demo.insurance import seed_campaign, seed_plans
     from unioncard.demo.people import make_people
     from unioncard.demo.seed import add_account, add_members, add_org
     from unioncard.extensions import db
-    from unioncard.insurance.models import Campaign, EnrolmentKind, SubmissionStatus, UnitSubmission
+    from unioncard.insurance.models import EnrolmentKind, SubmissionStatus, UnitSubmission
     from unioncard.members.models import Member
     from unioncard.models_base import utcnow
     from unioncard.orgs.models import OrgLevel
@@ -76,12 +76,7 @@ def seed(members: int, units: int):
     union = add_org("上海建明信息科技有限公司工会委员会", OrgLevel.GRASSROOTS, district,
                     rng=rng, unit_type="60")  # fmt: skip
     plans = seed_plans(city, TODAY)
-    db.session.add(
-        Campaign(org_id=city.id, year=YEAR, split_from=date(2026, 10, 26),
-                 split_to=date(2026, 10, 30), unit_from=date(2026, 10, 26),
-                 unit_to=date(2026, 12, 25), payment_deadline=date(2026, 12, 25),
-                 district_from=date(2026, 11, 2), district_to=date(2026, 12, 31))
-    )  # fmt: skip
+    db.session.add(seed_campaign(city, TODAY))  # windows open around today
     operator = add_account("bench_op", "基准经办", union, Role.OPERATOR, "Bench1234")
     reviewer = add_account("bench_rv", "基准审核", district, Role.REVIEWER, "Bench1234")
     add_members(union, make_people(members, seed=9, today=TODAY))
@@ -115,6 +110,22 @@ def seed(members: int, units: int):
     return city, district, union, plans[YEAR], operator, reviewer
 
 
+def _login(client, username: str) -> dict:
+    r = client.post(
+        "/api/admin/v1/auth/login", json={"username": username, "password": "Bench1234"}
+    )
+    assert r.status_code == 200, r.get_json()
+    return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+
+def _get_ms(client, url: str, headers: dict, repeat: int = 5) -> float:
+    def call():
+        r = client.get(url, headers=headers)
+        assert r.status_code == 200, (url, r.status_code, r.get_data(as_text=True)[:300])
+
+    return _timed(call, repeat)
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=50_000)
@@ -125,9 +136,7 @@ def main(argv=None) -> dict:
     from sqlalchemy import func, select, text
 
     from unioncard import create_app
-    from unioncard.accounts.scope import Scope
     from unioncard.extensions import db
-    from unioncard.insurance import collective, review
     from unioncard.insurance.models import Enrolment, UnitSubmission
     from unioncard.members.models import Member
 
@@ -135,43 +144,53 @@ def main(argv=None) -> dict:
     app = create_app({"DATABASE_URL": url, "REDIS_URL": "", "TASK_MODE": "eager"})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        _city, district, union, plan, operator, reviewer = seed(args.members, args.units)
+        _city, district, union, plan, _op, _rv = seed(args.members, args.units)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-        op_scope = Scope.for_account(operator)
-        rv_scope = Scope.for_account(reviewer)
+        union_id, district_id, plan_id = union.id, district.id, plan.id
+        db.session.remove()
 
         def plain_count(model, column, value):
-            return lambda: db.session.scalar(
-                select(func.count()).select_from(model).where(column == value)
-            )
+            def count():
+                with app.app_context():
+                    db.session.scalar(
+                        select(func.count()).select_from(model).where(column == value)
+                    )
 
-        members_count = _timed(plain_count(Member, Member.org_id, union.id))
-        stats = _timed(lambda: collective.statistics(op_scope, union.id, YEAR, today=TODAY))
-        eligible = _timed(
-            lambda: collective.eligible_page(op_scope, union.id, YEAR, page=1, page_size=20,
-                                             today=TODAY)
-        )  # fmt: skip
+            return count
 
+        client = app.test_client()
+        operator = _login(client, "bench_op")
+        reviewer = _login(client, "bench_rv")
+        base = f"/api/admin/v1/insurance/unions/{union_id}/collective"
+        members_count = _timed(plain_count(Member, Member.org_id, union_id))
+        stats = _get_ms(client, f"{base}/stats?year={YEAR}", operator)
+        eligible = _get_ms(client, f"{base}/eligible?year={YEAR}&page=1&page_size=20", operator)
+
+        body = {"kind": "会员卡参保", "plan_id": plan_id, "year": YEAR}
         t0 = time.perf_counter()
-        submission = collective.submit(op_scope, union.id, YEAR, plan.id, kind="会员卡参保",
-                                       today=TODAY)  # fmt: skip
-        db.session.commit()
+        r = client.post(f"{base}/submit", json=body, headers=operator)
         submit_s = time.perf_counter() - t0
+        assert r.status_code in (200, 201), r.get_json()
+        submission_id = r.get_json()["id"]
         enrolled = db.session.scalar(
-            select(func.count()).select_from(Enrolment).where(Enrolment.submission_id == submission.id)
-        )  # fmt: skip
+            select(func.count())
+            .select_from(Enrolment)
+            .where(Enrolment.submission_id == submission_id)
+        )
         assert enrolled == args.members, enrolled
-        enrol_count = _timed(plain_count(Enrolment, Enrolment.submission_id, submission.id))
+        enrol_count = _timed(plain_count(Enrolment, Enrolment.submission_id, submission_id))
 
-        review_count = _timed(plain_count(UnitSubmission, UnitSubmission.district_id, district.id))
+        review_count = _timed(plain_count(UnitSubmission, UnitSubmission.district_id, district_id))
         pages = []
-        page_total = (args.units + 19) // 20
-        for page in range(1, page_total + 1):
+        for page in range(1, (args.units + 19) // 20 + 1):
             t = time.perf_counter()
-            rows = review.pending_page(rv_scope, {"year": YEAR}, page=page, page_size=20)
+            r = client.get(
+                f"/api/admin/v1/insurance/review/pending?year={YEAR}&page={page}&page_size=20",
+                headers=reviewer,
+            )
             pages.append((time.perf_counter() - t) * 1000)
-            assert rows, page
+            assert r.status_code == 200 and r.get_json(), (page, r.status_code)
         pages.sort()
         p95 = pages[max(0, int(len(pages) * 0.95) - 1)]
 
@@ -186,6 +205,7 @@ def main(argv=None) -> dict:
         "submit_s": round(submit_s, 2),
         "plain_count_enrolments_ms": enrol_count,
         "plain_count_submissions_ms": review_count,
+        "review_pages": len(pages),
         "review_page_p50_ms": round(statistics.median(pages), 2),
         "review_page_p95_ms": round(p95, 2),
         "review_p95_ratio": round(p95 / review_count, 1),

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench import cards_bench, import_bench, miniapp_bench
+from bench import cards_bench, import_bench, insurance_bench, miniapp_bench
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
         "when": datetime.now().isoformat(timespec="seconds"),
         "member_import": import_bench.main([]),
         "card_batch": cards_bench.main([]),
+        "insurance": insurance_bench.main([]),
         "miniapp_reads": miniapp_bench.main([]),
     }
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
