@@ -157,8 +157,7 @@ def test_district_notice_with_the_centre_account(client, insurance_world):
     for part in (
         f"{iw.org('dA').name}：",
         "批次编号ZB2026122800001",
-        "参加会员共计4人（会员卡参保4人，社保卡参保0人",
-        "A类会员专享基本保障4人",
+        "参加会员共计4人（会员卡参保4人，社保卡参保0人；其中A类会员专享基本保障4人）",
         "保障费用合计104.00元，其中市总统一划拨52.00元，区局/各级工会缴费40.00元，基层单位缴费12.00元",
         "请于2026年12月31日之前将应缴参保资金52.00元",
         "保障日期为2027年1月1日起至2027年12月31日",
@@ -168,5 +167,6 @@ def test_district_notice_with_the_centre_account(client, insurance_world):
         "上海市职工保障互助中心2026年11月22日",
     ):
         assert part in text, (part, text)
+    assert text.count("会员卡参保") == 1, text  # the channel counts are stated once
     # the grassroots union does not reach its district's notice
     assert download(client, notice.id, "ga1_operator").status_code == 404

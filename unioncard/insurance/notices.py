@@ -188,7 +188,10 @@ def _batch_figures(batch: InsuranceBatch) -> dict:
 
 
 def district_text(f: dict, cfg) -> list[str]:
-    kinds = "，".join(f"{k} {n} 人" for k, n in f["by_kind"].items()) or "无"
+    if f["source"] == BatchSource.COLLECTIVE.value:  # both channels, as on the unit notice
+        kinds = f"会员卡参保 {f['card']} 人，社保卡参保 {f['social']} 人"
+    else:
+        kinds = "，".join(f"{k} {n} 人" for k, n in f["by_kind"].items()) or "无"
     plans = "，".join(f"{name} {n} 人" for name, n in f["by_plan"].items()) or "无"
     to_pay = f["to_pay"]
     deadline = (
@@ -204,8 +207,8 @@ def district_text(f: dict, cfg) -> list[str]:
         cover = f"保障日期自办理参保日的次日起至 {spaced(date(f['year'], 12, 31))}止。"
     return [
         f"你单位已将 {f['year']} 年度上海工会会员专享基本保障计划{f['source']}信息提交至职保中心"
-        f"（批次编号 {f['batch_no']}），参加会员共计 {f['total']} 人（会员卡参保 {f['card']} 人，"
-        f"社保卡参保 {f['social']} 人；{kinds}；{plans}）。保障费用合计 {f['fee_total']} 元，其中"
+        f"（批次编号 {f['batch_no']}），参加会员共计 {f['total']} 人（{kinds}；其中{plans}）。"
+        f"保障费用合计 {f['fee_total']} 元，其中"
         f"市总统一划拨 {f['city_total']} 元，区局/各级工会缴费 {f['district_total']} 元，基层单位"
         f"缴费 {f['grassroots_total']} 元。",
         f"{deadline}将应缴参保资金 {to_pay} 元（区局/各级工会缴费与基层单位缴费之和）划入以下帐户，"
