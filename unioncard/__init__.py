@@ -33,6 +33,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     crypto.init_keyring(app)
     kvstore.init_store(app)
     tasks_runtime.init_celery(app)
+    # `make run` (TASK_MODE thread) has no celery beat: the schedule runs in-process,
+    # started by the first request (never by a CLI command); other modes return at once
+    app.before_request(lambda: tasks_runtime.start_local_beat(app) and None)
     _import_models()
     _import_tasks()
 

@@ -8,6 +8,8 @@ runs it at once in the caller's thread, after the commit (most tests).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import Celery, Task
@@ -19,6 +21,8 @@ log = logging.getLogger(__name__)
 
 celery = Celery("unioncard")
 _POOL_KEY = "unioncard.task_pool"
+_BEAT_KEY = "unioncard.local_beat"
+_BEAT_LOCK = threading.Lock()
 
 
 def init_celery(app: Flask) -> Celery:
@@ -95,3 +99,41 @@ def _run_after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session):
     session.info.pop("after_commit", None)
+
+
+def start_local_beat(app: Flask) -> threading.Thread | None:
+    """``make run`` has no ``celery beat``: the same schedule, from a daemon thread of the
+    serving process, into the same thread pool (deadlines, re-sends and sweeps keep running).
+    Started once, by the first request, so CLI commands never start it."""
+    if app.config["TASK_MODE"] != "thread" or app.extensions.get(_BEAT_KEY):
+        return None
+    with _BEAT_LOCK:
+        if app.extensions.get(_BEAT_KEY):
+            return None
+        stop = app.extensions[_BEAT_KEY] = threading.Event()
+    schedule = dict(celery.conf.beat_schedule)
+    runs = app.extensions.setdefault("unioncard.local_beat_runs", dict.fromkeys(schedule, 0))
+    first = float(app.config.get("LOCAL_BEAT_FIRST_DELAY", 5))
+
+    def loop():
+        due = dict.fromkeys(schedule, time.monotonic() + first)
+        while not stop.is_set():
+            now = time.monotonic()
+            for name, entry in schedule.items():
+                if now >= due[name]:
+                    due[name] = now + float(entry["schedule"])
+                    with app.app_context():
+                        dispatch(celery.tasks[entry["task"]])
+                    runs[name] += 1
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=loop, name="local-beat", daemon=True)
+    thread.start()
+    log.info("in-process beat started: %s", ", ".join(sorted(schedule)))
+    return thread
+
+
+def stop_local_beat(app: Flask) -> None:
+    stop = app.extensions.pop(_BEAT_KEY, None)
+    if stop is not None:
+        stop.set()
