@@ -7,42 +7,25 @@ from ..kvstore import exclusive
 from ..tasks_runtime import celery, dispatch
 from . import checks, delivery, gateways
 
-CHECK_RETRIES = 5
-
 
 @celery.task(
     name="cards.run_checks",
     bind=True,
-    max_retries=CHECK_RETRIES,
+    max_retries=gateways.CHECK_RETRIES,
     soft_time_limit=1800,
     time_limit=1900,
 )
 def run_checks_task(self, org_id: int) -> None:
     """Check a union's 校验中 members against the registers (retried while they are down)."""
-    from integrations.verification.client import RegisterError
-
-    try:
-        with exclusive(f"cards.checks.run:{org_id}", ttl=1900) as acquired:
-            if not acquired:
-                return
-            checks.run(
-                org_id,
-                population=gateways.population_register(),
-                social_security=gateways.social_security_register(),
-            )
-    except RegisterError as exc:
-        db.session.rollback()
-        if (
-            self.request.called_directly
-            or self.request.retries >= CHECK_RETRIES
-            or self.app.conf.task_always_eager
-            or self.request.is_eager
-        ):
-            checks.abandon(org_id, "校验服务暂不可用，请稍后重新提交校验")
-            return
-        raise self.retry(countdown=30 * 2**self.request.retries) from exc
-    finally:
-        db.session.remove()
+    gateways.with_registers(
+        self,
+        lock=f"cards.checks.run:{org_id}",
+        ttl=1900,
+        work=lambda population, social: checks.run(
+            org_id, population=population, social_security=social
+        ),
+        give_up=lambda: checks.abandon(org_id, "校验服务暂不可用，请稍后重新提交校验"),
+    )
 
 
 @celery.task(name="cards.deliver_outbox")
