@@ -93,6 +93,9 @@ def test_enrol_pay_review_and_coverage(client, world, monkeypatch):
 
         listed = client.get(f"{INSURANCE}/enrolments", headers=headers).get_json()
         assert [e["status"] for e in listed] == ["待支付"] and listed[0]["covered"] is False
+        summary = client.get("/api/miniapp/v1/me", headers=headers).get_json()["coverage"]
+        assert summary["status"] == "待支付" and summary["covered"] is False
+        assert summary["plan"] == plan.name and summary["kind"] == "个人参保"
 
         # the member pays in WeChat; the sandbox notifies the served app
         status, answer = env.boxes.wechatpay.pay(out_trade_no)
@@ -121,6 +124,11 @@ def test_enrol_pay_review_and_coverage(client, world, monkeypatch):
         listed = client.get(f"{INSURANCE}/enrolments", headers=headers).get_json()
         assert listed[0]["status"] == "已完成" and listed[0]["covered"] is True
         assert listed[0]["in_force"] is False  # starts tomorrow (2026-11-23)
+        summary = client.get("/api/miniapp/v1/me", headers=headers).get_json()["coverage"]
+        assert summary == {
+            "year": 2026, "status": "已完成", "plan": plan.name, "kind": "个人参保",
+            "start_date": "2026-11-23", "end_date": "2026-12-31", "covered": True,
+        }  # fmt: skip
 
         sent = [m for m in env.wechat.messages if m["touser"]]
         states = [m["data"]["phrase2"]["value"] for m in sent]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..cards.models import MemberCard
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..insurance.models import Enrolment
+from ..insurance.models import CoveragePlan, Enrolment
 from ..members.idcard import normalise_text, today_in_china
 from ..members.models import Member
 from ..members.rules import clean_identity, clean_mobile
@@ -94,11 +93,13 @@ def overview(user: MemberUser) -> dict:
         "coverage": None,
     }
     row = None
-    if user.member_id:  # one round trip for the member, the union and the card
+    if user.member_id:  # one round trip: the member, the union, the card, this year's cover
         row = db.session.execute(
-            select(Member, Org.name, MemberCard)
+            select(Member, Org.name, MemberCard, Enrolment, CoveragePlan.name)
             .join(Org, Org.id == Member.org_id)
             .outerjoin(MemberCard, MemberCard.member_id == Member.id)
+            .outerjoin(Enrolment, Enrolment.id == _this_years_enrolment(user.member_id))
+            .outerjoin(CoveragePlan, CoveragePlan.id == Enrolment.plan_id)
             .where(Member.id == user.member_id)
         ).first()
     if row is None:
@@ -108,7 +109,7 @@ def overview(user: MemberUser) -> dict:
             .limit(1)
         )
         return out
-    member, union, card = row
+    member, union, card, enrolment, plan_name = row
     out["membership"] = {
         "union_id": member.org_id,
         "union": union,
@@ -118,26 +119,26 @@ def overview(user: MemberUser) -> dict:
         "join_date": member.join_date,
     }
     out["card"] = card
-    out["coverage"] = coverage(member.id)
+    out["coverage"] = None if enrolment is None else _coverage(enrolment, plan_name)
     return out
 
 
-def coverage(member_id: int) -> dict | None:
-    """This year's enrolment (the one holding the year, else the latest): read-only."""
-    year = today_in_china().year
-    enrolment = db.session.scalar(
-        select(Enrolment)
-        .options(joinedload(Enrolment.plan))
-        .where(Enrolment.member_id == member_id, Enrolment.year == year)
+def _this_years_enrolment(member_id: int):
+    """The id of this year's enrolment: the one holding the year, else the latest."""
+    return (
+        select(Enrolment.id)
+        .where(Enrolment.member_id == member_id, Enrolment.year == today_in_china().year)
         .order_by(Enrolment.holding_member_id.is_(None), Enrolment.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    if enrolment is None:
-        return None
+
+
+def _coverage(enrolment: Enrolment, plan_name: str) -> dict:
     return {
         "year": enrolment.year,
         "status": enrolment.status.value,
-        "plan": enrolment.plan.name,
+        "plan": plan_name,
         "kind": enrolment.kind.value,
         "start_date": enrolment.start_date,
         "end_date": enrolment.end_date,
