@@ -12,10 +12,13 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from integrations.sandboxes import Sandboxes, ServerThread, start_sandboxes
 from integrations.wechat.client import EXTENSION_KEY
 from tests.cards.helpers import TODAY, rid, wait_until
 from tests.world import login
+from unioncard.extensions import db
 
 API = "/api/miniapp/v1"
 __all__ = [
@@ -108,3 +111,16 @@ def join_and_approve(client, headers: dict, union_id: int, staff: str = "ga2_ope
     )
     assert r.status_code == 200, r.get_json()
     return r.get_json()
+
+
+def assert_nowhere_in_database(secrets: list[str]) -> None:
+    """PIPL: none of ``secrets`` is stored in clear in any table (raw stored values)."""
+    db.session.rollback()
+    dump = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(text(f"SELECT * FROM {table.name}")).all()  # stored values
+        dump[table.name] = "\n".join(str(v) for row in rows for v in row)
+    assert sum(map(len, dump.values())) > 1000  # the member, the user, the card, the log...
+    for secret in secrets:
+        leaks = [name for name, stored in dump.items() if secret in stored]
+        assert not leaks, f"{secret[:4]}… stored in clear in {leaks}"

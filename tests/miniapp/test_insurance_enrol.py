@@ -17,7 +17,7 @@ from unioncard.extensions import db
 from unioncard.insurance.models import Enrolment, EnrolmentStatus, Payout
 from unioncard.payments.models import OrderStatus, PaymentOrder
 
-from .helpers import API, member_login, wait_until
+from .helpers import API, assert_nowhere_in_database, member_login, wait_until
 from .pay_helpers import INSURANCE, carded_member, enrol, pay_live, plan_2026, the_order
 
 
@@ -133,6 +133,8 @@ def test_enrol_pay_review_and_coverage(client, world, monkeypatch):
         sent = [m for m in env.wechat.messages if m["touser"]]
         states = [m["data"]["phrase2"]["value"] for m in sent]
         assert states.count("已支付") == 1 and states.count("已完成") == 1
+    # PIPL: after enrolment, payment and approval, no ID number or mobile is stored in clear
+    assert_nowhere_in_database([member.id_number, member.mobile])
 
 
 def test_two_devices_racing_get_one_enrolment_and_one_order(client, world, monkeypatch):

@@ -14,7 +14,17 @@ from unioncard.members.models import Member
 from unioncard.members.rules import ID_MESSAGES
 from unioncard.selfservice.models import MemberUser
 
-from .helpers import API, bind, join_and_approve, live, login, member_login, rid, wait_until
+from .helpers import (
+    API,
+    assert_nowhere_in_database,
+    bind,
+    join_and_approve,
+    live,
+    login,
+    member_login,
+    rid,
+    wait_until,
+)
 
 
 @pytest.fixture()
@@ -293,6 +303,10 @@ def test_card_application_checks_bank_and_log(client, world, monkeypatch):
         me = client.get(f"{API}/me", headers=headers).get_json()
         assert me["card"]["status"] in ("已办卡", "已制卡", "已送达单位", "已激活")
         assert me["card"]["individual"] is True
+        card_no = db.session.query(MemberCard).one().card_no
+        assert card_no.isdigit() and len(card_no) >= 16
+    # PIPL: the ID number, the mobile and the card number are nowhere in the database in clear
+    assert_nowhere_in_database([rid("161"), "13600000001", card_no])
 
 
 def test_card_application_failing_checks_returns_reasons(client, world, monkeypatch):
