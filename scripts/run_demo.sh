@@ -28,4 +28,7 @@ echo "  核验沙箱    http://127.0.0.1:$REGISTERS_PORT （人口库 /populatio
 echo "  微信沙箱    $UNIONCARD_WECHAT_API_BASE_URL （登录 code 用 demo-任意字符，手机号 code 用 phone-13812345678）"
 echo "  微信支付沙箱 $UNIONCARD_WECHATPAY_API_BASE_URL （付款：POST /sandbox/pay/<out_trade_no>）"
 echo
+echo "演示脚本（另开终端）：PORT=$PORT bash scripts/insurance_demo.sh   集中参保全流程"
+echo "                      PORT=$PORT bash scripts/miniapp_demo.sh     会员在小程序里的完整路径"
+echo
 .venv/bin/flask run --host 127.0.0.1 --port "$PORT" --no-reload

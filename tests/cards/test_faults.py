@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from integrations.bank.client import BankClient
 from tests.cards.helpers import CARDS, bank_post, cast_world, login
@@ -167,7 +168,7 @@ def test_results_before_sent_twice_and_events_out_of_order(client, ctx):
     late = {
         "events": [
             {
-                "event_id": "E-delivered",
+                "event_id": "6231000000000000000-delivered",  # built from the card number
                 "member_no": nos["ok"],
                 "card_no": "6231000000000000000",
                 "type": "delivered",
@@ -176,8 +177,14 @@ def test_results_before_sent_twice_and_events_out_of_order(client, ctx):
         ]
     }
     assert bank_post(client, ctx, EVENTS, late).status_code == 200
+    assert bank_post(client, ctx, EVENTS, late).get_json()["duplicates"] == 1
     db.session.rollback()
     assert card(ids["ok"]).status == CardStatus.ACTIVATED
+    # receipts keep the bank's ids as keyed hashes and no card number (PIPL)
+    stored = " ".join(
+        str(v) for row in db.session.execute(text("SELECT * FROM bank_receipt")) for v in row
+    )
+    assert "6231000000000000000" not in stored and "E-activated" not in stored
 
 
 def test_bank_down_then_up_sends_the_batch_once(client, ctx, live):  # noqa: F811

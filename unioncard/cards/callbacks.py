@@ -39,6 +39,8 @@ EVENT_TARGETS = {
     "activated": CardStatus.ACTIVATED,
 }
 NAME_CHARSET = "NAME_CHARSET"
+# never kept in a receipt's payload: the card number, and the ids a bank may build from it
+PRIVATE = frozenset({"card_no", "result_id", "event_id"})
 
 
 def _when(value: str | None) -> datetime:
@@ -53,16 +55,23 @@ def _when(value: str | None) -> datetime:
     return moment
 
 
+def receipt_key(kind: str, bank_id: str) -> str:
+    """The bank's result or event id as we keep it: a keyed hash (banks may build their ids
+    from card numbers; the sandbox's event ids do), so a receipt holds no personal data."""
+    return keyring().blind_index(f"bank_{kind}", str(bank_id))
+
+
 def _seen(kind: str, ids: list[str]) -> set[str]:
+    """The bank ids among ``ids`` already received."""
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(BankReceipt.external_id).where(
-                BankReceipt.kind == kind, among(BankReceipt.external_id, ids)
-            )
+    keys = {receipt_key(kind, i): i for i in ids}
+    stored = db.session.scalars(
+        select(BankReceipt.external_id).where(
+            BankReceipt.kind == kind, among(BankReceipt.external_id, list(keys))
         )
     )
+    return {keys[k] for k in stored}
 
 
 def apply_results(body: dict) -> dict:
@@ -125,11 +134,11 @@ def apply_results(body: dict) -> dict:
         writes.receipts.append(
             {
                 "kind": "result",
-                "external_id": result["result_id"],
+                "external_id": receipt_key("result", result["result_id"]),
                 "member_no": result["member_no"],
                 "applied": applied,
                 "received_at": received_at,
-                "payload": {k: v for k, v in result.items() if k != "card_no"},
+                "payload": {k: v for k, v in result.items() if k not in PRIVATE},
             }
         )
     writes.execute()
@@ -314,10 +323,10 @@ def apply_events(body: dict) -> dict:
         db.session.add(
             BankReceipt(
                 kind="event",
-                external_id=event["event_id"],
+                external_id=receipt_key("event", event["event_id"]),
                 member_no=event["member_no"],
                 applied=outcome != "deferred",
-                payload={k: v for k, v in event.items() if k != "card_no"}
+                payload={k: v for k, v in event.items() if k not in PRIVATE}
                 | {"card_no_bidx": keyring().blind_index("card_no", str(event["card_no"]))},
             )
         )
