@@ -187,9 +187,12 @@ def test_refusal_refunds_the_member(client, world, monkeypatch):
         listed = client.get(f"{INSURANCE}/enrolments", headers=headers).get_json()
         assert listed[0]["status"] == "已拒绝" and listed[0]["refund_status"] == "已退款"
         assert listed[0]["payment_status"] == "已退款" and listed[0]["covered"] is False
+        assert listed[0]["reason"] == "证件信息不全"  # the district's reason reaches the member
         assert box.wait_idle()
         states = [m["data"]["phrase2"]["value"] for m in env.wechat.messages]
         assert states.count("已拒绝") == 1 and states.count("已退款") == 1
+        refused = next(m for m in env.wechat.messages if m["data"]["phrase2"]["value"] == "已拒绝")
+        assert refused["data"]["thing4"]["value"] == "证件信息不全"
         # the place is free again: the member may enrol anew
         assert enrol(client, headers, plan).status_code == 201
 

@@ -154,7 +154,9 @@ def refuse(scope: Scope, ids: list[int], reason: str, *, ip=None) -> list[UnitSu
             .order_by(Enrolment.id)
         )
     )
-    move_enrolments(Enrolment.submission_id.in_(sub_ids), [E.SUBMITTED], E.REFUSED)
+    move_enrolments(  # the reason reaches the member (参保记录, subscribe message)
+        Enrolment.submission_id.in_(sub_ids), [E.SUBMITTED], E.REFUSED, failed_reason=text[:200]
+    )
     for row in rows:
         if row.kind != EnrolmentKind.PERSONAL:
             messages.send(

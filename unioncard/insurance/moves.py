@@ -85,7 +85,9 @@ def move_enrolments(
     member's place for the year is released when ``to`` does not hold it."""
     statuses = _allowed(ENROLMENT_FROM, to, came_from)
     # the members' WeChat messages (已完成, 已拒绝, 参保失败), written before the rows move
-    notifications.enrolments_changing(where & Enrolment.status.in_(statuses), to)
+    notifications.enrolments_changing(
+        where & Enrolment.status.in_(statuses), to, values.get("failed_reason")
+    )
     now = utcnow()
     holding = Enrolment.member_id if to in HOLDING else None
     result = db.session.execute(

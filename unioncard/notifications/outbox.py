@@ -49,10 +49,12 @@ def card_changes(rows: list[dict]) -> int:
     return _queue(messages)
 
 
-def enrolments_changing(where: ColumnElement[bool], to_status: str) -> int:
+def enrolments_changing(
+    where: ColumnElement[bool], to_status: str, detail: str | None = None
+) -> int:
     """Enrolments matching ``where`` are about to become ``to_status`` (called just before
     the UPDATE, with the same condition and the statuses allowed to move): one message per
-    bound member, written with one INSERT … SELECT."""
+    bound member, written with one INSERT … SELECT; ``detail`` is the reason, if any."""
     if to_status not in ENROLMENT_STATES:
         return 0
     to_status = str(to_status)
@@ -67,6 +69,7 @@ def enrolments_changing(where: ColumnElement[bool], to_status: str) -> int:
             literal(INSURANCE),
             key,
             literal(to_status),
+            literal(detail[:100] if detail else None, SubscribeMessage.detail.type),
             literal(MessageStatus.PENDING.value),
             literal(0),
             literal(now, SubscribeMessage.created_at.type),
@@ -75,8 +78,8 @@ def enrolments_changing(where: ColumnElement[bool], to_status: str) -> int:
         .join(MemberUser, MemberUser.member_id == Enrolment.member_id)
         .where(where)
     )
-    columns = ["user_id", "member_id", "topic", "event_key", "state", "status", "attempts",
-               "created_at", "next_attempt_at"]  # fmt: skip
+    columns = ["user_id", "member_id", "topic", "event_key", "state", "detail", "status",
+               "attempts", "created_at", "next_attempt_at"]  # fmt: skip
     statement = _dialect_insert().from_select(columns, query)
     count = db.session.execute(_ignore_duplicates(statement)).rowcount
     if count:

@@ -27,7 +27,7 @@ TRANSITIONS = {
 def move(application: JoinApplication, target: JoinStatus) -> None:
     if application.status != JoinStatus.PENDING or target not in TRANSITIONS:
         raise InvalidTransition(
-            f"该入会申请已{application.status.value}，不能再{TRANSITIONS.get(target, '变更')}"
+            f"该入会申请{application.status.value}，不能再{TRANSITIONS.get(target, '变更')}"
         )
     application.status = target
     application.open_user_id = None
