@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..models_base import utcnow
+from .idcard import today_in_china
 from .models import EmploymentStatus, InsuranceStatus, Member, SocialCardStatus
 
 
@@ -17,7 +18,9 @@ def apply_social_security(member: Member, answer: dict) -> None:
     member.employment_status = EmploymentStatus(employment) if employment else None
     retired_on = answer.get("retired_on")
     if answer.get("retired"):
-        member.retired_on = date.fromisoformat(retired_on) if retired_on else None
+        # retired, date not given (contracts.md: retired_on is optional): retired by today at
+        # the latest, so never taken for someone still working (enrolment, statistics)
+        member.retired_on = date.fromisoformat(retired_on) if retired_on else today_in_china()
     else:
         member.retired_on = None
     member.social_checked_at = utcnow()
