@@ -93,7 +93,7 @@ def test_amounts_are_frozen_once_members_are_enrolled(client, insurance_world):
     assert r.status_code == 201, r.get_json()
     r = client.put(
         f"{INSURANCE}/plans/{iw.plan.id}",
-        json={"fee": "30", "district_share": "17"},
+        json={"fee": "30", "district_share": "17", "individual_share": "17"},
         headers=login(client, "city_center"),
     )
     assert r.status_code == 409 and "不能再修改" in r.get_json()["message"]

@@ -82,8 +82,13 @@ def test_shares_refuse_a_wrong_sum():
     "p, half, expected",
     [
         (plan(), False, ("26.00", "13.00", "13.00")),
-        (plan(individual="20"), False, ("33.00", "13.00", "20.00")),
         (plan(half="13"), True, ("13.00", "6.50", "6.50")),
+        # the half-year fee paid exactly: the city's share to the cent, the member the rest
+        (
+            plan(fee="25.01", city="12.51", district="12.5", individual="12.50", half="12.51"),
+            True,
+            ("12.51", "6.26", "6.25"),
+        ),
     ],
 )
 def test_individual_shares(p, half, expected):
@@ -97,13 +102,15 @@ def test_individual_shares(p, half, expected):
     [
         ("26", "13", "13", "0", "13", None, None),
         ("26", "13", "13", "0.01", "13", None, "fee"),
-        ("0.3", "0.1", "0.2", "0", "0", None, None),
+        ("0.3", "0.1", "0.2", "0", "0.2", None, None),
         ("26", "13", "13", "-0", "13", None, None),
         ("26", "13", "14", "-1", "13", None, "grassroots_share"),
         ("26.001", "13", "13.001", "0", "13", None, "fee"),
         ("0", "0", "0", "0", "0", None, "fee"),
         ("26", "13", "13", "0", "13", "27", "half_year_fee"),
         ("26", "13", "13", "0", "13", "13", None),
+        ("26", "13", "13", "0", "20", None, "individual_share"),  # alone: fee - city = 13
+        ("30", "13", "10", "7", "17", None, None),
     ],
 )
 def test_plan_amount_checks(fee, city, district, grassroots, individual, half, field):

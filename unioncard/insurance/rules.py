@@ -95,12 +95,14 @@ def plan_shares(plan, split=None, *, half_year: bool = False) -> Shares:
 
 def individual_shares(plan, *, half_year: bool = False) -> Shares:
     """个人参保: the city allocates its share as for a unit; the member pays
-    ``plan.individual_share``; no district or grassroots share. fee = city + individual."""
+    ``plan.individual_share`` (= fee - city, checked on the plan); no district or grassroots
+    share. Half year: the city's share scaled to the cent, the member pays the rest."""
     city, own = cents(plan.city_share), cents(plan.individual_share)
     if not half_year or plan.half_year_fee is None:
         return Shares(city + own, city, ZERO, ZERO, own)
     ratio = cents(plan.half_year_fee) / cents(plan.fee)
-    city_h, own_h = cents(city * ratio), cents(own * ratio)
+    city_h = cents(city * ratio)
+    own_h = cents(plan.half_year_fee) - city_h
     return Shares(city_h + own_h, city_h, ZERO, ZERO, own_h)
 
 
@@ -150,6 +152,12 @@ def check_plan_amounts(fee, city, district, grassroots, individual, half_year_fe
         errors["fee"] = (
             f"参保费用 {cents(fee)} 元应等于市总统一划拨、区局/各级工会默认缴纳与基层单位默认缴纳之和"
             f"（现为 {cents(city + district + grassroots)} 元）"
+        )
+    elif individual != fee - city:
+        # domain §5: alone, the member pays the shares no unit pays for them
+        errors["individual_share"] = (
+            f"个人参保本人缴纳应为参保费用减去市总统一划拨，即 {cents(fee - city)} 元"
+            "（个人参保没有区局和基层单位分担）"
         )
     if half_year_fee is not None and not 0 < half_year_fee <= fee:
         errors["half_year_fee"] = "半年参保费用应大于 0 元且不超过全年参保费用"
