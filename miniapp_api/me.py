@@ -32,5 +32,5 @@ def bind_phone(data):
 @blp.response(200, MiniProfileOut)
 @blp.doc(security=SECURITY)
 def bind_identity(data):
-    """实名认证：姓名与证件；与会员库中姓名、证件号码一致时关联该会员"""
+    """实名认证（须先绑定手机号）：姓名与证件；与会员库中姓名、证件号码及手机号一致时关联该会员"""
     return profile.bind_identity(current_user(), data)

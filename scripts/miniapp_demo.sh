@@ -21,7 +21,7 @@ AUTH="Authorization: Bearer $TOKEN"
 # 2. 绑定手机号：沙箱里手机号 code 写 phone-手机号
 curl -s $M/me/phone -H "$AUTH" -H "$J" -d "{\"phone_code\":\"phone-1381234${RUN: -4}\"}"; echo
 
-# 3. 实名认证（身份证号按 GB 11643 校验；与会员库姓名、证件一致时直接关联会员）
+# 3. 实名认证（须先绑定手机号；身份证号按 GB 11643 校验；与会员库姓名、证件一致且会员库手机号为空或与绑定的一致时直接关联会员）
 curl -s $M/me/identity -H "$AUTH" -H "$J" \
   -d "{\"name\":\"王小明\",\"id_type\":\"身份证\",\"id_number\":\"$ID_NUMBER\",\"id_expiry\":\"2036-01-01\"}"; echo
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Flask, send_from_directory
+from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +41,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_tasks()
 
     api.init_app(app)
+    # amounts are exact decimals and answered as strings ("13.00"): say so in the OpenAPI
+    api.register_field(fields.Decimal, "string", "decimal")
     from admin import register as register_admin
     from miniapp_api import register as register_miniapp
 

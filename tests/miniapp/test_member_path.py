@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.wechat.sandbox import openid_for
 from tests.cards.helpers import person
 from tests.world import build_world
 from unioncard.cards.models import CardBatch, CardStatus, MemberCard
@@ -95,18 +96,57 @@ def test_phone_and_identity_binding_masks_and_validates(client, world, monkeypat
         assert again["bound"] is True
 
 
-def test_identity_links_an_existing_member_and_refuses_a_second_account(client, world, monkeypatch):
-    member_person = person("王芳", "123", mobile_tail=1)
+def _registered(world, name="王芳", seq="123", mobile_tail=1) -> tuple[Member, object]:
+    """A member of gA1 in the registry (mobile 1390000000<tail>); returns (member, person)."""
+    member_person = person(name, seq, mobile_tail=mobile_tail)
     add_members(world.org("gA1"), [member_person])
     db.session.commit()
-    member = db.session.query(Member).filter_by(name="王芳").one()
+    return db.session.query(Member).filter_by(name=name).one(), member_person
+
+
+def _identity(client, headers, name, id_number):
+    body = {"name": name, "id_type": "身份证", "id_number": id_number}
+    return client.post(f"{API}/me/identity", json=body, headers=headers)
+
+
+def _phone(client, headers, mobile):
+    r = client.post(f"{API}/me/phone", json={"phone_code": f"phone-{mobile}"}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+
+
+def _user(client, code: str) -> MemberUser:
+    """The WeChat user the sandbox logs in for ``code``, as stored."""
+    db.session.rollback()
+    openid = openid_for(code, client.application.config["WECHAT_APP_ID"])
+    return db.session.query(MemberUser).filter_by(openid=openid).one()
+
+
+def test_identity_before_phone_is_refused_and_nothing_is_written(client, world, monkeypatch):
+    member, member_person = _registered(world)
+    with live(client.application, monkeypatch):
+        headers = member_login(client, "demo-early")
+        for name, number in (("王芳", member_person.id_number), ("张三", rid("131"))):
+            r = _identity(client, headers, name, number)
+            assert r.status_code == 409, r.get_json()
+            assert r.get_json()["message"] == "请先绑定手机号，再进行实名认证"
+        user = db.session.query(MemberUser).one()
+        assert user.member_id is None and user.id_number_bidx is None and user.name is None
+        me = client.get(f"{API}/me", headers=headers).get_json()
+        assert me["bound"] is False and me["membership"] is None
+        assert me["profile"]["id_number"] is None
+        # once the phone is bound, the same request goes through
+        _phone(client, headers, member_person.mobile)
+        assert _identity(client, headers, "王芳", member_person.id_number).status_code == 200
+        assert db.session.query(MemberUser).one().member_id == member.id
+
+
+def test_identity_links_an_existing_member_and_refuses_a_second_account(client, world, monkeypatch):
+    member, member_person = _registered(world)
+    assert member_person.mobile == "13900000001"
     with live(client.application, monkeypatch):
         first = member_login(client, "demo-first")
-        wrong_name = client.post(
-            f"{API}/me/identity",
-            json={"name": "王方", "id_type": "身份证", "id_number": member_person.id_number},
-            headers=first,
-        )
+        _phone(client, first, "13900000001")
+        wrong_name = _identity(client, first, "王方", member_person.id_number)
         assert wrong_name.status_code == 422 and "不一致" in wrong_name.get_json()["message"]
         profile = bind(client, first, "王芳", member_person.id_number, "13900000001")
         assert profile["member_id"] == member.id
@@ -116,15 +156,61 @@ def test_identity_links_an_existing_member_and_refuses_a_second_account(client, 
         assert me["membership"]["status"] == "正常"
         assert me["card"] is None and me["coverage"] is None
 
+        # a second WeChat account, even with the member's own mobile, cannot take the ID
         second = member_login(client, "demo-second")
-        r = client.post(
-            f"{API}/me/identity",
-            json={"name": "王芳", "id_type": "身份证", "id_number": member_person.id_number},
-            headers=second,
-        )
+        _phone(client, second, "13900000001")
+        r = _identity(client, second, "王芳", member_person.id_number)
         assert r.status_code == 409
         assert r.get_json()["message"].startswith("该证件号码已绑定其他微信账号")
         assert db.session.query(MemberUser).filter(MemberUser.member_id == member.id).count() == 1
+        assert _user(client, "demo-second").id_number_bidx is None
+
+
+def test_identity_with_a_different_mobile_is_refused_and_nothing_changes(
+    client, world, monkeypatch
+):
+    member, member_person = _registered(world)
+    with live(client.application, monkeypatch):
+        headers = member_login(client, "demo-taker")
+        _phone(client, headers, "13700009999")  # not the mobile the union registered
+        r = _identity(client, headers, "王芳", member_person.id_number)
+        assert r.status_code == 409, r.get_json()
+        body = r.get_json()
+        assert body["message"] == (
+            "会员库中登记的手机号与您绑定的手机号不一致，请联系所在工会核实手机号后再试"
+        )
+        assert set(body["errors"]) == {"mobile"}
+        user = _user(client, "demo-taker")
+        assert user.member_id is None and user.id_number_bidx is None
+        assert user.name is None and user.id_type is None and user.birth_date is None
+        assert user.mobile == "13700009999"  # the phone binding itself stays
+        me = client.get(f"{API}/me", headers=headers).get_json()
+        assert me["bound"] is False and me["membership"] is None
+        assert me["profile"]["id_number"] is None and me["profile"]["member_id"] is None
+        # the member record is untouched and still free for its owner
+        db.session.refresh(member)
+        assert member.mobile == "13900000001"
+        owner = member_login(client, "demo-owner")
+        assert (
+            bind(client, owner, "王芳", member_person.id_number, "13900000001")["member_id"]
+            == member.id
+        )
+        # with the record linked, the earlier account stays refused (the ID is taken now)
+        again = _identity(client, headers, "王芳", member_person.id_number)
+        assert again.status_code == 409
+        assert again.get_json()["message"].startswith("该证件号码已绑定其他微信账号")
+
+
+def test_member_without_a_mobile_on_record_links(client, world, monkeypatch):
+    member, member_person = _registered(world, name="赵无机", seq="125", mobile_tail=2)
+    member.mobile, member.mobile_bidx = None, None
+    db.session.commit()
+    with live(client.application, monkeypatch):
+        headers = member_login(client, "demo-nomobile")
+        profile = bind(client, headers, "赵无机", member_person.id_number, "13700002222")
+        assert profile["member_id"] == member.id and profile["mobile"] == "137****2222"
+        me = client.get(f"{API}/me", headers=headers).get_json()
+        assert me["bound"] is True and me["membership"]["member_no"] == member.member_no
 
 
 def test_join_approve_gives_a_member_number(client, world, monkeypatch):

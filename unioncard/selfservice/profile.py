@@ -17,6 +17,8 @@ from . import wechat
 from .models import JoinApplication, JoinStatus, MemberUser
 
 OTHER_ACCOUNT = "该证件号码已绑定其他微信账号；如非本人操作，请联系所在工会"
+PHONE_FIRST = "请先绑定手机号，再进行实名认证"
+OTHER_MOBILE = "会员库中登记的手机号与您绑定的手机号不一致，请联系所在工会核实手机号后再试"
 
 
 def bind_phone(user: MemberUser, phone_code: str) -> MemberUser:
@@ -35,7 +37,13 @@ def bind_phone(user: MemberUser, phone_code: str) -> MemberUser:
 
 def bind_identity(user: MemberUser, data: dict) -> MemberUser:
     """实名认证: checked as the registry checks it; links the member record when name and ID
-    match one; an ID bound to another WeChat account is refused."""
+    match one; an ID bound to another WeChat account is refused.
+
+    Knowing a member's name and ID number is not enough to take the record over: the phone
+    must be bound first, and a member with a mobile on record is linked only to the WeChat
+    user who bound that same mobile (compared by blind index)."""
+    if not user.mobile_bidx:
+        raise Conflict(PHONE_FIRST, {"phone": [PHONE_FIRST]})
     name = normalise_text(data.get("name"))
     if not name:
         raise ValidationFailed("姓名不能为空！", {"name": ["姓名不能为空！"]})
@@ -68,6 +76,8 @@ def bind_identity(user: MemberUser, data: dict) -> MemberUser:
         )
         if taken is not None:
             raise Conflict(OTHER_ACCOUNT, {"id_number": [OTHER_ACCOUNT]})
+        if member.mobile_bidx and member.mobile_bidx != user.mobile_bidx:
+            raise Conflict(OTHER_MOBILE, {"mobile": [OTHER_MOBILE]})
         user.member_id = member.id
     user.name, user.id_number, user.id_number_bidx = name, clean["id_number"], bidx
     user.id_type, user.country = clean["id_type"], clean["country"]
