@@ -85,6 +85,7 @@ class Config:
     INSURANCE_CENTER_ACCOUNT_NO = "316023-03002745697"
     INSURANCE_CENTER_BANK = "上海银行人民广场支行"
     INSURANCE_INSTANT_PAYMENT_WORKDAYS = 10  # 即时参保: working days to pay after approval
+    INSURANCE_DISTRICT_PAYMENT_WORKDAYS = 5  # 集中参保: working days to pay after 提交至职保中心
     INSURANCE_VOUCHER_MAX_BYTES = 5 * 1024 * 1024  # 缴费凭证 upload limit
 
     # WeChat mini-program (小程序): login, phone number, subscribe messages

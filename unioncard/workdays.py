@@ -1,9 +1,11 @@
 """Working days by China's official calendar (法定节假日与调休), not Monday to Friday.
 
 The ``chinese-calendar`` package carries the State Council's schedule for each year it
-knows. A year it does not know yet falls back to Monday–Friday, corrected by the
-``EXTRA_HOLIDAYS`` / ``EXTRA_WORKDAYS`` settings (ISO dates) so that operators can enter a
-newly published schedule before the package is updated.
+knows. A year it does not know yet falls back to Monday–Friday without the holidays whose
+dates the law fixes (全国年节及纪念日放假办法: 元旦 1-1, 劳动节 5-1 and 5-2, 国庆节 10-1 to
+10-3), corrected by the ``EXTRA_HOLIDAYS`` / ``EXTRA_WORKDAYS`` settings (ISO dates) so that
+operators can enter a newly published schedule (the lunar holidays, the make-up working
+days) before the package is updated.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import chinese_calendar
 from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}  # (month, day) by law
 
 
 def _overrides() -> tuple[set[str], set[str]]:
@@ -34,7 +37,7 @@ def is_workday(day: date) -> bool:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         log.warning("no official calendar for %s; counting Monday to Friday", day.year)
-        return day.weekday() < 5
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 def add_workdays(start: date, days: int) -> date:

@@ -33,6 +33,13 @@ EXE = (
 )
 
 
+@pytest.fixture(autouse=True)
+def new_year_2027(app, monkeypatch):
+    """chinese-calendar 1.11 has no 2027 schedule yet: 元旦 2027-01-01 (a Friday) is entered
+    as the operators would, in EXTRA_HOLIDAYS."""
+    monkeypatch.setitem(app.config, "EXTRA_HOLIDAYS", ("2027-01-01",))
+
+
 def _vouchers() -> int:
     return db.session.scalar(
         select(func.count()).select_from(StoredFile).where(StoredFile.purpose == PURPOSE)
@@ -133,8 +140,23 @@ def test_who_may_upload_and_when(client, insurance_world, monkeypatch):
     # no voucher yet: download says so
     r = client.get(f"{BATCHES}/{batch['id']}/voucher", headers=login(client, "da_reviewer"))
     assert r.status_code == 409 and "凭证" in r.get_json()["message"]
-    # after the payment deadline (2026-12-31) the batch can no longer be paid
-    freeze_today(monkeypatch, date(2027, 1, 1))
+    # sent on 2026-12-28: payable until 5 working days later, 2027-01-05 (元旦 not counted);
+    # the day after that the batch can no longer be paid
+    assert batch["payment_deadline"] == "2027-01-05"
+    freeze_today(monkeypatch, date(2027, 1, 6))
     r = upload(client, login(client, "da_reviewer"), batch["id"], png, "a.png")
-    assert r.status_code == 409 and "2026-12-31" in r.get_json()["message"]
+    assert r.status_code == 409 and "2027-01-05" in r.get_json()["message"]
     assert _vouchers() == 0
+    assert _batch(batch["id"]).status == InsuranceBatchStatus.AWAITING_PAYMENT
+    # on the deadline day itself (after the district window closed) it still can
+    freeze_today(monkeypatch, date(2027, 1, 5))
+    r = upload(client, login(client, "da_reviewer"), batch["id"], png, "a.png")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "已上传凭证"
+    assert _vouchers() == 1
+    # a re-upload after the deadline is refused as well, the first voucher stays
+    first = _batch(batch["id"]).voucher_file_id
+    freeze_today(monkeypatch, date(2027, 1, 6))
+    r = upload(client, login(client, "da_reviewer"), batch["id"], png_bytes((50, 50)), "b.png")
+    assert r.status_code == 409 and "2027-01-05" in r.get_json()["message"]
+    assert _batch(batch["id"]).voucher_file_id == first and _vouchers() == 1

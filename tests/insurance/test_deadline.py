@@ -1,16 +1,19 @@
 """The payment deadline job (insurance.expire_unpaid) with a frozen Shanghai clock: nothing
-on the deadline day, the day after the unpaid batch fails with its submissions and
-enrolments (places released, one message per union), a paid batch is left alone, unsent
-collective submissions fail after the district window; run twice it changes and counts
-nothing more; a run holding the lock makes a second one skip."""
+after the district window closes nor on the deadline day (5 working days after the
+submission), the day after the unpaid batch fails with its submissions and enrolments
+(places released, one message per union), a paid batch is left alone, unsent collective
+submissions fail after the district window; run twice it changes and counts nothing more;
+a run holding the lock makes a second one skip."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.insurance.b_helpers import (
+    HANDLER,
     REVIEW,
     enrolments_of,
     freeze_today,
@@ -36,6 +39,13 @@ from unioncard.orgs.models import OrgMessage
 ZERO = {"batches": 0, "submissions": 0, "enrolments": 0, "messages": 0}
 
 
+@pytest.fixture(autouse=True)
+def new_year_2027(app, monkeypatch):
+    """chinese-calendar 1.11 has no 2027 schedule yet: 元旦 2027-01-01 (a Friday) is entered
+    as the operators would, in EXTRA_HOLIDAYS."""
+    monkeypatch.setitem(app.config, "EXTRA_HOLIDAYS", ("2027-01-01",))
+
+
 def _messages() -> list[OrgMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(OrgMessage).order_by(OrgMessage.id)))
@@ -49,16 +59,23 @@ def _run() -> dict:
 
 def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_world, monkeypatch):
     iw = insurance_world
-    batch, subs = sent_batch(client, iw, monkeypatch, "gA1", "gA2")  # deadline 2026-12-31
+    # sent on Monday 2026-12-28: 12-29, 12-30, 12-31, (元旦, weekend) 01-04, 01-05
+    batch, subs = sent_batch(client, iw, monkeypatch, "gA1", "gA2")
+    assert batch["payment_deadline"] == "2027-01-05"
     sub_ids = [s.id for s in subs]
     org_ids = {k: iw.org(k).id for k in ("gA1", "gA2", "dA")}
-    freeze_today(monkeypatch, date(2026, 12, 31))
-    assert _run() == ZERO
-    assert (
-        db.session.get(InsuranceBatch, batch["id"]).status == InsuranceBatchStatus.AWAITING_PAYMENT
-    )
+    # the day after the district window closed, and the deadline day itself: still payable
+    for day in (date(2027, 1, 1), date(2027, 1, 5)):
+        freeze_today(monkeypatch, day)
+        assert _run() == ZERO, day
+        assert (
+            db.session.get(InsuranceBatch, batch["id"]).status
+            == InsuranceBatchStatus.AWAITING_PAYMENT
+        )
+        assert {e.status for e in enrolments_of(sub_ids[0])} == {EnrolmentStatus.SENT}
+    assert _messages() == []
 
-    freeze_today(monkeypatch, date(2027, 1, 1))
+    freeze_today(monkeypatch, date(2027, 1, 6))
     # 3 submissions (gA1 card + social, gA2), 9 enrolments, messages to gA1, gA2 and dA
     assert _run() == {"batches": 1, "submissions": 3, "enrolments": 9, "messages": 3}
     found = db.session.get(InsuranceBatch, batch["id"])
@@ -85,12 +102,43 @@ def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_wo
     assert [m["title"] for m in r.get_json()] == ["参保批次逾期未缴费"]
 
 
+def test_a_batch_sent_on_the_windows_last_day_fails_after_its_own_deadline(
+    client, insurance_world, monkeypatch
+):
+    """Sent on 2026-12-31 (Thursday): payable until 2027-01-08 (01-04 … 01-08)."""
+    iw = insurance_world
+    sub_id = submit_for(iw, "gA1").id
+    h = login(client, "da_reviewer")
+    r = client.post(f"{REVIEW}/accept", headers=h, json={"submission_ids": [sub_id]})
+    assert r.status_code == 200
+    freeze_today(monkeypatch, date(2026, 12, 31))
+    r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
+    assert r.status_code == 201, r.get_json()
+    batch_id = r.get_json()["id"]
+    assert r.get_json()["payment_deadline"] == "2027-01-08"
+    for day in (date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 8)):
+        freeze_today(monkeypatch, day)
+        assert _run() == ZERO, day
+        assert db.session.get(InsuranceBatch, batch_id).status == (
+            InsuranceBatchStatus.AWAITING_PAYMENT
+        )
+    freeze_today(monkeypatch, date(2027, 1, 9))
+    # 1 submission of 4 members; messages to gA1 and dA
+    assert _run() == {"batches": 1, "submissions": 1, "enrolments": 4, "messages": 2}
+    assert db.session.get(InsuranceBatch, batch_id).status == InsuranceBatchStatus.FAILED
+    assert db.session.get(UnitSubmission, sub_id).status == SubmissionStatus.FAILED
+    assert {e.failed_reason for e in enrolments_of(sub_id)} == {
+        "逾期未缴费，参保失败，请按即时参保流程办理"
+    }
+    assert _run() == ZERO
+
+
 def test_a_paid_batch_is_not_failed(client, insurance_world, monkeypatch):
     batch, subs = sent_batch(client, insurance_world, monkeypatch)
     sub_id = subs[0].id
     r = upload(client, login(client, "da_reviewer"), batch["id"], png_bytes(), "a.png")
     assert r.status_code == 200
-    freeze_today(monkeypatch, date(2027, 1, 5))
+    freeze_today(monkeypatch, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
     assert _run() == ZERO
     assert (
         db.session.get(InsuranceBatch, batch["id"]).status == InsuranceBatchStatus.VOUCHER_UPLOADED
@@ -127,7 +175,7 @@ def test_unsent_collective_submissions_fail_after_the_district_window(
 
 def test_a_concurrent_run_skips_while_the_lock_is_held(client, insurance_world, monkeypatch):
     batch, _subs = sent_batch(client, insurance_world, monkeypatch)
-    freeze_today(monkeypatch, date(2027, 1, 2))
+    freeze_today(monkeypatch, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
     with exclusive("insurance.expire_unpaid") as acquired:
         assert acquired
         assert _run() is None  # the other worker holds it: this run does nothing

@@ -1,12 +1,15 @@
 """提交列表中的参保信息 (批次确认): the district window with a frozen Shanghai clock on both
 sides of each boundary (and on a public holiday inside a window), the handler's details
-(mobile encrypted and masked), the batch and its notice, immutability afterwards."""
+(mobile encrypted and masked), the batch and its notice, immutability afterwards. The batch
+is payable until 5 working days (China's official calendar) after the submission day."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
 from tests.insurance.b_helpers import (
@@ -29,7 +32,15 @@ from unioncard.insurance.models import (
     NoticeKind,
     SubmissionStatus,
 )
+from unioncard.storage.services import read_file
 from unioncard.workdays import is_workday
+
+
+@pytest.fixture(autouse=True)
+def new_year_2027(app, monkeypatch):
+    """chinese-calendar 1.11 has no 2027 schedule yet: 元旦 2027-01-01 (a Friday) is entered
+    as the operators would, in EXTRA_HOLIDAYS."""
+    monkeypatch.setitem(app.config, "EXTRA_HOLIDAYS", ("2027-01-01",))
 
 
 def _accepted(client, iw, *keys, year=2027, plan=None):
@@ -47,6 +58,46 @@ def _accepted(client, iw, *keys, year=2027, plan=None):
 
 def _batches() -> int:
     return db.session.scalar(select(func.count()).select_from(InsuranceBatch))
+
+
+def _pdf_text(data: bytes) -> str:
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return "".join(text.split())  # the layout breaks lines anywhere
+
+
+@pytest.mark.parametrize(
+    ("day", "workdays", "deadline"),
+    [
+        # the window's last day (Thursday): 01-01 is 元旦, 01-02/03 a weekend, then
+        # 01-04, 01-05, 01-06, 01-07, 01-08
+        (date(2026, 12, 31), None, date(2027, 1, 8)),
+        # the first day (Monday): 12-29, 12-30, 12-31, 01-04, 01-05
+        (date(2026, 12, 28), None, date(2027, 1, 5)),
+        # a configured period: one working day after the last day is the Monday after 元旦
+        (date(2026, 12, 31), 1, date(2027, 1, 4)),
+    ],
+)
+def test_the_batch_is_payable_for_working_days_after_the_submission(
+    client, insurance_world, monkeypatch, app, day, workdays, deadline
+):
+    iw = insurance_world
+    if workdays is not None:
+        monkeypatch.setitem(app.config, "INSURANCE_DISTRICT_PAYMENT_WORKDAYS", workdays)
+    else:
+        assert app.config["INSURANCE_DISTRICT_PAYMENT_WORKDAYS"] == 5
+    h, _subs = _accepted(client, iw, "gA1")
+    freeze_today(monkeypatch, day)
+    r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["payment_deadline"] == deadline.isoformat()
+    assert deadline > iw.campaign.district_to  # never due on the day the window closes
+    batch = db.session.get(InsuranceBatch, r.get_json()["id"])
+    assert batch.payment_deadline == deadline
+    notice = db.session.scalar(select(Notice).where(Notice.batch_id == batch.id))
+    assert notice.figures["payment_deadline"] == deadline.isoformat()
+    printed = _pdf_text(read_file(notice.file_id)[1])
+    cn = f"{deadline.year}年{deadline.month}月{deadline.day}日"
+    assert f"请于{cn}之前将应缴参保资金" in printed, printed
 
 
 # The 2027 campaign's district window is 2026-12-28 .. 2026-12-31 (helpers.DEFAULT_DATES).
@@ -94,7 +145,10 @@ def test_a_window_across_a_public_holiday(client, insurance_world, monkeypatch):
     r = client.post(f"{REVIEW}/submit", headers=h, json={**HANDLER, "year": 2028})
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["batch_no"] == "BX2028-101-0001"
-    assert r.get_json()["payment_deadline"] == "2026-10-08"
+    # 5 working days after the 1st (a holiday): 10-08, 10-09, 10-10 (Saturday, 调休上班),
+    # 10-12, 10-13; not the window's last day (10-08)
+    assert not is_workday(date(2026, 10, 7)) and is_workday(date(2026, 10, 10))
+    assert r.get_json()["payment_deadline"] == "2026-10-13"
 
 
 def test_submit_makes_a_batch_with_notice_and_masks_the_handler(
@@ -115,7 +169,8 @@ def test_submit_makes_a_batch_with_notice_and_masks_the_handler(
         "117.00",
     )
     assert body["grassroots_total"] == "0.00"
-    assert body["payment_deadline"] == "2026-12-31"
+    # submitted on Tuesday 12-29: 12-30, 12-31, (元旦 01-01 and the weekend), 01-04, 01-05, 01-06
+    assert body["payment_deadline"] == "2027-01-06"
     assert body["handler_phone"] == "138****1234"
     assert body["handler_name"] == "王经办" and body["handler_email"] == "wang@example.com"
     # the mobile is stored encrypted
@@ -134,6 +189,11 @@ def test_submit_makes_a_batch_with_notice_and_masks_the_handler(
     assert notice.kind == NoticeKind.DISTRICT and notice.org_id == iw.org("dA").id
     r = client.get(f"{BATCHES}/{batch.id}/notice", headers=h)
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    # the notice asks for payment by the batch's own deadline, not the window's last day
+    assert notice.figures["payment_deadline"] == "2027-01-06"
+    printed = _pdf_text(read_file(notice.file_id)[1])
+    assert "请于2027年1月6日之前将应缴参保资金" in printed, printed
+    assert "2026年12月31日" not in printed, printed
     # the list is now empty; a second submit is refused
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     assert r.status_code == 409 and "为空" in r.get_json()["message"]

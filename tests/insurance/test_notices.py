@@ -142,7 +142,9 @@ def test_district_notice_with_the_centre_account(client, insurance_world):
         city_total=Decimal("52"),
         district_total=Decimal("40"),
         grassroots_total=Decimal("12"),
-        payment_deadline=date(2026, 12, 31),
+        # sent on 2026-12-28: 5 working days later (元旦 2027-01-01 not counted), after the
+        # district window (ends 2026-12-31)
+        payment_deadline=date(2027, 1, 5),
     )
     db.session.add(batch)
     db.session.flush()
@@ -159,7 +161,7 @@ def test_district_notice_with_the_centre_account(client, insurance_world):
         "批次编号ZB2026122800001",
         "参加会员共计4人（会员卡参保4人，社保卡参保0人；其中A类会员专享基本保障4人）",
         "保障费用合计104.00元，其中市总统一划拨52.00元，区局/各级工会缴费40.00元，基层单位缴费12.00元",
-        "请于2026年12月31日之前将应缴参保资金52.00元",
+        "请于2027年1月5日之前将应缴参保资金52.00元",
         "保障日期为2027年1月1日起至2027年12月31日",
         "户名：上海市职工保障互助中心会员专享保障专户",
         "帐号：316023-03002745697",
@@ -168,5 +170,8 @@ def test_district_notice_with_the_centre_account(client, insurance_world):
     ):
         assert part in text, (part, text)
     assert text.count("会员卡参保") == 1, text  # the channel counts are stated once
+    # the batch's own deadline is printed, neither the window's end nor the units' deadline
+    assert notice.figures["payment_deadline"] == "2027-01-05"
+    assert "2026年12月31日" not in text and "2026年12月25日" not in text, text
     # the grassroots union does not reach its district's notice
     assert download(client, notice.id, "ga1_operator").status_code == 404

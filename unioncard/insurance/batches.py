@@ -28,7 +28,7 @@ from .models import (
     SubmissionStatus,
     UnitSubmission,
 )
-from .moves import move_enrolments, move_submissions
+from .moves import move_batches, move_enrolments, move_submissions
 from .review import _day_start
 
 B = InsuranceBatchStatus
@@ -155,20 +155,13 @@ def confirm(scope: Scope, batch_id: int, *, ip=None) -> dict:
         raise Conflict(f"该批次状态为「{batch.status.value}」，不能确认")
     if batch.voucher_file_id is None:
         raise Conflict("该批次没有缴费凭证，不能确认")
-    now = utcnow()
-    from sqlalchemy import update
-
-    moved = db.session.execute(
-        update(InsuranceBatch)
-        .where(InsuranceBatch.id == batch.id, InsuranceBatch.status == B.VOUCHER_UPLOADED)
-        .values(
-            status=B.COMPLETED,
-            confirmed_at=now,
-            confirmed_by_name=scope.account_name,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = move_batches(
+        InsuranceBatch.id == batch.id,
+        [B.VOUCHER_UPLOADED],
+        B.COMPLETED,
+        confirmed_at=utcnow(),
+        confirmed_by_name=scope.account_name,
+    )
     if moved != 1:
         raise Conflict("该批次已被他人处理，请刷新后重试")
     subs = move_submissions(

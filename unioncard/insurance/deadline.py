@@ -12,7 +12,7 @@ CONFLICT DO NOTHING: a second run, or two runs at once, change and count nothing
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..extensions import db
 from ..members import idcard
@@ -28,7 +28,7 @@ from .models import (
     SubmissionStatus,
     UnitSubmission,
 )
-from .moves import move_enrolments, move_submissions
+from .moves import move_batches, move_enrolments, move_submissions
 
 S = SubmissionStatus
 E = EnrolmentStatus
@@ -61,13 +61,9 @@ def expire_unpaid() -> dict:
 
 
 def _fail_batch(batch_id: int, district_id: int, batch_no: str, counts: dict) -> None:
-    now = utcnow()
-    won = db.session.execute(
-        update(InsuranceBatch)
-        .where(InsuranceBatch.id == batch_id, InsuranceBatch.status == B.AWAITING_PAYMENT)
-        .values(status=B.FAILED, failed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    won = move_batches(
+        InsuranceBatch.id == batch_id, [B.AWAITING_PAYMENT], B.FAILED, failed_at=utcnow()
+    )
     if won != 1:  # another run, or the voucher arrived meanwhile
         return
     units = db.session.execute(

@@ -2,10 +2,12 @@
 
 Only inside the campaign's district window (Campaign.district_from..district_to, both days
 included, Shanghai calendar). The handler (经办人) gives a name, a mobile (stored encrypted,
-masked in every answer) and an email. One ``InsuranceBatch`` (集中参保, 待缴费, payable
-until the window's last day) takes every accepted submission and enrolment (→ 职保中心确认中)
-and the district notice (区局告知书) is issued. Nothing changes a sent submission after
-this except 职保中心's confirmation and the deadline job (see ``moves``).
+masked in every answer) and an email. One ``InsuranceBatch`` (集中参保, 待缴费) takes every
+accepted submission and enrolment (→ 职保中心确认中) and the district notice (区局告知书) is
+issued. The batch is payable (voucher uploaded) until ``INSURANCE_DISTRICT_PAYMENT_WORKDAYS``
+working days (China's official calendar) after the submission day (Shanghai date), so a
+district submitting on the window's last day still has time to pay. Nothing changes a sent
+submission after this except 职保中心's confirmation and the deadline job (see ``moves``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..accounts.scope import Scope
@@ -22,6 +25,7 @@ from ..extensions import db
 from ..members import idcard
 from ..members.idcard import is_valid_mobile, normalise_text
 from ..orgs.models import Org, OrgLevel
+from ..workdays import add_workdays
 from .models import (
     COLLECTIVE_KINDS,
     BatchSource,
@@ -88,6 +92,11 @@ def new_batch(district: Org, year: int, source: BatchSource, status, where_enrol
     return batch
 
 
+def payment_workdays() -> int:
+    """Working days the district has to pay a collective batch after submitting it."""
+    return int(current_app.config.get("INSURANCE_DISTRICT_PAYMENT_WORKDAYS", 5))
+
+
 def check_handler(data: dict) -> dict:
     """经办人 name, mobile and email, each checked with a Chinese message."""
     errors = {}
@@ -148,7 +157,8 @@ def submit_to_centre(scope: Scope, data: dict, *, ip=None) -> InsuranceBatch:
     handler = check_handler(data)
     year = _year_to_send(district, data.get("year"))
     campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
-    check_window(campaign, year, idcard.today_in_china())
+    today = idcard.today_in_china()
+    check_window(campaign, year, today)
 
     subs = select(UnitSubmission.id).where(
         UnitSubmission.district_id == district.id,
@@ -164,7 +174,7 @@ def submit_to_centre(scope: Scope, data: dict, *, ip=None) -> InsuranceBatch:
         BatchSource.COLLECTIVE,
         InsuranceBatchStatus.AWAITING_PAYMENT,
         enrolled,
-        payment_deadline=campaign.district_to,
+        payment_deadline=add_workdays(today, payment_workdays()),
         submitted_by_name=scope.account_name,
         **handler,
     )

@@ -24,6 +24,7 @@ from ..models_base import utcnow
 from ..storage.services import read_file, store_file
 from .batches import batch_dict, get_batch
 from .models import InsuranceBatchStatus
+from .moves import move_batch
 
 B = InsuranceBatchStatus
 PURPOSE = "insurance_voucher"
@@ -136,10 +137,13 @@ def upload(
         created_by=scope.account_id,
     )
     previous = batch.voucher_file_id
-    batch.voucher_file_id = stored.id
-    batch.voucher_uploaded_at = utcnow()
-    batch.voucher_uploaded_by_name = scope.account_name
-    batch.status = B.VOUCHER_UPLOADED
+    move_batch(
+        batch,
+        B.VOUCHER_UPLOADED,
+        voucher_file_id=stored.id,
+        voucher_uploaded_at=utcnow(),
+        voucher_uploaded_by_name=scope.account_name,
+    )
     audit.record(
         scope,
         "insurance.voucher_upload",
