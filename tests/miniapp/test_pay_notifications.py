@@ -165,6 +165,37 @@ def test_replayed_and_duplicated_notifications_apply_once(client, world, monkeyp
         assert states.count("已支付") == 1
 
 
+def test_unreviewed_by_the_years_end_is_refused_and_refunded(client, world, monkeypatch):
+    from datetime import date
+
+    from unioncard.insurance import deadline
+
+    with pay_live(client.application, monkeypatch) as env:
+        body, headers, _plan = _enrolled(client, world)
+        _paid(env, body)
+        freeze_today(monkeypatch, date(2026, 12, 31))  # still its coverage year: untouched
+        assert deadline.expire_unpaid()["submissions"] == 0
+        db.session.commit()
+        assert db.session.get(Enrolment, body["id"]).status == EnrolmentStatus.SUBMITTED
+
+        freeze_today(monkeypatch, date(2027, 1, 1))  # the year is over, nobody reviewed it
+        counts = deadline.expire_unpaid()
+        db.session.commit()  # the refund is requested after the commit
+        assert (counts["submissions"], counts["enrolments"]) == (1, 1)
+        assert deadline.expire_unpaid()["submissions"] == 0  # a second run changes nothing
+        db.session.commit()
+        wait_until(
+            lambda: the_order(body["id"]).status == OrderStatus.REFUNDED,
+            message="the refund never completed",
+        )
+        enrolment = db.session.get(Enrolment, body["id"])
+        assert enrolment.status == EnrolmentStatus.REFUSED
+        assert "未在保障年度内审核" in enrolment.failed_reason
+        assert db.session.query(PaymentRefund).count() == 1
+        listed = client.get(f"{INSURANCE}/enrolments", headers=headers).get_json()
+        assert listed[0]["refund_status"] == "已退款" and "原路退回" in listed[0]["reason"]
+
+
 def test_refusal_refunds_the_member(client, world, monkeypatch):
     with pay_live(client.application, monkeypatch) as env:
         body, headers, plan = _enrolled(client, world)

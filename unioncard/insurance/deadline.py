@@ -5,6 +5,10 @@ fails (参保失败) with its submissions and enrolments; the members' places ar
 they must enrol instantly. Collective submissions the district never sent (区局确认中 or
 待提交职保中心) fail too once the campaign's district window (``district_to``) is over.
 
+An instant enrolment (即时参保, a unit's or a member's own) the district never reviewed
+before its coverage year ended is refused; a member who paid in the mini-program is
+refunded (``personal_hooks.on_refused``).
+
 Each affected union gets one 消息提醒 per batch (or per year for unsent submissions), by
 dedupe key. Every change is a status-conditioned UPDATE and messages are inserted with ON
 CONFLICT DO NOTHING: a second run, or two runs at once, change and count nothing more.
@@ -18,10 +22,13 @@ from ..extensions import db
 from ..members import idcard
 from ..models_base import utcnow
 from ..orgs import messages
+from . import personal_hooks
 from .models import (
     COLLECTIVE_KINDS,
+    INSTANT_KINDS,
     Campaign,
     Enrolment,
+    EnrolmentKind,
     EnrolmentStatus,
     InsuranceBatch,
     InsuranceBatchStatus,
@@ -36,6 +43,7 @@ B = InsuranceBatchStatus
 TOPIC = "参保"
 UNPAID_REASON = "逾期未缴费，参保失败，请按即时参保流程办理"
 UNSENT_REASON = "区局未在规定时间内提交至职保中心，参保失败，请按即时参保流程办理"
+UNREVIEWED_REASON = "区局未在保障年度内审核，参保未成功；已缴费用原路退回"
 
 
 def expire_unpaid() -> dict:
@@ -57,7 +65,52 @@ def expire_unpaid() -> dict:
     ).all()
     for year, district_to in campaigns:
         _fail_unsent(year, district_to, counts)
+    _refuse_unreviewed(today, counts)
     return counts
+
+
+def _refuse_unreviewed(today, counts: dict) -> None:
+    rows = db.session.execute(
+        select(UnitSubmission.id, UnitSubmission.org_id, UnitSubmission.district_id)
+        .where(
+            UnitSubmission.kind.in_(INSTANT_KINDS),
+            UnitSubmission.status == S.SUBMITTED,
+            UnitSubmission.year < today.year,  # its coverage ended on 31 December
+        )
+        .order_by(UnitSubmission.id)
+    ).all()
+    for sub_id, org_id, district_id in rows:
+        if not move_submissions(
+            UnitSubmission.id == sub_id, [S.SUBMITTED], S.REFUSED, return_reason=UNREVIEWED_REASON
+        ):
+            continue  # reviewed meanwhile, or another run
+        personal = list(
+            db.session.scalars(
+                select(Enrolment.id).where(
+                    Enrolment.submission_id == sub_id,
+                    Enrolment.kind == EnrolmentKind.PERSONAL,
+                    Enrolment.status == E.SUBMITTED,
+                )
+            )
+        )
+        counts["submissions"] += 1
+        counts["enrolments"] += move_enrolments(
+            Enrolment.submission_id == sub_id,
+            [E.SUBMITTED],
+            E.REFUSED,
+            failed_reason=UNREVIEWED_REASON,
+        )
+        if personal:
+            personal_hooks.on_refused(personal)  # refunds, after this transaction commits
+        for target in sorted({org_id, district_id}):
+            counts["messages"] += messages.send(
+                target,
+                TOPIC,
+                "即时参保未在保障年度内审核",
+                "有即时参保信息在保障年度结束前未经区局审核，已按未通过处理；"
+                "会员个人缴纳的费用原路退回。",
+                dedupe_key=f"ins-unreviewed:{sub_id}:{target}",
+            )
 
 
 def _fail_batch(batch_id: int, district_id: int, batch_no: str, counts: dict) -> None:

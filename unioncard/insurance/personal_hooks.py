@@ -1,11 +1,10 @@
 """Hooks of the member's own insurance (个人参保) into the district's review.
 
-``on_refused`` is called by ``instant_review.refuse`` when the district refuses members'
-own paid enrolments: after the enrolments were flushed as 已拒绝, inside the same
-transaction (so a failure here rolls the refusal back). The mini-program payment's refund
-(WeChat Pay 退款) hooks in here: helper D fills it in, recording the refund request and
-queueing its task with ``tasks_runtime.after_commit`` (never calling WeChat before the
-commit).
+``on_refused`` is called when members' own paid enrolments are refused: by the district
+(``instant_review.refuse``) or because nobody reviewed them within their coverage year
+(``deadline``); after the enrolments were flushed as 已拒绝, inside the same transaction (so
+a failure here rolls the refusal back). It records the WeChat Pay refund request and queues
+its task with ``tasks_runtime.after_commit`` (never calling WeChat before the commit).
 """
 
 from __future__ import annotations
