@@ -194,16 +194,42 @@ def test_scope_and_who_decides(client, insurance_world):
     hu = login(client, "ga1_admin")
     r = client.post(f"{REVIEW}/accept", headers=hu, json={"submission_ids": [a1.id]})
     assert r.status_code == 403 and "本单位" in r.get_json()["message"]
-    # the secondary union above the unit sees it but does not decide
+    # the secondary union above the unit sees only its subtree; gA2 (directly under dA) is
+    # not its to decide (404: outside its scope)
     hs = login(client, "sa_reviewer")
     assert _ids(client.get(f"{REVIEW}/pending", headers=hs)) == {a1.id}
-    r = client.post(f"{REVIEW}/accept", headers=hs, json={"submission_ids": [a1.id]})
-    assert r.status_code == 403 and "区局" in r.get_json()["message"]
+    a2 = submit_for(iw, "gA2")
+    r = client.post(f"{REVIEW}/accept", headers=hs, json={"submission_ids": [a2.id]})
+    assert r.status_code == 404
+    assert reload(a2).status == SubmissionStatus.SUBMITTED
     # an operator has no review permission at all
     r = client.get(f"{REVIEW}/pending", headers=login(client, "da_operator"))
     assert r.status_code == 403
     assert reload(a1).status == SubmissionStatus.SUBMITTED
     assert reload(b1).status == SubmissionStatus.SUBMITTED
+
+
+def test_a_secondary_union_reviews_its_units_but_the_district_submits(client, insurance_world):
+    """Seed 002 §4.3: 二级工会或区局(产业)工会 review 集中参保; only the district submits it."""
+    iw = insurance_world
+    a1 = submit_for(iw, "gA1")  # under the secondary union sA
+    hs = login(client, "sa_reviewer")
+    r = client.post(f"{REVIEW}/submissions/{a1.id}/return", headers=hs, json={"reason": "人数有误"})
+    assert r.status_code == 200, r.get_json()
+    assert reload(a1).status == SubmissionStatus.RETURNED
+    unit = client.get("/api/admin/v1/insurance/messages", headers=login(client, "ga1_operator"))
+    assert "已被测试甲区园区工会联合会退回" in unit.get_json()[0]["body"]
+    again = submit_for(iw, "gA1")
+    r = client.post(f"{REVIEW}/accept", headers=hs, json={"submission_ids": [again.id]})
+    assert r.status_code == 200, r.get_json()
+    assert reload(again).status == SubmissionStatus.ACCEPTED
+    # the district sees it in its 待提交 list; the secondary union cannot submit to 职保中心
+    accepted = client.get(f"{REVIEW}/accepted", headers=login(client, "da_reviewer"))
+    assert _ids(accepted) == {again.id}
+    body = {"handler_name": "张三", "handler_phone": "13812345678", "handler_email": "a@b.cn"}
+    r = client.post(f"{REVIEW}/submit", headers=hs, json=body)
+    assert r.status_code in (403, 422) and "区局" in r.get_json()["message"]
+    assert reload(again).status == SubmissionStatus.ACCEPTED
 
 
 def test_bad_input_changes_nothing(client, insurance_world):

@@ -58,13 +58,22 @@ def visible(scope: Scope):
     return UnitSubmission.org_id.in_(scope.org_ids())
 
 
-def check_decider(scope: Scope, submission: UnitSubmission) -> None:
-    """Only the submission's own district decides it, and never about itself."""
+def check_decider(scope: Scope, submission: UnitSubmission, *, upper_ok: bool = False) -> None:
+    """The submission's own district decides it, never the unit itself. With ``upper_ok``
+    (集中参保审核, seed 002 §4.3: "二级工会或区局(产业)工会") a secondary union above the unit
+    may also accept or return it; instant review and the submission to 职保中心 stay with
+    the district. The caller's subtree is checked by the query that found the row."""
     scope.require("insurance.review")
     if submission.org_id == scope.org_id:
-        raise PermissionDenied("不能审核本单位提交的参保信息，请由所属区局（产业）工会审核")
-    if submission.district_id != scope.org_id:
-        raise PermissionDenied("参保信息由所属区局（产业）工会审核，本单位只能查看")
+        raise PermissionDenied("不能审核本单位提交的参保信息，请由上级工会审核")
+    if submission.district_id == scope.org_id:
+        return
+    org = scope_org(scope)
+    if upper_ok and org is not None and org.level == OrgLevel.SECONDARY:
+        return
+    if upper_ok:
+        raise PermissionDenied("集中参保信息由所属二级工会或区局（产业）工会审核，本单位只能查看")
+    raise PermissionDenied("即时参保由所属区局（产业）工会审核，本单位只能查看")
 
 
 def get_submission(scope: Scope, submission_id: int) -> UnitSubmission:
@@ -80,7 +89,7 @@ def get_submission(scope: Scope, submission_id: int) -> UnitSubmission:
 
 
 def decidable(
-    scope: Scope, ids: list[int], kinds, status: SubmissionStatus
+    scope: Scope, ids: list[int], kinds, status: SubmissionStatus, *, upper_ok: bool = False
 ) -> list[UnitSubmission]:
     """Lock the submissions ``ids`` for a decision: all must exist in scope, be decidable
     by the caller, have one of ``kinds`` and be in ``status`` (all or nothing)."""
@@ -103,7 +112,7 @@ def decidable(
             f"未找到参保提交记录 {'、'.join(map(str, sorted(missing)))}，或不在您的管辖范围内"
         )
     for row in rows:
-        check_decider(scope, row)
+        check_decider(scope, row, upper_ok=upper_ok)
         if row.kind not in kinds:
             raise Conflict(f"「{row.org.name}」的{row.kind.value}不在本列表中办理")
         if row.status != status:
@@ -265,7 +274,7 @@ def _decided(scope: Scope) -> dict:
 
 def accept(scope: Scope, ids: list[int], *, ip=None) -> list[UnitSubmission]:
     """添加至待提交: one or many pending submissions join the 待提交参保列表."""
-    rows = decidable(scope, ids, COLLECTIVE_KINDS, S.SUBMITTED)
+    rows = decidable(scope, ids, COLLECTIVE_KINDS, S.SUBMITTED, upper_ok=True)
     where_ids = UnitSubmission.id.in_([r.id for r in rows])
     moved = move_submissions(where_ids, [S.SUBMITTED], S.ACCEPTED, **_decided(scope))
     if moved != len(rows):
@@ -283,7 +292,7 @@ def accept(scope: Scope, ids: list[int], *, ip=None) -> list[UnitSubmission]:
 
 def remove(scope: Scope, ids: list[int], *, ip=None) -> list[UnitSubmission]:
     """移除: accepted submissions go back to the 待审批参保列表."""
-    rows = decidable(scope, ids, COLLECTIVE_KINDS, S.ACCEPTED)
+    rows = decidable(scope, ids, COLLECTIVE_KINDS, S.ACCEPTED, upper_ok=True)
     where_ids = UnitSubmission.id.in_([r.id for r in rows])
     moved = move_submissions(where_ids, [S.ACCEPTED], S.SUBMITTED, **_decided(scope))
     if moved != len(rows):
@@ -311,7 +320,7 @@ def clean_reason(reason: str | None, field: str = "reason") -> str:
 def return_submission(scope: Scope, submission_id: int, reason: str, *, ip=None):
     """退回: the unit reads the reason in its 消息提醒 and may submit the members again."""
     text = clean_reason(reason)
-    (sub,) = decidable(scope, [submission_id], COLLECTIVE_KINDS, S.SUBMITTED)
+    (sub,) = decidable(scope, [submission_id], COLLECTIVE_KINDS, S.SUBMITTED, upper_ok=True)
     moved = move_submissions(
         UnitSubmission.id == sub.id,
         [S.SUBMITTED],
@@ -322,14 +331,14 @@ def return_submission(scope: Scope, submission_id: int, reason: str, *, ip=None)
     if moved != 1:
         raise Conflict("参保信息已被他人处理，请刷新后重试")
     count = move_enrolments(Enrolment.submission_id == sub.id, [E.SUBMITTED], E.RETURNED)
-    district = db.session.get(Org, sub.district_id)
+    decider = scope_org(scope)  # the district, or the secondary union above the unit
     submitted = sub.submitted_at.astimezone(SHANGHAI)
     messages.send(
         sub.org_id,
         TOPIC,
         f"{sub.year}年度集中参保信息被退回",
         f"贵单位于{submitted:%Y-%m-%d %H:%M}提交的{sub.year}年度{sub.kind.value}"
-        f"（{count}人）已被{district.name}退回。退回原因：{text}。"
+        f"（{count}人）已被{decider.name}退回。退回原因：{text}。"
         "请按原因修改后重新提交至区局审核。",
         dedupe_key=f"ins-returned:{sub.id}",
     )
