@@ -11,6 +11,7 @@ import requests
 from tests.world import build_world
 from unioncard.cards.models import CardBatch, OutboxStatus
 from unioncard.extensions import db
+from unioncard.selfservice import ratelimit
 from unioncard.selfservice.models import CardApplication, JoinApplication, MemberUser
 
 from .helpers import API, bind, join_and_approve, live, member_login, rid
@@ -61,13 +62,16 @@ def test_rate_limits_on_login_and_posts(client, world, monkeypatch):
     cfg = client.application.config
     monkeypatch.setitem(cfg, "MINIAPP_LOGIN_LIMIT", 3)
     monkeypatch.setitem(cfg, "MINIAPP_POST_LIMIT", 2)
+    window = cfg["MINIAPP_RATE_WINDOW"]
+    now = 1_800_000_000 // window * window + 20.5  # 20.5 s into a window
+    monkeypatch.setattr(ratelimit, "clock", lambda: now)
     with live(client.application, monkeypatch):
         for _ in range(3):
             headers = member_login(client, "demo-rate")
         r = client.post(f"{API}/auth/login", json={"code": "demo-rate"})
         assert r.status_code == 429
         assert r.get_json()["message"] == "操作过于频繁，请稍后再试"
-        assert 1 <= int(r.headers["Retry-After"]) <= cfg["MINIAPP_RATE_WINDOW"]
+        assert r.headers["Retry-After"] == str(int(window - 20.5))  # the rest of the window
         for _ in range(2):
             ok = client.post(
                 f"{API}/me/phone", json={"phone_code": "phone-13812345678"}, headers=headers

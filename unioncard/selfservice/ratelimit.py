@@ -8,6 +8,7 @@ from ..errors import TooManyRequests
 from ..kvstore import store
 
 MESSAGE = "操作过于频繁，请稍后再试"
+clock = time.time  # seconds since the epoch (tests pin it)
 
 
 class RateLimited(TooManyRequests):
@@ -20,7 +21,7 @@ class RateLimited(TooManyRequests):
 
 def hit(bucket: str, ident: str | int, limit: int, window: int) -> None:
     """Count one request of ``ident`` in ``bucket``; raise ``RateLimited`` over ``limit``."""
-    now = time.time()
+    now = clock()
     slot = int(now // window)
     count = store().incr(f"rl:{bucket}:{ident}:{slot}", ttl=window + 1)
     if count > limit:
