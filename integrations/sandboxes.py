@@ -26,7 +26,8 @@ from werkzeug.serving import make_server
 from integrations.bank.sandbox import BankSandbox, create_bank_sandbox
 from integrations.verification.sandbox import RegistersSandbox, create_registers_sandbox
 from integrations.wechat.sandbox import WeChatSandbox, create_wechat_sandbox
-from integrations.wechatpay.sandbox import WeChatPaySandbox, create_wechatpay_sandbox
+from integrations.wechatpay.sandbox import WeChatPaySandbox
+from integrations.wechatpay.sandbox_app import create_wechatpay_sandbox
 
 __all__ = ["ServerThread", "Sandboxes", "start_sandboxes"]
 

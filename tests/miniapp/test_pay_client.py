@@ -18,7 +18,7 @@ from integrations.wechatpay.client import (
     WeChatPaySignatureInvalid,
     WeChatPayUnavailable,
 )
-from integrations.wechatpay.sandbox import create_wechatpay_sandbox
+from integrations.wechatpay.sandbox_app import create_wechatpay_sandbox
 from unioncard.config import Config, _dev_pem
 
 APPID = "wxpaytest000001"
