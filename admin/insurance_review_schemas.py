@@ -39,7 +39,16 @@ class InsReviewQuery(Base):
     year = fields.Integer(validate=YEAR, metadata={"description": "保障年度"})
 
 
-class InsSubmissionOut(Base):
+class InsAmountTotals(Base):
+    """The fee and its split, summed (合计)."""
+
+    fee_total = fields.Decimal(as_string=True, metadata={"description": "保障费用"})
+    city_total = fields.Decimal(as_string=True, metadata={"description": "市总统一划拨"})
+    district_total = fields.Decimal(as_string=True, metadata={"description": "区局/各级工会缴费"})
+    grassroots_total = fields.Decimal(as_string=True, metadata={"description": "基层单位缴费"})
+
+
+class InsSubmissionOut(InsAmountTotals):
     id = fields.Integer()
     org_id = fields.Integer()
     org_name = fields.String(metadata={"description": "单位名称"})
@@ -52,10 +61,6 @@ class InsSubmissionOut(Base):
     kind = fields.String(metadata={"description": "参保类型（通道）"})
     status = fields.String()
     member_count = fields.Integer(metadata={"description": "参保人数"})
-    fee_total = fields.Decimal(as_string=True, metadata={"description": "保障费用"})
-    city_total = fields.Decimal(as_string=True, metadata={"description": "市总统一划拨"})
-    district_total = fields.Decimal(as_string=True, metadata={"description": "区局/各级工会缴费"})
-    grassroots_total = fields.Decimal(as_string=True, metadata={"description": "基层单位缴费"})
     submitted_by_name = fields.String(allow_none=True)
     submitted_at = fields.DateTime(metadata={"description": "提交时间"})
     decided_by_name = fields.String(allow_none=True)
@@ -80,15 +85,11 @@ class InsTotalsQuery(Base):
     year = fields.Integer(validate=YEAR)
 
 
-class InsTotalsOut(Base):
+class InsTotalsOut(InsAmountTotals):
     submission_count = fields.Integer(metadata={"description": "单位提交数"})
     member_count = fields.Integer(metadata={"description": "合计参保人数"})
     card_count = fields.Integer(metadata={"description": "会员卡参保人数"})
     social_count = fields.Integer(metadata={"description": "社保卡参保人数"})
-    fee_total = fields.Decimal(as_string=True, metadata={"description": "保障费用"})
-    city_total = fields.Decimal(as_string=True, metadata={"description": "市总统一划拨"})
-    district_total = fields.Decimal(as_string=True, metadata={"description": "区局/各级工会缴费"})
-    grassroots_total = fields.Decimal(as_string=True, metadata={"description": "基层单位缴费"})
 
 
 class InsSubmitIn(Base):
@@ -152,7 +153,7 @@ class InsBatchQuery(Base):
     org_id = Id(metadata={"description": "区局"})
 
 
-class InsBatchOut(Base):
+class InsBatchOut(InsAmountTotals):
     id = fields.Integer()
     batch_no = fields.String(metadata={"description": "批次编号"})
     org_id = fields.Integer()
@@ -163,10 +164,6 @@ class InsBatchOut(Base):
     member_count = fields.Integer(metadata={"description": "参保人数"})
     card_count = fields.Integer()
     social_count = fields.Integer()
-    fee_total = fields.Decimal(as_string=True)
-    city_total = fields.Decimal(as_string=True)
-    district_total = fields.Decimal(as_string=True)
-    grassroots_total = fields.Decimal(as_string=True)
     payment_deadline = fields.Date(allow_none=True, metadata={"description": "缴费截止日"})
     handler_name = fields.String(allow_none=True, metadata={"description": "经办人"})
     handler_phone = Masked("mobile", metadata={"description": "经办人手机号（脱敏）"})
@@ -255,29 +252,16 @@ class InsCoverageQuery(InsMemberQuery):
     covered_on = Day(metadata={"description": "在该日有效保障的"})
 
 
-class InsCoverageOut(Base):
-    id = fields.Integer()
-    member_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    id_type = fields.String()
-    id_number = Masked("id_number")
+class InsCoverageOut(InsEnrolmentOut):
     org_id = fields.Integer()
     org_name = fields.String()
     year = fields.Integer()
     plan_name = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
-    half_year = fields.Boolean()
-    fee = fields.Decimal(as_string=True)
     city_share = fields.Decimal(as_string=True)
     district_share = fields.Decimal(as_string=True)
     grassroots_share = fields.Decimal(as_string=True)
     individual_share = fields.Decimal(as_string=True)
     batch_no = fields.String(allow_none=True)
-    failed_reason = fields.String(allow_none=True)
     status_changed_at = fields.DateTime()
 
 
