@@ -20,8 +20,11 @@ from unioncard.extensions import db
 PG_URL = os.environ.get("UNIONCARD_TEST_DATABASE_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 REDIS_URL = os.environ.get("UNIONCARD_TEST_REDIS_URL", "")
-if REDIS_URL and WORKER.startswith("gw"):  # one Redis database per xdist worker
-    REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{14 - int(WORKER[2:]) % 14}"
+if REDIS_URL and WORKER.startswith("gw"):
+    # one Redis database per xdist worker, counting down from the one given (/15 → 14, 13),
+    # so that two runs given different databases never flush each other's
+    _base, _, _db = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{(int(_db or 15) - 1 - int(WORKER[2:])) % 16}"
 
 
 @pytest.fixture(autouse=True)
