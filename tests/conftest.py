@@ -11,9 +11,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from tests.clock import session_destination
 from unioncard import create_app
 from unioncard.extensions import db
 
@@ -79,8 +81,20 @@ def _config(tmp: Path, url: str | None) -> dict:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_clock():
+    """The whole session's clock moved to ``UNIONCARD_TEST_TODAY`` when it is set (ticking from
+    there), so that `make test` proves the suite on a day far from the one it was written."""
+    destination = session_destination()
+    if destination is None:
+        yield None
+        return
+    with time_machine.travel(destination, tick=True):
+        yield destination
+
+
 @pytest.fixture(scope="session")
-def app():
+def app(session_clock):
     tmp = Path(tempfile.mkdtemp(prefix=f"unioncard-{WORKER}-"))
     url, name = _private_database(PG_URL) if PG_URL else (None, None)
     application = create_app(_config(tmp, url))

@@ -150,7 +150,7 @@ def upload(client, headers, batch_id: int, data: bytes, name: str, **form):
     )
 
 
-def sent_batch(client, iw, monkeypatch, *keys, social: bool = True) -> tuple[dict, list]:
+def sent_batch(client, iw, time_machine, *keys, social: bool = True) -> tuple[dict, list]:
     """dA accepts its units' submissions and sends them to 职保中心 on 2026-12-28 (inside
     the 2027 district window); the Shanghai clock stays there. (batch answer, submissions)."""
     subs = [submit_for(iw, key) for key in keys or ("gA1",)]
@@ -159,7 +159,7 @@ def sent_batch(client, iw, monkeypatch, *keys, social: bool = True) -> tuple[dic
     h = login(client, "da_reviewer")
     r = client.post(f"{REVIEW}/accept", headers=h, json={"submission_ids": [s.id for s in subs]})
     assert r.status_code == 200, r.get_json()
-    freeze_today(monkeypatch, date(2026, 12, 28))
+    freeze_today(time_machine, date(2026, 12, 28))
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     assert r.status_code == 201, r.get_json()
     return r.get_json(), subs

@@ -12,7 +12,7 @@ Stable API (helper B imports these):
 - ``insurance_world`` fixture: ``build_world(0)`` + plan + campaign for 2027 + members:
   gA1: 4 carded + 2 without card; gA2: 3 carded; gB1: 2 carded.
   Answers an ``InsuranceWorld`` (world, plan, campaign, members by org key).
-- ``freeze_today(monkeypatch, day)`` — the Shanghai "today" every service reads.
+- ``freeze_today(time_machine, day)`` — the Shanghai "today" every service reads.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert, select
 
+from tests.clock import freeze_today
 from tests.world import TODAY, build_world, login  # noqa: F401  (re-exported)
 from unioncard.cards.models import CardStatus, MemberCard
 from unioncard.demo.people import Person
@@ -161,11 +162,6 @@ def give_cards(
     db.session.commit()
 
 
-def freeze_today(monkeypatch, day: date) -> None:
-    """Every service reads Shanghai's today through ``unioncard.members.idcard``."""
-    monkeypatch.setattr("unioncard.members.idcard.today_in_china", lambda: day)
-
-
 @dataclass
 class InsuranceWorld:
     world: object
@@ -192,6 +188,6 @@ def build_insurance_world() -> InsuranceWorld:
 
 
 @pytest.fixture()
-def insurance_world(ctx, monkeypatch) -> InsuranceWorld:
-    freeze_today(monkeypatch, TODAY)
+def insurance_world(ctx, time_machine) -> InsuranceWorld:
+    freeze_today(time_machine, TODAY)
     return build_insurance_world()

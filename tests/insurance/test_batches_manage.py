@@ -33,8 +33,8 @@ def _ids(r) -> list[str]:
     return [row["batch_no"] for row in r.get_json()]
 
 
-def test_list_filters_and_scope(client, insurance_world, monkeypatch):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
+def test_list_filters_and_scope(client, insurance_world, time_machine):
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
     h = login(client, "da_reviewer")
     assert _ids(client.get(f"{BATCHES}", headers=h)) == ["BX2027-101-0001"]
     row = client.get(f"{BATCHES}", headers=h).get_json()[0]
@@ -58,8 +58,8 @@ def test_list_filters_and_scope(client, insurance_world, monkeypatch):
     assert r.status_code == 404
 
 
-def test_detail_counts_per_channel(client, insurance_world, monkeypatch):
-    batch, subs = sent_batch(client, insurance_world, monkeypatch, "gA1", "gA2")
+def test_detail_counts_per_channel(client, insurance_world, time_machine):
+    batch, subs = sent_batch(client, insurance_world, time_machine, "gA1", "gA2")
     r = client.get(f"{BATCHES}/{batch['id']}", headers=login(client, "da_reviewer"))
     assert r.status_code == 200
     body = r.get_json()
@@ -69,8 +69,8 @@ def test_detail_counts_per_channel(client, insurance_world, monkeypatch):
     assert {s["kind"] for s in body["submissions"]} == {"会员卡参保", "社保卡参保"}
 
 
-def test_centre_confirms_only_a_paid_batch(client, insurance_world, monkeypatch):
-    batch, subs = sent_batch(client, insurance_world, monkeypatch)
+def test_centre_confirms_only_a_paid_batch(client, insurance_world, time_machine):
+    batch, subs = sent_batch(client, insurance_world, time_machine)
     hc = login(client, "city_center")
     url = f"{BATCHES}/{batch['id']}/confirm"
     # no voucher yet: 409 in Chinese
@@ -108,9 +108,9 @@ def test_centre_confirms_only_a_paid_batch(client, insurance_world, monkeypatch)
     assert [b["id"] for b in r.get_json()] == [batch["id"]]
 
 
-def test_statistics_xlsx(client, insurance_world, monkeypatch):
+def test_statistics_xlsx(client, insurance_world, time_machine):
     iw = insurance_world
-    batch, _subs = sent_batch(client, iw, monkeypatch, "gA1", "gA2")
+    batch, _subs = sent_batch(client, iw, time_machine, "gA1", "gA2")
     h = login(client, "da_reviewer")
     r = client.get(f"{BATCHES}/{batch['id']}/statistics", headers=h)
     assert r.status_code == 200
@@ -145,10 +145,10 @@ def test_statistics_xlsx(client, insurance_world, monkeypatch):
     assert export.detail["rows"] == 9 and export.target_ids == [batch["id"]]
 
 
-def test_monitor_counts_by_district_unit_and_status(client, insurance_world, monkeypatch):
+def test_monitor_counts_by_district_unit_and_status(client, insurance_world, time_machine):
     iw = insurance_world
     submit_for(iw, "gB1")  # dB: one pending submission of 2
-    batch, _subs = sent_batch(client, iw, monkeypatch, "gA1")  # dA: 4 card + 2 social sent
+    batch, _subs = sent_batch(client, iw, time_machine, "gA1")  # dA: 4 card + 2 social sent
     pending = submit_for(iw, "gA2")  # dA: 3 pending
     hc = login(client, "city_center")
     r = client.get(f"{INSURANCE}/monitor", headers=hc, query_string={"year": 2027})

@@ -65,8 +65,8 @@ def _batch(batch_id) -> InsuranceBatch:
         (b"", "空.png", "空"),
     ],
 )
-def test_what_is_not_a_voucher_is_refused(client, insurance_world, monkeypatch, data, name, hint):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
+def test_what_is_not_a_voucher_is_refused(client, insurance_world, time_machine, data, name, hint):
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
     h = login(client, "da_reviewer")
     r = upload(client, h, batch["id"], data, name)
     assert r.status_code == 422, r.get_json()
@@ -75,8 +75,8 @@ def test_what_is_not_a_voucher_is_refused(client, insurance_world, monkeypatch, 
     assert _vouchers() == 0 and _audits("insurance.voucher_upload") == []
 
 
-def test_oversize_is_refused(client, insurance_world, monkeypatch, app):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
+def test_oversize_is_refused(client, insurance_world, monkeypatch, time_machine, app):
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
     data = png_bytes((300, 300))
     monkeypatch.setitem(app.config, "INSURANCE_VOUCHER_MAX_BYTES", len(data) - 1)
     r = upload(client, login(client, "da_reviewer"), batch["id"], data, "回单.png")
@@ -88,9 +88,9 @@ def test_oversize_is_refused(client, insurance_world, monkeypatch, app):
 
 
 def test_png_then_pdf_reupload_keeps_both_and_downloads_are_audited(
-    client, insurance_world, monkeypatch
+    client, insurance_world, time_machine
 ):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
     h = login(client, "da_reviewer")
     png = png_bytes()
     r = upload(client, h, batch["id"], png, "IMG_0001.png", filename="12月缴费回单")
@@ -126,8 +126,8 @@ def test_png_then_pdf_reupload_keeps_both_and_downloads_are_audited(
     assert read_file(_batch(batch["id"]).voucher_file_id)[0].content_type == "image/jpeg"
 
 
-def test_who_may_upload_and_when(client, insurance_world, monkeypatch):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
+def test_who_may_upload_and_when(client, insurance_world, time_machine):
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
     png = png_bytes()
     # the other district cannot reach the batch; the unit cannot upload; the centre neither
     assert (
@@ -143,20 +143,20 @@ def test_who_may_upload_and_when(client, insurance_world, monkeypatch):
     # sent on 2026-12-28: payable until 5 working days later, 2027-01-05 (元旦 not counted);
     # the day after that the batch can no longer be paid
     assert batch["payment_deadline"] == "2027-01-05"
-    freeze_today(monkeypatch, date(2027, 1, 6))
+    freeze_today(time_machine, date(2027, 1, 6))
     r = upload(client, login(client, "da_reviewer"), batch["id"], png, "a.png")
     assert r.status_code == 409 and "2027-01-05" in r.get_json()["message"]
     assert _vouchers() == 0
     assert _batch(batch["id"]).status == InsuranceBatchStatus.AWAITING_PAYMENT
     # on the deadline day itself (after the district window closed) it still can
-    freeze_today(monkeypatch, date(2027, 1, 5))
+    freeze_today(time_machine, date(2027, 1, 5))
     r = upload(client, login(client, "da_reviewer"), batch["id"], png, "a.png")
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["status"] == "已上传凭证"
     assert _vouchers() == 1
     # a re-upload after the deadline is refused as well, the first voucher stays
     first = _batch(batch["id"]).voucher_file_id
-    freeze_today(monkeypatch, date(2027, 1, 6))
+    freeze_today(time_machine, date(2027, 1, 6))
     r = upload(client, login(client, "da_reviewer"), batch["id"], png_bytes((50, 50)), "b.png")
     assert r.status_code == 409 and "2027-01-05" in r.get_json()["message"]
     assert _batch(batch["id"]).voucher_file_id == first and _vouchers() == 1

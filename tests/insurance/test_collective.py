@@ -217,8 +217,8 @@ def test_submit_creates_submission_enrolments_and_notice(client, insurance_world
     [(date(2026, 10, 25), False), (date(2026, 10, 26), True), (date(2026, 12, 25), True),
      (date(2026, 12, 26), False)],
 )  # fmt: skip
-def test_submission_only_inside_the_unit_window(client, insurance_world, monkeypatch, day, ok):
-    freeze_today(monkeypatch, day)
+def test_submission_only_inside_the_unit_window(client, insurance_world, time_machine, day, ok):
+    freeze_today(time_machine, day)
     iw = insurance_world
     g = iw.org("gA1")
     r = client.post(url(g, "submit"), json=card_submit(iw), headers=login(client, "ga1_operator"))
@@ -375,7 +375,7 @@ def _race(ctx, jobs):
 
 
 @pytest.mark.skipif(not PG_URL, reason="row locks need PostgreSQL; SQLite serialises writers")
-def test_both_channels_at_once_with_different_plans_one_wins(ctx, insurance_world, monkeypatch):
+def test_both_channels_at_once_with_different_plans_one_wins(ctx, insurance_world):
     iw = insurance_world
     other = make_plan(
         iw.world, name="B类会员专享基本保障", fee=Decimal("30"), district_share=Decimal("17")

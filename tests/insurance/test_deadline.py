@@ -57,16 +57,16 @@ def _run() -> dict:
     return result
 
 
-def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_world, monkeypatch):
+def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_world, time_machine):
     iw = insurance_world
     # sent on Monday 2026-12-28: 12-29, 12-30, 12-31, (元旦, weekend) 01-04, 01-05
-    batch, subs = sent_batch(client, iw, monkeypatch, "gA1", "gA2")
+    batch, subs = sent_batch(client, iw, time_machine, "gA1", "gA2")
     assert batch["payment_deadline"] == "2027-01-05"
     sub_ids = [s.id for s in subs]
     org_ids = {k: iw.org(k).id for k in ("gA1", "gA2", "dA")}
     # the day after the district window closed, and the deadline day itself: still payable
     for day in (date(2027, 1, 1), date(2027, 1, 5)):
-        freeze_today(monkeypatch, day)
+        freeze_today(time_machine, day)
         assert _run() == ZERO, day
         assert (
             db.session.get(InsuranceBatch, batch["id"]).status
@@ -75,7 +75,7 @@ def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_wo
         assert {e.status for e in enrolments_of(sub_ids[0])} == {EnrolmentStatus.SENT}
     assert _messages() == []
 
-    freeze_today(monkeypatch, date(2027, 1, 6))
+    freeze_today(time_machine, date(2027, 1, 6))
     # 3 submissions (gA1 card + social, gA2), 9 enrolments, messages to gA1, gA2 and dA
     assert _run() == {"batches": 1, "submissions": 3, "enrolments": 9, "messages": 3}
     found = db.session.get(InsuranceBatch, batch["id"])
@@ -103,7 +103,7 @@ def test_unpaid_batch_fails_the_day_after_its_deadline_once(client, insurance_wo
 
 
 def test_a_batch_sent_on_the_windows_last_day_fails_after_its_own_deadline(
-    client, insurance_world, monkeypatch
+    client, insurance_world, time_machine
 ):
     """Sent on 2026-12-31 (Thursday): payable until 2027-01-08 (01-04 … 01-08)."""
     iw = insurance_world
@@ -111,18 +111,18 @@ def test_a_batch_sent_on_the_windows_last_day_fails_after_its_own_deadline(
     h = login(client, "da_reviewer")
     r = client.post(f"{REVIEW}/accept", headers=h, json={"submission_ids": [sub_id]})
     assert r.status_code == 200
-    freeze_today(monkeypatch, date(2026, 12, 31))
+    freeze_today(time_machine, date(2026, 12, 31))
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     assert r.status_code == 201, r.get_json()
     batch_id = r.get_json()["id"]
     assert r.get_json()["payment_deadline"] == "2027-01-08"
     for day in (date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 8)):
-        freeze_today(monkeypatch, day)
+        freeze_today(time_machine, day)
         assert _run() == ZERO, day
         assert db.session.get(InsuranceBatch, batch_id).status == (
             InsuranceBatchStatus.AWAITING_PAYMENT
         )
-    freeze_today(monkeypatch, date(2027, 1, 9))
+    freeze_today(time_machine, date(2027, 1, 9))
     # 1 submission of 4 members; messages to gA1 and dA
     assert _run() == {"batches": 1, "submissions": 1, "enrolments": 4, "messages": 2}
     assert db.session.get(InsuranceBatch, batch_id).status == InsuranceBatchStatus.FAILED
@@ -133,12 +133,12 @@ def test_a_batch_sent_on_the_windows_last_day_fails_after_its_own_deadline(
     assert _run() == ZERO
 
 
-def test_a_paid_batch_is_not_failed(client, insurance_world, monkeypatch):
-    batch, subs = sent_batch(client, insurance_world, monkeypatch)
+def test_a_paid_batch_is_not_failed(client, insurance_world, time_machine):
+    batch, subs = sent_batch(client, insurance_world, time_machine)
     sub_id = subs[0].id
     r = upload(client, login(client, "da_reviewer"), batch["id"], png_bytes(), "a.png")
     assert r.status_code == 200
-    freeze_today(monkeypatch, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
+    freeze_today(time_machine, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
     assert _run() == ZERO
     assert (
         db.session.get(InsuranceBatch, batch["id"]).status == InsuranceBatchStatus.VOUCHER_UPLOADED
@@ -147,7 +147,7 @@ def test_a_paid_batch_is_not_failed(client, insurance_world, monkeypatch):
 
 
 def test_unsent_collective_submissions_fail_after_the_district_window(
-    client, insurance_world, monkeypatch
+    client, insurance_world, time_machine
 ):
     iw = insurance_world
     pending = submit_for(iw, "gA1")  # never reviewed
@@ -160,9 +160,9 @@ def test_unsent_collective_submissions_fail_after_the_district_window(
     )
     assert r.status_code == 200
     sub_ids = [pending.id, accepted.id, other.id]
-    freeze_today(monkeypatch, date(2026, 12, 31))  # the window's last day: still open
+    freeze_today(time_machine, date(2026, 12, 31))  # the window's last day: still open
     assert _run() == ZERO
-    freeze_today(monkeypatch, date(2027, 1, 1))
+    freeze_today(time_machine, date(2027, 1, 1))
     # 3 submissions; 4 + 3 + 2 enrolments; messages to gA1, gA2, gB1, dA, dB
     assert _run() == {"batches": 0, "submissions": 3, "enrolments": 9, "messages": 5}
     for sub_id in sub_ids:
@@ -173,9 +173,9 @@ def test_unsent_collective_submissions_fail_after_the_district_window(
     assert db.session.scalar(select(func.count()).select_from(OrgMessage)) == 5
 
 
-def test_a_concurrent_run_skips_while_the_lock_is_held(client, insurance_world, monkeypatch):
-    batch, _subs = sent_batch(client, insurance_world, monkeypatch)
-    freeze_today(monkeypatch, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
+def test_a_concurrent_run_skips_while_the_lock_is_held(client, insurance_world, time_machine):
+    batch, _subs = sent_batch(client, insurance_world, time_machine)
+    freeze_today(time_machine, date(2027, 1, 6))  # the day after its deadline (2027-01-05)
     with exclusive("insurance.expire_unpaid") as acquired:
         assert acquired
         assert _run() is None  # the other worker holds it: this run does nothing

@@ -44,11 +44,11 @@ def test_instant_list_holds_only_instant_kinds(client, insurance_world):
     assert r.status_code == 409
 
 
-def test_approve_units_batch_payable_in_ten_working_days(client, insurance_world, monkeypatch):
+def test_approve_units_batch_payable_in_ten_working_days(client, insurance_world, time_machine):
     iw = insurance_world
     a = _instant(iw, "gA1", EnrolmentKind.CARD_NO_COVER)
     n = _instant(iw, "gA2", EnrolmentKind.NEW_CARD)
-    freeze_today(monkeypatch, date(2026, 9, 28))  # 10-01..07 holiday, 10-10 a make-up Saturday
+    freeze_today(time_machine, date(2026, 9, 28))  # 10-01..07 holiday, 10-10 a make-up Saturday
     h = login(client, "da_reviewer")
     r = client.post(f"{REVIEW}/instant/approve", headers=h, json={"submission_ids": [a.id, n.id]})
     assert r.status_code == 200, r.get_json()
@@ -66,11 +66,11 @@ def test_approve_units_batch_payable_in_ten_working_days(client, insurance_world
     assert all("2026-10-16" in m.body for m in msgs)
 
 
-def test_configured_payment_days(client, insurance_world, monkeypatch, app):
+def test_configured_payment_days(client, insurance_world, monkeypatch, time_machine, app):
     iw = insurance_world
     a = _instant(iw, "gA1", EnrolmentKind.CARD_NO_COVER)
     monkeypatch.setitem(app.config, "INSURANCE_INSTANT_PAYMENT_WORKDAYS", 3)
-    freeze_today(monkeypatch, date(2026, 9, 30))
+    freeze_today(time_machine, date(2026, 9, 30))
     r = client.post(
         f"{REVIEW}/instant/approve",
         headers=login(client, "da_reviewer"),
@@ -79,7 +79,7 @@ def test_configured_payment_days(client, insurance_world, monkeypatch, app):
     assert r.get_json()[0]["payment_deadline"] == "2026-10-10"  # 10-08, 10-09, 10-10
 
 
-def test_personal_enrolments_complete_on_approval(client, insurance_world, monkeypatch):
+def test_personal_enrolments_complete_on_approval(client, insurance_world):
     iw = insurance_world
     p = _instant(iw, "gA2", EnrolmentKind.PERSONAL)
     u = _instant(iw, "gA1", EnrolmentKind.CARD_NO_COVER)

@@ -78,7 +78,7 @@ def _pdf_text(data: bytes) -> str:
     ],
 )
 def test_the_batch_is_payable_for_working_days_after_the_submission(
-    client, insurance_world, monkeypatch, app, day, workdays, deadline
+    client, insurance_world, monkeypatch, time_machine, app, day, workdays, deadline
 ):
     iw = insurance_world
     if workdays is not None:
@@ -86,7 +86,7 @@ def test_the_batch_is_payable_for_working_days_after_the_submission(
     else:
         assert app.config["INSURANCE_DISTRICT_PAYMENT_WORKDAYS"] == 5
     h, _subs = _accepted(client, iw, "gA1")
-    freeze_today(monkeypatch, day)
+    freeze_today(time_machine, day)
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["payment_deadline"] == deadline.isoformat()
@@ -110,10 +110,10 @@ def test_the_batch_is_payable_for_working_days_after_the_submission(
         (date(2027, 1, 1), False),  # the day after (New Year's Day)
     ],
 )
-def test_the_district_window_is_inclusive(client, insurance_world, monkeypatch, day, allowed):
+def test_the_district_window_is_inclusive(client, insurance_world, time_machine, day, allowed):
     iw = insurance_world
     h, _subs = _accepted(client, iw, "gA1")
-    freeze_today(monkeypatch, day)
+    freeze_today(time_machine, day)
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     if allowed:
         assert r.status_code == 201, r.get_json()
@@ -126,7 +126,7 @@ def test_the_district_window_is_inclusive(client, insurance_world, monkeypatch, 
         assert {s.status for s in db.session.scalars(select(InsuranceBatch))} == set()
 
 
-def test_a_window_across_a_public_holiday(client, insurance_world, monkeypatch):
+def test_a_window_across_a_public_holiday(client, insurance_world, time_machine):
     """The window counts calendar days: National Day 2026 (a holiday) inside it is open."""
     iw = insurance_world
     plan = make_plan(iw.world, year=2028)
@@ -138,10 +138,10 @@ def test_a_window_across_a_public_holiday(client, insurance_world, monkeypatch):
     )
     h, _subs = _accepted(client, iw, "gA2", year=2028, plan=plan)
     assert not is_workday(date(2026, 10, 1))
-    freeze_today(monkeypatch, date(2026, 10, 9))  # the day after: closed
+    freeze_today(time_machine, date(2026, 10, 9))  # the day after: closed
     r = client.post(f"{REVIEW}/submit", headers=h, json={**HANDLER, "year": 2028})
     assert r.status_code == 409 and "2026年9月30日至2026年10月8日" in r.get_json()["message"]
-    freeze_today(monkeypatch, date(2026, 10, 1))
+    freeze_today(time_machine, date(2026, 10, 1))
     r = client.post(f"{REVIEW}/submit", headers=h, json={**HANDLER, "year": 2028})
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["batch_no"] == "BX2028-101-0001"
@@ -152,11 +152,11 @@ def test_a_window_across_a_public_holiday(client, insurance_world, monkeypatch):
 
 
 def test_submit_makes_a_batch_with_notice_and_masks_the_handler(
-    client, insurance_world, monkeypatch
+    client, insurance_world, time_machine
 ):
     iw = insurance_world
     h, subs = _accepted(client, iw, "gA1", "gA2")
-    freeze_today(monkeypatch, date(2026, 12, 29))
+    freeze_today(time_machine, date(2026, 12, 29))
     r = client.post(f"{REVIEW}/submit", headers=h, json=HANDLER)
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
@@ -206,10 +206,10 @@ def test_submit_makes_a_batch_with_notice_and_masks_the_handler(
     assert r.get_json()["member_count"] == 2
 
 
-def test_a_sent_submission_is_immutable(client, insurance_world, monkeypatch):
+def test_a_sent_submission_is_immutable(client, insurance_world, time_machine):
     iw = insurance_world
     h, subs = _accepted(client, iw, "gA1")
-    freeze_today(monkeypatch, date(2026, 12, 28))
+    freeze_today(time_machine, date(2026, 12, 28))
     assert client.post(f"{REVIEW}/submit", headers=h, json=HANDLER).status_code == 201
     sub = subs[0]
     ids = {"submission_ids": [sub.id]}
@@ -236,10 +236,10 @@ def test_a_sent_submission_is_immutable(client, insurance_world, monkeypatch):
         ({"handler_name": "  "}, "handler_name"),
     ],
 )
-def test_bad_handler_details_write_nothing(client, insurance_world, monkeypatch, change, field):
+def test_bad_handler_details_write_nothing(client, insurance_world, time_machine, change, field):
     iw = insurance_world
     h, subs = _accepted(client, iw, "gA1")
-    freeze_today(monkeypatch, date(2026, 12, 28))
+    freeze_today(time_machine, date(2026, 12, 28))
     r = client.post(f"{REVIEW}/submit", headers=h, json={**HANDLER, **change})
     assert r.status_code == 422
     assert field in r.get_json()["errors"]
@@ -248,10 +248,10 @@ def test_bad_handler_details_write_nothing(client, insurance_world, monkeypatch,
     assert reload(subs[0]).status == SubmissionStatus.ACCEPTED
 
 
-def test_only_the_district_submits(client, insurance_world, monkeypatch):
+def test_only_the_district_submits(client, insurance_world, time_machine):
     iw = insurance_world
     _h, _subs = _accepted(client, iw, "gA1")
-    freeze_today(monkeypatch, date(2026, 12, 28))
+    freeze_today(time_machine, date(2026, 12, 28))
     r = client.post(f"{REVIEW}/submit", headers=login(client, "sa_reviewer"), json=HANDLER)
     assert r.status_code == 403
     # dB's reviewer has nothing accepted: dA's list is not reachable

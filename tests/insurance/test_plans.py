@@ -107,8 +107,8 @@ def test_amounts_are_frozen_once_members_are_enrolled(client, insurance_world):
     [(date(2026, 10, 25), False), (date(2026, 10, 26), True), (date(2026, 10, 30), True),
      (date(2026, 10, 31), False)],
 )  # fmt: skip
-def test_district_split_only_inside_its_window(client, insurance_world, monkeypatch, day, ok):
-    freeze_today(monkeypatch, day)
+def test_district_split_only_inside_its_window(client, insurance_world, time_machine, day, ok):
+    freeze_today(time_machine, day)
     iw = insurance_world
     body = {"plan_id": iw.plan.id, "district_share": "10", "grassroots_share": "3"}
     r = client.put(f"{INSURANCE}/splits", json=body, headers=login(client, "da_admin"))
@@ -129,8 +129,8 @@ def test_district_split_only_inside_its_window(client, insurance_world, monkeypa
         assert count(PlanSplit) == 0
 
 
-def test_district_split_applies_to_its_subtree_only(client, insurance_world, monkeypatch):
-    freeze_today(monkeypatch, date(2026, 10, 28))
+def test_district_split_applies_to_its_subtree_only(client, insurance_world, time_machine):
+    freeze_today(time_machine, date(2026, 10, 28))
     iw = insurance_world
     h = login(client, "da_admin")
     bad = {"plan_id": iw.plan.id, "district_share": "10", "grassroots_share": "2"}
@@ -148,7 +148,7 @@ def test_district_split_applies_to_its_subtree_only(client, insurance_world, mon
 
     assert shares("ga1_operator")["grassroots"] == "3.00"  # under dA
     assert shares("gb1_operator")["grassroots"] == "0.00"  # under dB: the plan's default
-    freeze_today(monkeypatch, date(2026, 11, 22))
+    freeze_today(time_machine, date(2026, 11, 22))
     g = iw.org("gA1").id
     r = client.post(
         f"{INSURANCE}/unions/{g}/collective/preview",

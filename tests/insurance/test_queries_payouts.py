@@ -25,9 +25,9 @@ COVERAGE = f"{INSURANCE}/coverage"
 PAYOUTS = f"{INSURANCE}/payouts"
 
 
-def _covered(client, iw, monkeypatch):
+def _covered(client, iw, time_machine):
     """dA's 2027 batch (gA1: 4 card + 2 social, gA2: 3) sent, paid and confirmed."""
-    batch, _subs = sent_batch(client, iw, monkeypatch, "gA1", "gA2")
+    batch, _subs = sent_batch(client, iw, time_machine, "gA1", "gA2")
     assert (
         upload(client, login(client, "da_reviewer"), batch["id"], png_bytes(), "a.png").status_code
         == 200
@@ -37,9 +37,9 @@ def _covered(client, iw, monkeypatch):
     return batch
 
 
-def test_coverage_query(client, insurance_world, monkeypatch):
+def test_coverage_query(client, insurance_world, time_machine):
     iw = insurance_world
-    _covered(client, iw, monkeypatch)
+    _covered(client, iw, time_machine)
     member = iw.members["gA1"][0]
     h = login(client, "da_operator")
     r = client.get(COVERAGE, headers=h, query_string={"id_number": member.id_number})
@@ -69,9 +69,9 @@ def test_coverage_query(client, insurance_world, monkeypatch):
     assert r.get_json() == []
 
 
-def test_record_a_payout(client, insurance_world, monkeypatch):
+def test_record_a_payout(client, insurance_world, time_machine):
     iw = insurance_world
-    _covered(client, iw, monkeypatch)
+    _covered(client, iw, time_machine)
     member = iw.members["gA2"][0]
     hc = login(client, "city_center")
     body = {
@@ -138,9 +138,9 @@ def _import(client, headers, data, name="给付.xlsx"):
     )
 
 
-def test_import_payouts_all_or_nothing_and_idempotent(client, insurance_world, monkeypatch):
+def test_import_payouts_all_or_nothing_and_idempotent(client, insurance_world, time_machine):
     iw = insurance_world
-    _covered(client, iw, monkeypatch)
+    _covered(client, iw, time_machine)
     a, b = iw.members["gA1"][0], iw.members["gA2"][1]
     hc = login(client, "city_center")
     r = client.get(f"{PAYOUTS}/template", headers=hc)

@@ -224,8 +224,8 @@ def _with_body(case, body: dict):
     return case
 
 
-def test_member_operations_never_answer_5xx(client, ctx, monkeypatch):
-    freeze_today(monkeypatch, TODAY)
+def test_member_operations_never_answer_5xx(client, ctx, monkeypatch, time_machine):
+    freeze_today(time_machine, TODAY)
     world = build_world(members_per_union=1)
     plan = plan_2026(world)
     monkeypatch.setitem(ctx.config, "MINIAPP_POST_LIMIT", 10_000)

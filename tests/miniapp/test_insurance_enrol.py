@@ -22,8 +22,8 @@ from .pay_helpers import INSURANCE, carded_member, enrol, pay_live, plan_2026, t
 
 
 @pytest.fixture()
-def world(ctx, monkeypatch):
-    freeze_today(monkeypatch, TODAY)
+def world(ctx, time_machine):
+    freeze_today(time_machine, TODAY)
     return build_world(members_per_union=0)
 
 

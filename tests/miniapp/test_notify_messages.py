@@ -22,8 +22,8 @@ from .pay_helpers import carded_member
 
 
 @pytest.fixture()
-def world(ctx, monkeypatch):
-    freeze_today(monkeypatch, TODAY)
+def world(ctx, time_machine):
+    freeze_today(time_machine, TODAY)
     return build_world(members_per_union=0)
 
 
@@ -112,7 +112,7 @@ def test_a_member_who_did_not_subscribe_is_not_asked_again(client, world, monkey
         assert sending.send_due(_wechat(client), now=later) == {}
 
 
-def test_members_without_wechat_get_no_rows(client, world, monkeypatch):
+def test_members_without_wechat_get_no_rows(client, world):
     from tests.insurance.helpers import add_people
 
     member = add_people(world.org("gA1"), 1, start_seq=700)[0]

@@ -40,8 +40,8 @@ REVIEW = "/api/admin/v1/insurance/review"
 
 
 @pytest.fixture()
-def world(ctx, monkeypatch):
-    freeze_today(monkeypatch, TODAY)
+def world(ctx, time_machine):
+    freeze_today(time_machine, TODAY)
     return build_world(members_per_union=0)
 
 
@@ -165,7 +165,9 @@ def test_replayed_and_duplicated_notifications_apply_once(client, world, monkeyp
         assert states.count("已支付") == 1
 
 
-def test_unreviewed_by_the_years_end_is_refused_and_refunded(client, world, monkeypatch):
+def test_unreviewed_by_the_years_end_is_refused_and_refunded(
+    client, world, monkeypatch, time_machine
+):
     from datetime import date
 
     from unioncard.insurance import deadline
@@ -173,12 +175,12 @@ def test_unreviewed_by_the_years_end_is_refused_and_refunded(client, world, monk
     with pay_live(client.application, monkeypatch) as env:
         body, headers, _plan = _enrolled(client, world)
         _paid(env, body)
-        freeze_today(monkeypatch, date(2026, 12, 31))  # still its coverage year: untouched
+        freeze_today(time_machine, date(2026, 12, 31))  # still its coverage year: untouched
         assert deadline.expire_unpaid()["submissions"] == 0
         db.session.commit()
         assert db.session.get(Enrolment, body["id"]).status == EnrolmentStatus.SUBMITTED
 
-        freeze_today(monkeypatch, date(2027, 1, 1))  # the year is over, nobody reviewed it
+        freeze_today(time_machine, date(2027, 1, 1))  # the year is over, nobody reviewed it
         counts = deadline.expire_unpaid()
         db.session.commit()  # the refund is requested after the commit
         assert (counts["submissions"], counts["enrolments"]) == (1, 1)

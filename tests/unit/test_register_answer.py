@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tests.clock import freeze_today
 from unioncard.members import register
 from unioncard.members.models import EmploymentStatus, InsuranceStatus, Member, SocialCardStatus
 
@@ -21,8 +22,8 @@ BASE = {"insurance_status": "正常", "card_status": "正常", "employment": "�
         ({"retired": True}, date(2026, 11, 22)),
     ],
 )
-def test_retirement_date(answer, retired_on, monkeypatch):
-    monkeypatch.setattr(register, "today_in_china", lambda: date(2026, 11, 22))
+def test_retirement_date(answer, retired_on, time_machine):
+    freeze_today(time_machine, date(2026, 11, 22))
     member = Member(retired_on=date(2000, 1, 1))
     register.apply_social_security(member, BASE | answer)
     assert member.retired_on == retired_on
