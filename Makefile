@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean
+.PHONY: run test test-moved lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ install: $(BIN)/activate
 run: install
 	PORT=$(PORT) bash scripts/run_demo.sh
 
-## Lint, migrations check, the suite on SQLite, then on PostgreSQL + Redis.
-test: install lint migrate-check test-sqlite test-pg
+## Lint, migrations check, the suite on SQLite, on PostgreSQL + Redis, then on SQLite again
+## with the whole clock moved to 31 December 23:50 (Asia/Shanghai) of next year.
+test: install lint migrate-check test-sqlite test-pg test-moved
+
+# Any other moment: make test-moved TEST_TODAY=2028-02-29 (10:00 Shanghai) or 2028-06-30T23:59
+TEST_TODAY ?= $(shell echo $$(( $$(date +%Y) + 1 )))-12-31T23:50
 
 test-sqlite: install
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
@@ -31,6 +35,9 @@ test-pg: install
 	UNIONCARD_TEST_DATABASE_URL=$${UNIONCARD_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	UNIONCARD_TEST_REDIS_URL=$${UNIONCARD_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
+
+test-moved: install
+	UNIONCARD_TEST_TODAY=$(TEST_TODAY) $(BIN)/pytest -q -n 2 -p no:cacheprovider tests
 
 lint: install
 	$(BIN)/ruff check .
