@@ -11,7 +11,7 @@ thread, the loopback sandboxes included), moved with time-machine.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -25,7 +25,13 @@ def shanghai(day: date, at: time = WORKDAY_MORNING) -> datetime:
 
 def freeze_today(time_machine, day: date, at: time = WORKDAY_MORNING) -> None:
     """Move this test's clock to ``day`` (Shanghai); undone when the test ends."""
-    time_machine.move_to(shanghai(day, at), tick=True)
+    time_machine.move_to(as_utc(shanghai(day, at)), tick=True)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Given to time-machine in UTC: a ZoneInfo destination would also set the process's TZ,
+    and the servers run in whatever zone their host has (UTC here), not in Shanghai's."""
+    return moment.astimezone(UTC)
 
 
 def session_destination(raw: str | None = None) -> datetime | None:
@@ -34,6 +40,6 @@ def session_destination(raw: str | None = None) -> datetime | None:
     if not raw:
         return None
     if len(raw) == 10:
-        return shanghai(date.fromisoformat(raw))
+        return as_utc(shanghai(date.fromisoformat(raw)))
     moment = datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    return as_utc(moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI))
