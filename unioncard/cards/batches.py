@@ -196,6 +196,10 @@ def _submitted_meanwhile(ch: Channel, batch_ids) -> Conflict:
     batch = db.session.scalar(
         select(CardBatch).where(CardBatch.id.in_(batch_ids)).order_by(CardBatch.id.desc())
     )
+    if batch is None:
+        return Conflict(
+            f"{ch.value}办卡通道的待办会员刚刚已被其他提交处理，请刷新后在办卡批次管理中查看"
+        )
     at = batch.submitted_at.astimezone(SHANGHAI)
     return Conflict(
         f"{ch.value}办卡通道的待办会员刚刚已作为批次 {batch.batch_no} 提交"
