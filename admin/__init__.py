@@ -34,10 +34,13 @@ BLUEPRINTS = (
     insurance_review.blp,
     insurance_batches.blp,
 )
+# deny by default: the hook is installed once, at import, so that every app registering the
+# blueprints (create_app may run more than once in a process) gets them unchanged
+for _blp in BLUEPRINTS:
+    _blp.before_request(authenticate_request)
 
 
 def register(api: Api) -> None:
     for blp in BLUEPRINTS:
-        blp.before_request(authenticate_request)
         api.register_blueprint(blp)
     check_url_map(api._app)

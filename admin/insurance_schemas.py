@@ -315,6 +315,16 @@ class PreviewOut(Base):
     fixed_plan_name = fields.String(
         allow_none=True, metadata={"description": "本年度已确定的保障类型"}
     )
+    fixed_plan_id = fields.Integer(allow_none=True)
+    fixed_by_kind = fields.String(
+        allow_none=True, metadata={"description": "确定保障类型的参保渠道（首次提交的渠道）"}
+    )
+    plan_conflict = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "所选保障类型与本年度已确定的不同：原因与应选的保障类型；提交将被拒绝"
+        },
+    )
     summary = fields.String()
     payment_text = fields.String()
     important = fields.String(metadata={"description": "【重要提示】"})

@@ -300,7 +300,7 @@ def submit(review_id):
 
 @blp.post("/<int:review_id>/approve")
 @blp.response(200, ReviewDetailOut)
-@requires("member.review")
+@requires("member.review", explain=services.own_review_refusal)
 def approve(review_id):
     """上级工会审核通过：不通过的会员离会（状态变更并留有记录）"""
     return services.approve(current_scope(), review_id, ip=ip())
@@ -309,7 +309,7 @@ def approve(review_id):
 @blp.post("/<int:review_id>/reject")
 @blp.arguments(ReviewRejectIn)
 @blp.response(200, ReviewDetailOut)
-@requires("member.review")
+@requires("member.review", explain=services.own_review_refusal)
 def reject(data, review_id):
     """上级工会退回年审（须填写原因），基层工会修改后可重新提交"""
     return services.reject(current_scope(), review_id, data["reason"], ip=ip())

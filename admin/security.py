@@ -61,9 +61,13 @@ MAX_ID = 2**31 - 1
 PASSWORD_CHANGE_ALLOWED = {"admin_auth.change_password", "admin_auth.me", "admin_auth.logout"}
 
 
-def requires(permission: str):
+def requires(permission: str, *, explain=None):
+    """The permission a view needs. ``explain(scope, **view_args)``, when given, may name the
+    domain rule behind a refusal (a unit cannot review itself) instead of the bare 403."""
+
     def mark(view):
         view._permission = permission
+        view._explain = explain
         return view
 
     return mark
@@ -96,7 +100,8 @@ def authenticate_request() -> None:
         return
     scope = Scope.for_account(account)
     if permission is None or not scope.can(permission):
-        raise PermissionDenied()
+        explain = getattr(view, "_explain", None)
+        raise PermissionDenied(explain(scope, **request.view_args) if explain else None)
     for name, value in (request.view_args or {}).items():
         if value > MAX_ID:
             raise NotFound()

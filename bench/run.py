@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark, one after the other; results go to bench/results/."""
+"""`make bench`: every benchmark, one after the other, in one process; the results go to
+bench/results/latest.json and the README's performance tables (bench/readme.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench import cards_bench, import_bench, insurance_bench, miniapp_bench
+from bench import cards_bench, import_bench, insurance_bench, miniapp_bench, readme
 
 
 def main() -> None:
@@ -20,6 +21,7 @@ def main() -> None:
         "miniapp_reads": miniapp_bench.main([]),
     }
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    readme.update(results)
 
 
 if __name__ == "__main__":

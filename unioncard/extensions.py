@@ -1,9 +1,11 @@
-"""The Flask extensions, created unbound and initialised in ``create_app``."""
+"""The Flask extensions, created unbound and initialised in ``create_app``.
+
+The ``Api`` (flask-smorest) is not here: each app builds its own, with its own OpenAPI
+document (``create_app`` may run more than once in a process)."""
 
 from contextlib import contextmanager
 
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -24,7 +26,6 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
 
 
 @contextmanager

@@ -13,25 +13,33 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import Celery, Task
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-celery = Celery("unioncard")
 _POOL_KEY = "unioncard.task_pool"
 _BEAT_KEY = "unioncard.local_beat"
 _BEAT_LOCK = threading.Lock()
+_WORKER_APP: list[Flask] = []  # the app a celery worker runs its tasks in (the last built)
+
+
+class FlaskTask(Task):
+    """A task runs in an app context of its own: the dispatching app's (eager, thread mode),
+    else the worker's app. Never a fixed app: ``create_app`` may run twice in a process."""
+
+    def __call__(self, *args, **kwargs):
+        app = current_app._get_current_object() if has_app_context() else _WORKER_APP[-1]
+        with app.app_context():
+            return self.run(*args, **kwargs)
+
+
+celery = Celery("unioncard", task_cls=FlaskTask)
 
 
 def init_celery(app: Flask) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery.Task = FlaskTask
+    _WORKER_APP[:] = [app]
     celery.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"] or "memory://",
         result_backend=None,
@@ -65,13 +73,19 @@ def dispatch(task, *args) -> None:
     if mode == "celery":
         task.apply_async(args=args)
     elif mode == "thread":
-        current_app.extensions[_POOL_KEY].submit(_run_logged, task, args)
+        app = current_app._get_current_object()
+        current_app.extensions[_POOL_KEY].submit(_run_in_app, app, task, args)
     elif mode == "eager":
         _run_logged(task, args)
     elif mode == "off":  # tests of lost dispatches; the beat's sweepers pick the work up
         log.warning("TASK_MODE off: %s%r not dispatched", task.name, args)
     else:
         raise RuntimeError(f"unknown TASK_MODE {mode!r}")
+
+
+def _run_in_app(app: Flask, task, args):
+    with app.app_context():
+        _run_logged(task, args)
 
 
 def _run_logged(task, args):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from ..extensions import db
-from ..members.idcard import is_valid_mobile, normalise_text
+from ..extensions import db, savepoint
+from ..members.idcard import free_text, is_valid_mobile, normalise_text
 from ..members.models import Member
-from ..models_base import as_aware, utcnow
+from ..models_base import SHANGHAI, as_aware, utcnow
 from ..orgs.models import BankBranch, Org
 from ..orgs.services import branch_codes_for
 from ..tasks_runtime import after_commit
@@ -79,6 +80,7 @@ def submit(
             MemberCard.verification,
             MemberCard.info_complete,
             MemberCard.channel,
+            MemberCard.batch_id,
             Member.member_no,
         )
         .join(Member, Member.id == MemberCard.member_id)
@@ -86,7 +88,15 @@ def submit(
         .order_by(MemberCard.id)
         .with_for_update(of=MemberCard)
     ).all()
+    # a concurrent 提交办卡 that won the row locks: the rows now hold its batch (PostgreSQL)
+    taken = {r.batch_id for r in rows if r.status != CardStatus.PENDING and r.batch_id}
+    if taken:
+        raise _submitted_meanwhile(ch, select(CardBatch.id).where(CardBatch.id.in_(taken)))
     if not rows:
+        if member_ids is None:
+            recent = _recent_collective_batches(org.id, ch)
+            if db.session.scalar(select(recent.exists())):
+                raise _submitted_meanwhile(ch, recent)
         raise Conflict(f"{ch.value}办卡通道没有待办会员")
     unready = [r for r in rows if not _ready(r)]
     if unready:
@@ -122,19 +132,27 @@ def submit(
         )
         for r in rows
     ]
-    # the unique open_member_id makes a concurrent second submission fail here, as one 409
-    db.session.execute(
-        insert(CardBatchMember),
-        [
-            {
-                "batch_id": batch.id,
-                "member_id": r.member_id,
-                "open_member_id": r.member_id,
-                "member_no": r.member_no,
-            }
-            for r in rows
-        ],
-    )
+    # the unique open_member_id makes a concurrent second submission that read the list
+    # before the first committed (SQLite) fail here: it is told which batch took them
+    try:
+        with savepoint():
+            db.session.execute(
+                insert(CardBatchMember),
+                [
+                    {
+                        "batch_id": batch.id,
+                        "member_id": r.member_id,
+                        "open_member_id": r.member_id,
+                        "member_no": r.member_no,
+                    }
+                    for r in rows
+                ],
+            )
+    except IntegrityError:
+        holders = select(CardBatchMember.batch_id).where(
+            CardBatchMember.open_member_id.in_([r.member_id for r in rows])
+        )
+        raise _submitted_meanwhile(ch, holders) from None
     db.session.execute(
         update(MemberCard)
         .where(MemberCard.id.in_(in_channel))
@@ -143,7 +161,6 @@ def submit(
     )
     db.session.execute(insert(CardLogEntry), log_rows)
     enqueue(batch, OutboxKind.BATCH)
-    # the unique open_member_id makes a concurrent second submission fail here, as one 409
     db.session.flush()
     audit.record(
         scope,
@@ -154,6 +171,41 @@ def submit(
         ip=ip,
     )
     return batch
+
+
+JUST_SUBMITTED = timedelta(minutes=10)
+
+
+def _recent_collective_batches(org_id: int, ch: Channel):
+    """Batches of the union's collective list in this channel, submitted minutes ago."""
+    collective = (
+        select(MemberCard.id)
+        .where(MemberCard.batch_id == CardBatch.id, MemberCard.individual.is_(False))
+        .exists()
+    )
+    return select(CardBatch.id).where(
+        CardBatch.org_id == org_id,
+        CardBatch.channel == ch,
+        CardBatch.submitted_at >= utcnow() - JUST_SUBMITTED,
+        collective,
+    )
+
+
+def _submitted_meanwhile(ch: Channel, batch_ids) -> Conflict:
+    """The answer to the second of two 提交办卡: the batch the first one made."""
+    batch = db.session.scalar(
+        select(CardBatch).where(CardBatch.id.in_(batch_ids)).order_by(CardBatch.id.desc())
+    )
+    if batch is None:
+        return Conflict(
+            f"{ch.value}办卡通道的待办会员刚刚已被其他提交处理，请刷新后在办卡批次管理中查看"
+        )
+    at = batch.submitted_at.astimezone(SHANGHAI)
+    return Conflict(
+        f"{ch.value}办卡通道的待办会员刚刚已作为批次 {batch.batch_no} 提交"
+        f"（{batch.submitted_by_name or '其他经办人'}，{at:%H:%M}），请勿重复提交；"
+        "可在办卡批次管理中查看该批次"
+    )
 
 
 def enqueue(batch: CardBatch, kind: OutboxKind) -> BankOutbox:
@@ -266,10 +318,10 @@ def decide_revocation(
         batch.status = BatchStatus.REVOKING
         enqueue(batch, OutboxKind.REVOKE)
     else:
-        if not normalise_text(reason):
+        if not free_text(reason):
             raise ValidationFailed("请填写不通过的原因", {"reason": ["必填项，请填写"]})
         request.status = batch.revocation = RevocationStatus.REJECTED
-        request.decision_reason = normalise_text(reason)
+        request.decision_reason = free_text(reason)
     audit.record(
         scope,
         "card.revocation_" + ("approve" if approve else "reject"),

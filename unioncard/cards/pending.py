@@ -14,7 +14,7 @@ from ..members.models import Member, MemberSource, MemberStatus
 from ..models_base import utcnow
 from ..security.crypto import blind_index
 from .log import log, move
-from .models import CardStatus, Channel, MemberCard, Verification
+from .models import CardBatch, CardStatus, Channel, MemberCard, RevocationStatus, Verification
 from .rules import choose_channel
 
 SELECTABLE = (CardStatus.NONE, CardStatus.FAILED)
@@ -77,9 +77,25 @@ def refusal(member: Member, card: MemberCard | None) -> str | None:
     if member.status != MemberStatus.ACTIVE:
         return f"会员状态为「{member.status.value}」，不能办卡"
     status = card.status if card else CardStatus.NONE
+    if status == CardStatus.IN_PROGRESS and card.batch_id:
+        return _waiting_for_bank(db.session.get(CardBatch, card.batch_id))
     if status not in SELECTABLE:
         return f"办理状态为「{status.value}」，无需添加"
     return None
+
+
+def _waiting_for_bank(batch: CardBatch) -> str:
+    """Why a member of a batch at the bank cannot be added again (and until when)."""
+    if batch.revocation == RevocationStatus.REJECTED:
+        return (
+            f"所在批次 {batch.batch_no} 的撤销申请未通过，批次照常办理，"
+            "该会员正在等待银行的办卡结果，无需添加"
+        )
+    if batch.revocation == RevocationStatus.REVIEWING:
+        return f"所在批次 {batch.batch_no} 正在申请撤销（审核中），请等待审核结果，无需添加"
+    if batch.revocation == RevocationStatus.APPROVED:
+        return f"所在批次 {batch.batch_no} 的撤销已获批准，正在等待银行确认撤销，确认后即可重新添加"
+    return f"已随批次 {batch.batch_no} 提交办卡，正在等待银行的办卡结果，无需添加"
 
 
 def _add(scope: Scope, member: Member, card: MemberCard | None) -> MemberCard:

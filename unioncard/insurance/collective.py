@@ -270,7 +270,9 @@ def preview(
     shares = plans.effective_shares(plan, org)
     totals = shares.times(count)
     coverage = rules.collective_coverage(year)
-    fixed = e.union_plan(org.id, year)
+    choice = e.union_plan_choice(org.id, year)
+    fixed = choice.plan if choice else None
+    conflict = e.plan_conflict(choice, plan)
     s = _stats(org.id, year)
     return {
         "org_id": org.id,
@@ -289,6 +291,9 @@ def preview(
         "unit_to": campaign.unit_to,
         "in_window": rules.in_window(plans.today(), campaign.unit_from, campaign.unit_to),
         "fixed_plan_name": fixed.name if fixed else None,
+        "fixed_plan_id": fixed.id if fixed else None,
+        "fixed_by_kind": choice.fixed_by_kind.value if choice else None,
+        "plan_conflict": conflict,
         "summary": (
             f"保障年度：{year}年。可参保人数：{count}人。——保障费用：{totals.fee}元；"
             f"市总统一划拨：{totals.city}元；区局/各级工会缴费：{totals.district}元；"
@@ -303,7 +308,7 @@ def preview(
         "important": important_notice(year),
         "stats": s,
         "stats_line": stats_line(s),
-        "confirm_text": f"您选择的保障类型为：{plan.name}，请确认无误后再提交！",
+        "confirm_text": conflict or f"您选择的保障类型为：{plan.name}，请确认无误后再提交！",
     }
 
 

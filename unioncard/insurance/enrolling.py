@@ -154,16 +154,28 @@ def fix_union_plan(org: Org, year: int, plan: CoveragePlan, kind: EnrolmentKind)
             .where(UnionPlanChoice.org_id == org.id, UnionPlanChoice.year == year)
             .execution_options(populate_existing=True)
         ).scalar_one()
-    if choice.plan_id != plan.id:
-        fixed = db.session.get(CoveragePlan, choice.plan_id)
-        raise Conflict(
-            f"本年度本单位已选择保障类型：{fixed.name}（由{choice.fixed_by_kind.value}首次提交确定），"
-            "同一保障年度只能选择一个保障类型"
-        )
+    message = plan_conflict(choice, plan)
+    if message:
+        raise Conflict(message)
+
+
+def plan_conflict(choice: UnionPlanChoice | None, plan: CoveragePlan) -> str | None:
+    """Why ``plan`` cannot be chosen: the year's plan was fixed otherwise (None if it can)."""
+    if choice is None or choice.plan_id == plan.id:
+        return None
+    fixed = db.session.get(CoveragePlan, choice.plan_id)
+    return (
+        f"本年度本单位已选择保障类型：{fixed.name}（由{choice.fixed_by_kind.value}首次提交确定），"
+        "同一保障年度只能选择一个保障类型"
+    )
+
+
+def union_plan_choice(org_id: int, year: int) -> UnionPlanChoice | None:
+    return db.session.get(UnionPlanChoice, (org_id, year))
 
 
 def union_plan(org_id: int, year: int) -> CoveragePlan | None:
-    choice = db.session.get(UnionPlanChoice, (org_id, year))
+    choice = union_plan_choice(org_id, year)
     return db.session.get(CoveragePlan, choice.plan_id) if choice else None
 
 

@@ -25,7 +25,7 @@ from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..imports.filecheck import MSG_CORRUPT, MSG_NO_SHEET, UploadRejected, inspect_upload
 from ..imports.pipeline import limits
-from ..members.idcard import normalise_id_number, normalise_text
+from ..members.idcard import free_text, normalise_id_number, normalise_text
 from ..members.models import Member
 from ..models_base import money
 from ..security.crypto import keyring
@@ -157,7 +157,7 @@ def record(scope: Scope, data: dict, *, ip=None) -> tuple[dict, bool]:
     number = normalise_id_number(data.get("id_number") or "")
     amount = clean_amount(data.get("amount"))
     paid_on = clean_date(data.get("paid_on"))
-    remark = normalise_text(data.get("remark")) or None
+    remark = free_text(data.get("remark")) or None
     if not reference or len(reference) > 40:
         errors["reference"] = ["请填写给付编号（最多40个字符）"]
     if not item or len(item) > 50:
@@ -272,7 +272,7 @@ def read_rows(data: bytes) -> tuple[list[PayoutIn], list[dict]]:
         paid_on = clean_date(values[5])
         if paid_on is None:
             _err(errors, row_no, 5, DATE_INVALID + "！")
-        remark = normalise_text(values[6]) or None
+        remark = free_text(values[6]) or None
         if remark and len(remark) > 200:
             _err(errors, row_no, 6, "备注不能超过200个字！")
         if len(errors) == before:

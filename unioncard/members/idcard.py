@@ -4,7 +4,8 @@ Pure functions, no I/O. The import engine calls them for every row, so the commo
 (an ASCII string already in shape) is kept short.
 
 - ``normalise_text``: undo what a person would not notice (full-width ASCII, ideographic and
-  no-break spaces, zero-width characters, surrounding blanks, numbers read from Excel).
+  no-break spaces, zero-width characters, surrounding blanks, numbers read from Excel), for
+  numbers, codes and names; ``free_text`` for prose (reasons, remarks, addresses), kept as typed.
 - ``parse_resident_id``: the 18-character resident identity number (居民身份证号码) with its
   ISO 7064 MOD 11-2 check character, birth date and gender. Region codes are a hint only:
   numbers issued under codes that were later abolished stay valid for life.
@@ -21,6 +22,7 @@ __all__ = [
     "RESIDENT_ID",
     "InvalidIdNumber",
     "ResidentId",
+    "free_text",
     "is_valid_mobile",
     "is_valid_resident_id",
     "normalise_id_number",
@@ -76,6 +78,18 @@ PROVINCES = {
 def today_in_china() -> date:
     """Today's date in Asia/Shanghai, whatever the server's time zone."""
     return datetime.now(_CHINA_TZ).date()
+
+
+_INVISIBLE = {cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)}
+
+
+def free_text(value: object) -> str:
+    """What a person typed as prose (a reason, a remark, an address, a note), kept as typed:
+    full-width punctuation and letters stay (「批次无误，照常办理」); only the blanks around
+    it and zero-width characters go. ``normalise_text`` is for numbers, codes and names."""
+    if not isinstance(value, str):  # a number or date from a spreadsheet cell
+        return normalise_text(value)
+    return value.translate(_INVISIBLE).strip()
 
 
 def normalise_text(value: object) -> str:

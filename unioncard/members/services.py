@@ -12,7 +12,7 @@ from ..models_base import utcnow
 from ..orgs.models import Org, OrgLevel
 from ..security.crypto import blind_index
 from . import numbers
-from .idcard import normalise_id_number, normalise_text
+from .idcard import free_text, normalise_id_number, normalise_text
 from .models import Member, MemberSource, MemberStatus, MemberStatusChange
 from .rules import clean_identity, clean_mobile, next_status
 
@@ -99,7 +99,7 @@ def _clean(data: dict) -> dict:
         if not out["name"]:
             raise ValidationFailed("姓名不能为空！", {"name": ["姓名不能为空！"]})
     if out.get("work_address"):
-        out["work_address"] = normalise_text(out["work_address"])
+        out["work_address"] = free_text(out["work_address"])
     return out
 
 
@@ -203,7 +203,7 @@ def apply_status(
 
 def change_status(scope: Scope, member_id: int, target: str, reason: str, *, ip=None) -> Member:
     member = get_member(scope, member_id)
-    reason = normalise_text(reason)
+    reason = free_text(reason)
     if not reason:
         raise ValidationFailed("请填写变更原因", {"reason": ["请填写变更原因"]})
     old = apply_status(scope, member, MemberStatus(target), reason)
@@ -233,7 +233,7 @@ def status_history(scope: Scope, member_id: int) -> list[MemberStatusChange]:
 def reveal(scope: Scope, member_id: int, fields: list[str], reason: str, *, ip=None) -> dict:
     """Show personal numbers in full to an authorised role; every reveal is audited."""
     scope.require("member.reveal")
-    reason = normalise_text(reason)
+    reason = free_text(reason)
     if not reason:
         raise ValidationFailed(
             "请填写查看原因（将记录在审计日志中）", {"reason": ["请填写查看原因"]}

@@ -13,7 +13,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..imports.filecheck import UploadRejected
 from ..imports.pipeline import limits
-from ..members.idcard import normalise_text, today_in_china
+from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member, MemberStatus
 from ..orgs.models import Org
 from ..security.crypto import keyring
@@ -92,7 +92,7 @@ def mark(scope: Scope, review_id: int, member_id: int, data: dict, *, ip=None) -
         message = f"该会员当前状态为「{member.status.value}」，不在年审范围内"
         raise ValidationFailed(message, {"member_id": [message]})
     reason = FailReason(data["reason"])
-    remark = (data.get("remark") or "").strip() or None  # free text: punctuation kept
+    remark = free_text(data.get("remark")) or None
     found = db.session.scalar(
         select(AnnualReviewMark).where(
             AnnualReviewMark.review_id == review.id, AnnualReviewMark.member_id == member.id

@@ -18,6 +18,7 @@ from ..audit import services as audit
 from ..errors import Conflict, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..members import services as members
+from ..members.idcard import free_text
 from ..members.models import Member, MemberStatus
 from ..models_base import utcnow
 from ..orgs import services as orgs
@@ -229,10 +230,19 @@ def submit(scope: Scope, review_id: int, *, ip=None) -> AnnualReview:
     return review
 
 
+SELF_REVIEW = "不能审核本单位的年审，请由上级工会审核"
+
+
+def own_review_refusal(scope: Scope, review_id: int) -> str | None:
+    """A unit cannot review itself: said first, whatever the account's role."""
+    org_id = db.session.scalar(select(AnnualReview.org_id).where(AnnualReview.id == review_id))
+    return SELF_REVIEW if org_id == scope.org_id else None
+
+
 def _decider(scope: Scope, review: AnnualReview) -> None:
-    scope.require("member.review")
     if review.org_id == scope.org_id:
-        raise PermissionDenied("不能审核本单位的年审，请由上级工会审核")
+        raise PermissionDenied(SELF_REVIEW)
+    scope.require("member.review")
 
 
 def approve(scope: Scope, review_id: int, *, ip=None) -> AnnualReview:
@@ -272,6 +282,7 @@ def approve(scope: Scope, review_id: int, *, ip=None) -> AnnualReview:
     review.status = target
     review.decided_at, review.decided_by = now, scope.account_id
     review.decided_by_name = scope.account_name
+    review.decision_reason = None  # an earlier return's reason is no part of this decision
     review.counts = counts(review)
     review.reviewed_count = review.counts["members"]
     review.failed_count = review.counts["failed"]
@@ -305,7 +316,7 @@ def reject(scope: Scope, review_id: int, reason: str, *, ip=None) -> AnnualRevie
     """Return the review to the unit with a reason; the unit corrects it and submits again."""
     review = get_review(scope, review_id)
     _decider(scope, review)
-    reason = (reason or "").strip()  # free text: Chinese punctuation kept
+    reason = free_text(reason)
     if not reason:
         raise ValidationFailed("请填写退回原因", {"reason": ["请填写退回原因"]})
     target = next_status(review.status, REJECT)

@@ -28,7 +28,13 @@ from ..imports.filecheck import (
     inspect_upload,
 )
 from ..imports.results import CellError
-from ..members.idcard import InvalidIdNumber, normalise_id_number, normalise_text, parse_resident_id
+from ..members.idcard import (
+    InvalidIdNumber,
+    free_text,
+    normalise_id_number,
+    normalise_text,
+    parse_resident_id,
+)
 from ..members.models import MemberStatus
 from ..members.rules import ID_MESSAGES
 from .models import FailReason
@@ -198,7 +204,7 @@ def _read_row(row_no: int, cells: list, formulas: dict, errors: list[CellError])
         out.reason = FailReason(reason)
 
     raw = cells[2]
-    remark = raw.strip() if type(raw) is str else normalise_text(raw)  # punctuation kept
+    remark = free_text(raw)
     if len(remark) > 200:
         errors.append(_error(row_no, _REMARK, REMARK_TOO_LONG))
     else:

@@ -42,7 +42,7 @@ from ..cards.models import (
 from ..cards.pending import add_to_pending, card_of
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..members.idcard import normalise_text, today_in_china
+from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member
 from ..models_base import utcnow
 from ..orgs.models import BankBranch, Org
@@ -74,7 +74,7 @@ def apply(user: MemberUser, data: dict) -> CardApplication:
     expiry = data["id_expiry"]
     if expiry <= today_in_china():
         raise ValidationFailed("证件已过期，请核对证件到期日", {"id_expiry": ["证件已过期"]})
-    address = normalise_text(data["mailing_address"])
+    address = free_text(data["mailing_address"])
     if not 5 <= len(address) <= 200:
         raise ValidationFailed(
             "请填写完整的邮寄地址（5 至 200 个字）", {"mailing_address": ["5 至 200 个字"]}

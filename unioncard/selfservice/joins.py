@@ -9,7 +9,7 @@ from ..accounts.scope import Scope
 from ..audit import services as audit
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..extensions import db
-from ..members.idcard import normalise_text, today_in_china
+from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member, MemberSource, MemberStatus
 from ..members.services import activate, apply_status
 from ..models_base import utcnow
@@ -55,7 +55,7 @@ def district_of(org: Org) -> Org | None:
 
 
 def _clean_address(value, required: bool) -> str | None:
-    address = normalise_text(value)
+    address = free_text(value)
     if not address:
         if required:
             raise ValidationFailed(
@@ -219,7 +219,7 @@ def _create_member(scope: Scope, application, user: MemberUser, org: Org) -> Mem
 def reject(scope: Scope, application_id: int, reason: str, *, ip=None) -> JoinApplication:
     scope.require("member.write")
     application = get_application(scope, application_id)
-    reason = normalise_text(reason)
+    reason = free_text(reason)
     if not reason:
         raise ValidationFailed("请填写驳回原因", {"reason": ["必填项，请填写"]})
     _decide(scope, application, JoinStatus.REJECTED)
