@@ -268,3 +268,41 @@ def test_one_pass_import_writes_all_or_nothing(client, setup):
     members = db.session.scalars(select(Member).where(Member.import_job_id == job["id"])).all()
     assert len(members) == 4 and len({m.member_no for m in members}) == 4
     assert all(m.member_no.startswith("101") for m in members)
+
+
+def test_clear_answers_for_an_empty_file_a_renamed_member_and_a_reupload(client, setup):
+    world, headers, template = setup
+    # a file with the header block only: no "共 0 行，0 行有误"
+    job = client.get(
+        f"{IMPORTS}/{upload(client, headers, fill(template, [])).get_json()['id']}",
+        headers=headers,
+    ).get_json()
+    assert job["status"] == "校验未通过"
+    assert job["message"].startswith("文件中没有会员数据") and "第 5 行" in job["message"]
+    assert "行有误" not in job["message"]
+    # nothing filled in at all: the header block is named as well
+    job = client.get(
+        f"{IMPORTS}/{upload(client, headers, template).get_json()['id']}", headers=headers
+    ).get_json()
+    assert "没有会员数据" in job["message"] and "第 3 行表头也有 4 处" in job["message"]
+    # the union's own members again: one under another name, one as registered
+    renamed, same = world.people[0], world.people[1]
+    rows = people(2, start=300)
+    rows[0] |= {"id_number": renamed.id_number, "name": "改了名字", "mobile": renamed.mobile}
+    rows[1] |= {"id_number": same.id_number, "name": same.name, "mobile": same.mobile}
+    job = upload(client, headers, fill(template, rows)).get_json()
+    job = client.get(f"{IMPORTS}/{job['id']}", headers=headers).get_json()
+    assert (
+        job["message"]
+        == "共 2 名会员，2 行有误；请下载错误标注文件（或查看错误明细）修改后重新上传"
+    )
+    issues = client.get(f"{IMPORTS}/{job['id']}/issues", headers=headers).get_json()
+    union = world.org("gA1").name
+    assert [(i["row"], i["column"], i["message"]) for i in issues] == [
+        (
+            5,
+            "D",
+            f"该证件号码在【{union}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！",
+        ),
+        (6, "D", f"该证件号码在【{union}】中已存在！"),
+    ]  # and their own mobiles are not "used by another member"

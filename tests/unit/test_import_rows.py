@@ -256,6 +256,29 @@ def test_id_already_in_this_union():
     ]
 
 
+def test_id_in_this_union_under_another_name_says_the_name_differs():
+    lookups = FakeLookups(ids={id_for(1): ExistingMember("王五", 7, UNION)})
+    assert errors_of(build([member(1)]), lookups) == [
+        (5, "D", f"该证件号码在【{UNION}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！")
+    ]
+
+
+def test_a_reuploaded_members_own_mobile_is_not_someone_elses():
+    mine, theirs = mobile_for(1), mobile_for(2)
+    lookups = FakeLookups(
+        ids={
+            id_for(1): ExistingMember("张二", 7, UNION, mobile_bidx=f"mobile:{mine}"),
+            id_for(2): ExistingMember("张三", 7, UNION, mobile_bidx="mobile:13800000000"),
+        },
+        mobiles={mine, theirs},
+    )
+    assert errors_of(build([member(1), member(2)]), lookups) == [
+        (5, "D", f"该证件号码在【{UNION}】中已存在！"),
+        (6, "D", f"该证件号码在【{UNION}】中已存在！"),
+        (6, "I", f"手机号码：{theirs}已被其他会员使用，请核对！"),
+    ]
+
+
 def test_id_in_another_union_same_name():
     lookups = FakeLookups(ids={id_for(1): ExistingMember("张二", 8, "别的工会委员会")})
     assert errors_of(build([member(1)]), lookups) == [(5, "D", "该会员身份证已存在于其他工会")]

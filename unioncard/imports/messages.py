@@ -57,6 +57,9 @@ MOBILE_FORMULA = (
 DUPLICATE_ID = "同第{row}行的{name}证件号码相同。"
 DUPLICATE_MOBILE = "同第{row}行的{name}手机号码相同。"
 ID_IN_THIS_UNION = "该证件号码在【{org_name}】中已存在！"
+ID_IN_THIS_UNION_OTHER_NAME = (
+    "该证件号码在【{org_name}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！"
+)
 ID_IN_OTHER_UNION = "该会员身份证已存在于其他工会"
 ID_EXISTS = "该证件号码已存在！"
 MOBILE_TAKEN = "手机号码：{mobile}已被其他会员使用，请核对！"

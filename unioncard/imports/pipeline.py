@@ -99,13 +99,11 @@ class RegistryLookups:
     def find_ids(self, id_numbers: list[str]) -> dict[str, ExistingMember]:
         by_bidx = {self.index("id_number", n): n for n in id_numbers}
         rows = self.run(
-            select(Member.id_number_bidx, Member.name, Member.org_id, Org.name)
+            select(Member.id_number_bidx, Member.name, Member.org_id, Org.name, Member.mobile_bidx)
             .join(Org, Org.id == Member.org_id)
             .where(among(Member.id_number_bidx, list(by_bidx)))
         )
-        return {
-            by_bidx[b]: ExistingMember(name, org_id, org_name) for b, name, org_id, org_name in rows
-        }
+        return {by_bidx[b]: ExistingMember(*found) for b, *found in rows}
 
     def find_mobiles(self, mobiles: list[str]) -> set[str]:
         by_bidx = {self.index("mobile", m): m for m in mobiles}

@@ -264,18 +264,27 @@ def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
     job.header = pipeline.header_of(run)
     job.total, job.valid, job.invalid = run.total, run.valid, run.invalid
     job.processed = run.total
-    if run.header_errors or run.invalid:
-        _annotate(job, data)
-        return _finish(
-            job,
-            ImportStatus.INVALID,
-            message=f"共 {run.total} 行，{run.invalid} 行有误；请下载错误标注文件修改后重新上传",
-        )
-    if run.total == 0:
-        return _finish(
-            job, ImportStatus.INVALID, message="文件中没有会员数据，请从第 5 行起填写会员信息"
-        )
+    if run.header_errors or run.invalid or run.total == 0:
+        if run.header_errors or run.invalid:
+            _annotate(job, data)
+        return _finish(job, ImportStatus.INVALID, message=verdict_message(run))
     return _finish(job, ImportStatus.READY, message=f"校验通过：共 {run.total} 人，可确认导入")
+
+
+def verdict_message(run) -> str:
+    """What is wrong with the file, in one sentence that says what to fix."""
+    fix = "请下载错误标注文件（或查看错误明细）修改后重新上传"
+    if run.structure_broken:
+        return "模板的第 1、3、4 行（标题、表头、列名）被改动，无法读取会员数据；请重新下载模板填写后上传"
+    header = len(run.header_errors)
+    if run.total == 0:
+        where = f"，第 3 行表头也有 {header} 处未填或填错" if header else ""
+        return f"文件中没有会员数据{where}：请从第 5 行起每行填写一名会员后重新上传"
+    if header and not run.invalid:
+        return f"第 3 行表头有 {header} 处未填或填错（{run.total} 名会员的数据无误）；{fix}"
+    if header:
+        return f"第 3 行表头有 {header} 处错误，{run.total} 名会员中 {run.invalid} 行有误；{fix}"
+    return f"共 {run.total} 名会员，{run.invalid} 行有误；{fix}"
 
 
 def _validate_and_import(job: ImportJob, *, today) -> ImportJob:
