@@ -306,3 +306,42 @@ def test_clear_answers_for_an_empty_file_a_renamed_member_and_a_reupload(client,
         ),
         (6, "D", f"该证件号码在【{union}】中已存在！"),
     ]  # and their own mobiles are not "used by another member"
+
+
+def test_the_annotated_workbook_keeps_the_guide_the_comments_and_the_formulas(client, setup):
+    world, headers, template = setup
+    rows = people(3, start=400)
+    rows[1]["mobile"] = "1391234"  # a plain mistake
+    wb = load_workbook(io.BytesIO(fill(template, rows)))
+    ws = wb.worksheets[0]
+    ws["I7"] = "=VLOOKUP(A7,通讯录!A:B,2,FALSE)"  # the mobile looked up, not pasted as a value
+    from openpyxl.comments import Comment
+
+    ws["B5"].comment = Comment("经办人备注：本人已核对", "经办人")
+    out = io.BytesIO()
+    wb.save(out)
+    job = upload(client, headers, out.getvalue()).get_json()
+    issues = client.get(f"{IMPORTS}/{job['id']}/issues", headers=headers).get_json()
+    assert any(i["row"] == 7 and "粘贴为值" in i["message"] for i in issues), issues
+    r = client.get(f"{IMPORTS}/{job['id']}/annotated", headers=headers)
+    annotated = r.data
+    r.close()
+    wb = load_workbook(io.BytesIO(annotated))
+    assert wb.sheetnames == ["会员信息", "填写说明"]
+    guide = "\n".join(
+        " ".join(str(v) for v in row if v) for row in wb["填写说明"].iter_rows(values_only=True)
+    )
+    assert f"B{world.org('dA').id:04d}" in guide and "6至20个汉字" in guide
+    ws = wb["会员信息"]
+    # the template's own notes and the clerk's, beside the system's messages
+    assert ws["G3"].comment is not None and "按档次填写1-5" in ws["G3"].comment.text
+    assert ws["K3"].comment is not None and "填写说明" in ws["K3"].comment.text
+    assert ws["B5"].comment is not None and ws["B5"].comment.text == "经办人备注：本人已核对"
+    assert "有效手机号码" in ws["I6"].comment.text
+    # the formula is still a formula, marked
+    assert ws["I7"].value == "=VLOOKUP(A7,通讯录!A:B,2,FALSE)"
+    assert ws["I7"].fill.fill_type == "solid" and "粘贴为值" in ws["I7"].comment.text
+    # uploaded again unchanged: the same hint comes back
+    again = upload(client, headers, annotated).get_json()
+    issues = client.get(f"{IMPORTS}/{again['id']}/issues", headers=headers).get_json()
+    assert any(i["row"] == 7 and "粘贴为值" in i["message"] for i in issues), issues

@@ -387,7 +387,7 @@ def _annotate(job: ImportJob, data: bytes) -> None:
     )
     errors = [CellError(row, column, field, message) for row, column, field, message in found]
     stored = store_file(
-        annotate_workbook(data, errors),
+        annotate_workbook(data, errors, limits=pipeline.limits()),
         filename=f"错误标注-{job.filename}",
         purpose="member_import",
         content_type=XLSX,
