@@ -105,7 +105,7 @@ def test_mistakes_come_back_then_fixed_file_imports(client, setup):
     found = {(i["row"], i["column"], i["message"]) for i in issues}
     assert (3, "I", "单位类型填写错误！") in found
     assert (6, "D", '身份证号码中含有字母"O"，请将其改为数字"0"！') in found
-    assert (7, "I", "手机号码：1391234为无效手机号，请填写长度为11位数字的有效手机号码。") in found
+    assert (7, "I", "手机号码：1****34为无效手机号，请填写长度为11位数字的有效手机号码。") in found
     assert (8, "D", f"同第5行的{rows[0]['name']}证件号码相同。") in found
     assert (9, "D", f"该证件号码在【{world.org('gA1').name}】中已存在！") in found
     # nothing was stored
@@ -345,3 +345,37 @@ def test_the_annotated_workbook_keeps_the_guide_the_comments_and_the_formulas(cl
     again = upload(client, headers, annotated).get_json()
     issues = client.get(f"{IMPORTS}/{again['id']}/issues", headers=headers).get_json()
     assert any(i["row"] == 7 and "粘贴为值" in i["message"] for i in issues), issues
+
+
+def test_no_mobile_or_id_number_in_clear_in_stored_issues_or_answers(client, setup):
+    import json
+    import re
+
+    from unioncard.imports.models import ImportIssue
+
+    world, headers, template = setup
+    other_union_member = world.people[2]
+    rows = people(4, start=500)
+    rows[0]["mobile"] = other_union_member.mobile  # 已被其他会员使用
+    rows[1]["mobile"] = "12345678901"  # eleven digits, not a mobile
+    rows[2]["mobile"] = rows[3]["id_number"]  # an ID number in the mobile column
+    rows[3] |= {"id_number": world.people[0].id_number, "name": "别人"}
+    wb = load_workbook(io.BytesIO(fill(template, rows)))
+    wb.worksheets[0]["I8"] = '=TEXT(13912345678,"0")'  # a formula holding a mobile
+    out = io.BytesIO()
+    wb.save(out)
+    job_id = upload(client, headers, out.getvalue()).get_json()["id"]
+    stored = [m for (m,) in db.session.execute(select(ImportIssue.message))]
+    assert len(stored) >= 4
+    answers = [
+        client.get(f"{IMPORTS}/{job_id}/issues?page_size=100", headers=headers).get_json(),
+        client.get(f"{IMPORTS}/{job_id}", headers=headers).get_json(),
+        client.get(IMPORTS, headers=headers).get_json(),
+    ]
+    text = "\n".join(stored) + json.dumps(answers, ensure_ascii=False)
+    assert "已被其他会员使用" in text and "粘贴为值" in text  # the messages are there, masked
+    assert re.search(r"(?<![0-9])[0-9]{11}(?![0-9])", text) is None, text
+    assert re.search(r"[0-9]{17}[0-9Xx]", text) is None, text
+    for secret in (other_union_member.mobile, "12345678901", rows[2]["mobile"], "13912345678"):
+        assert secret not in text
+    assert f"{other_union_member.mobile[:3]}****{other_union_member.mobile[-4:]}" in text

@@ -243,7 +243,7 @@ class ImportRun:
         for mobile in taken:
             if mobile in new_mobiles and mobile not in own_mobiles:
                 outcome = new_mobiles[mobile]
-                text = msg.MOBILE_TAKEN.format(mobile=mobile)
+                text = msg.mobile_taken(mobile)
                 outcome.errors.append(CellError(outcome.row, "I", "手机号码", text))
         invalid = 0
         for outcome in outcomes:

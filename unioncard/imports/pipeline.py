@@ -31,6 +31,7 @@ from ..orgs.models import Org
 from ..orgs.services import branch_codes_for
 from ..security.crypto import keyring
 from ..storage.services import read_file
+from . import messages as msg
 from .engine import CellError, ExistingMember, UnionContext, validate_import
 from .filecheck import UploadLimits
 from .models import ImportIssue, ImportJob
@@ -122,7 +123,7 @@ def _issue(job_id: int, error: CellError) -> dict:
         "row": error.row,
         "column": error.column,
         "field": error.field,
-        "message": error.message,
+        "message": msg.scrubbed(error.message),
     }
 
 
