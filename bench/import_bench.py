@@ -17,6 +17,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from sqlalchemy import text
 from bench.make_import_file import BRANCHES, UNION_NAME, make_import_file
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-DB_NAME = "unioncard_bench"
+DB_NAME = f"unioncard_bench_import_{os.getpid()}"  # others may run benchmarks too
 
 
 def _fresh_database(kind: str) -> str:
@@ -46,6 +47,16 @@ def _fresh_database(kind: str) -> str:
         c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
         c.execute(f"CREATE DATABASE {DB_NAME}")
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def _drop(kind: str, url: str) -> None:
+    if kind == "sqlite":
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
 
 
 def reader_alone(data: bytes) -> float:
@@ -147,6 +158,9 @@ def one(rows: int, kind: str = "postgresql") -> dict:
         job = db.session.get(type(job), job.id)
         assert job.status.value == "已导入", (job.status, job.message)
         assert db.session.scalar(text("SELECT count(*) FROM member")) == rows
+        db.session.remove()
+        db.engine.dispose()
+    _drop(kind, url)
     preview = t2 - t0
     one_pass = t4 - t3
     return {
@@ -185,9 +199,11 @@ def main(argv=None) -> list[dict]:
                 + ["--db", kind],
                 capture_output=True,
                 text=True,
-                check=True,
             )
+            if out.returncode:
+                sys.exit(f"{kind} {rows}: failed\n{out.stderr[-3000:]}")
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps(results[-1]), flush=True)
     print(f"\n会员导入（{date.today()}，{os.cpu_count()} 核）")
     print(
         f"{'数据库':>10} {'行数':>8} {'仅读取s':>8} {'预览校验s':>9} {'确认导入s':>9} "
