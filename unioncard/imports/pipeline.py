@@ -287,10 +287,11 @@ def _commit(job: ImportJob, *, chunk_size: int, today: date | None, progress, re
     if waiting and not problems:
         count = sum(map(len, waiting))
         given = iter(numbers.allocate(reservation.district_code, count))
-        writer = CopyWriter(Member.__table__, (*WAITING_COLUMNS, "member_no"), stored=True)
         waiting.reverse()
-        while waiting:
-            writer.write([(*row, next(given)) for row in waiting.pop()])
+        columns = (*WAITING_COLUMNS, "member_no")
+        with CopyWriter(Member.__table__, columns, stored=True) as writer:
+            while waiting:
+                writer.write([(*row, next(given)) for row in waiting.pop()])
         written = writer.count
     return run, problems, written
 
