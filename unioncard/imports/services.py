@@ -239,13 +239,17 @@ def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = 
             return job
         db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
         if not _move(job, ImportStatus.QUEUED, ImportStatus.VALIDATING, processed=0):
-            return job
+            db.session.rollback()
+            return db.session.get(ImportJob, job_id)
         db.session.commit()
         try:
             if job.auto_commit:
                 return _validate_and_import(job, today=today)
             run, data = pipeline.validate(
-                job, chunk_size=chunk_size, today=today, progress=_reporter(job_id, job.status)
+                job,
+                chunk_size=chunk_size,
+                today=today,
+                progress=_reporter(job_id, ImportStatus.VALIDATING),
             )
             return _verdict(job, run, data)
         except UploadRejected as exc:
