@@ -52,13 +52,15 @@ class JobOut(Base):
     id = fields.Integer()
     org_id = Id()
     status = fields.String(
-        metadata={"description": "排队中/校验中/校验未通过/待确认导入/已导入/..."}
+        metadata={
+            "description": "排队中/校验中/校验未通过/待确认导入/导入中/已导入/导入失败/已取消/文件无法读取"
+        }
     )
     filename = fields.String()
     total = fields.Integer(metadata={"description": "数据行数"})
     valid = fields.Integer(metadata={"description": "无误行数"})
     invalid = fields.Integer(metadata={"description": "有误行数"})
-    processed = fields.Integer(metadata={"description": "已校验行数（进度）"})
+    processed = fields.Integer(metadata={"description": "已处理行数（校验或导入的进度）"})
     imported = fields.Integer()
     auto_commit = fields.Boolean()
     header = fields.Dict()
@@ -165,7 +167,7 @@ def original(job_id):
 @blp.response(200, JobOut)
 @requires("member.import")
 def commit(job_id):
-    """确认导入：全部写入或全部不写入，并生成会员编号"""
+    """确认导入：全部写入或全部不写入，并生成会员编号（进行中任务为“导入中”，可查进度）"""
     return services.commit(current_scope(), job_id, ip=ip())
 
 
@@ -173,5 +175,5 @@ def commit(job_id):
 @blp.response(200, JobOut)
 @requires("member.import")
 def cancel(job_id):
-    """取消导入任务"""
+    """取消导入任务：尚未导入的都可以取消（含校验中、导入中、导入失败的），已写入的不受影响"""
     return services.cancel(current_scope(), job_id, ip=ip())

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 LATEST = Path(__file__).parent / "results" / "latest.json"
-MACHINE = re.compile(r"以下数据测于 \d{4}-\d{2}-\d{2}，本机：[^。\n]*。")
+MACHINE = re.compile(r"以下数据[^。\n]*?测于 \d{4}-\d{2}-\d{2}，本机：[^。\n]*。")
 
 
 def _people(n: int) -> str:
@@ -30,14 +30,18 @@ def _people(n: int) -> str:
 
 def import_table(results: list[dict]) -> list[str]:
     rows = [
-        "| 行数 | 仅读取 s | 预览校验 s | 确认导入 s | 预览路径 s | 倍数 | 一次导入 s | 倍数 | 峰值内存 MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| 数据库 | 行数 | 仅读取 s | 预览校验 s | 确认导入 s | 预览路径 s | 倍数 | 一次导入 s | 倍数"
+        " | 峰值内存 MB | 他人写入最长等待 s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     for r in results:
         rows.append(
-            f"| {r['rows']:,} | {r['reader_alone_s']:.2f} | {r['validate_s']:.2f} | "
-            f"{r['commit_s']:.2f} | {r['preview_path_s']:.2f} | {r['preview_ratio']:.1f}× | "
-            f"{r['one_pass_s']:.2f} | {r['one_pass_ratio']:.1f}× | {r['max_rss_mb']} |"
+            f"| {names.get(r.get('db', 'postgresql'), r.get('db'))} | {r['rows']:,} |"
+            f" {r['reader_alone_s']:.2f} | {r['validate_s']:.2f} | {r['commit_s']:.2f} |"
+            f" {r['preview_path_s']:.2f} | {r['preview_ratio']:.1f}× | {r['one_pass_s']:.2f} |"
+            f" {r['one_pass_ratio']:.1f}× | {r['max_rss_mb']} |"
+            f" {r['other_writer_longest_wait_s']:.2f} |"
         )
     return rows
 

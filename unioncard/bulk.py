@@ -10,16 +10,19 @@ from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
 
+SQLITE_BULK_CACHE_KIB = 64 * 1024
+
 
 def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def copy_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+def copy_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple], *, stored=False) -> None:
     """Insert plain column values (already encrypted where needed) in the session's transaction.
 
-    PostgreSQL: ``COPY ... FROM STDIN`` on the session's own connection; elsewhere an
-    executemany. No ORM types are applied: the caller passes stored values.
+    PostgreSQL: ``COPY ... FROM STDIN`` on the session's own connection; SQLite: the
+    driver's executemany (``stored``: the rows went through ``sqlite_values`` already);
+    elsewhere an executemany. No ORM types are applied: the caller passes stored values.
     """
     if is_postgres():
         raw = db.session.connection().connection.driver_connection
@@ -28,9 +31,43 @@ def copy_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> No
             for row in rows:
                 copy.write_row(row)
         return
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "sqlite":  # the driver's executemany: the ORM's per-row work costs 3×
+        if not stored:
+            rows = map(sqlite_values(table, columns), rows)
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+        return
     plain = table.c
     stmt = insert(table).values({c: bindparam(c, type_=_plain_type(plain[c])) for c in columns})
     db.session.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def sqlite_values(table: Table, columns: Sequence[str]):
+    """A function giving a row as SQLite stores it (dates and times as text, booleans as
+    integers), so that a bulk write can be prepared before its transaction takes the lock."""
+    dialect = db.session.get_bind().dialect
+    convert = [
+        (i, process)
+        for i, c in enumerate(columns)
+        if (process := _plain_type(table.c[c]).bind_processor(dialect)) is not None
+    ]
+
+    def stored(row) -> tuple:
+        if not convert:
+            return row
+        row = list(row)
+        for i, process in convert:
+            if row[i] is not None:
+                row[i] = process(row[i])
+        return tuple(row)
+
+    return stored
 
 
 class CopyWriter:
@@ -38,10 +75,10 @@ class CopyWriter:
     transaction: one ``COPY`` on PostgreSQL (the server inserts while we go on producing
     rows), executemany batches elsewhere."""
 
-    def __init__(self, table: Table, columns: Sequence[str]):
-        self.table, self.columns = table, list(columns)
+    def __init__(self, table: Table, columns: Sequence[str], *, stored=False):
+        self.table, self.columns, self.stored = table, list(columns), stored
         self.count = 0
-        self._copy = self._cursor = None
+        self._copy = self._cursor = self._cache_size = None
 
     def __enter__(self) -> CopyWriter:
         if is_postgres():
@@ -50,6 +87,12 @@ class CopyWriter:
             sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
             self._copy_cm = self._cursor.copy(sql)
             self._copy = self._copy_cm.__enter__()
+        elif db.session.get_bind().dialect.name == "sqlite":
+            # a bulk write touches every page of the table's indexes: keep them in memory
+            # while it runs (a quarter less time under SQLite's single write lock)
+            raw = db.session.connection().connection.driver_connection
+            self._cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
+            raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
         return self
 
     def write(self, rows: list[tuple]) -> None:
@@ -60,7 +103,7 @@ class CopyWriter:
                     "".join("\t".join(map(copy_text, row)) + "\n" for row in rows).encode()
                 )
         elif rows:
-            copy_rows(self.table, self.columns, rows)
+            copy_rows(self.table, self.columns, rows, stored=self.stored)
 
     def __exit__(self, *exc) -> None:
         if self._copy is not None:
@@ -68,6 +111,9 @@ class CopyWriter:
                 self._copy_cm.__exit__(*exc)
             finally:
                 self._cursor.close()
+        elif self._cache_size is not None:
+            raw = db.session.connection().connection.driver_connection
+            raw.execute(f"PRAGMA cache_size={int(self._cache_size)}")
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

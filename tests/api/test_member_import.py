@@ -105,7 +105,7 @@ def test_mistakes_come_back_then_fixed_file_imports(client, setup):
     found = {(i["row"], i["column"], i["message"]) for i in issues}
     assert (3, "I", "单位类型填写错误！") in found
     assert (6, "D", '身份证号码中含有字母"O"，请将其改为数字"0"！') in found
-    assert (7, "I", "手机号码：1391234为无效手机号，请填写长度为11位数字的有效手机号码。") in found
+    assert (7, "I", "手机号码：1****34为无效手机号，请填写长度为11位数字的有效手机号码。") in found
     assert (8, "D", f"同第5行的{rows[0]['name']}证件号码相同。") in found
     assert (9, "D", f"该证件号码在【{world.org('gA1').name}】中已存在！") in found
     # nothing was stored
@@ -268,3 +268,114 @@ def test_one_pass_import_writes_all_or_nothing(client, setup):
     members = db.session.scalars(select(Member).where(Member.import_job_id == job["id"])).all()
     assert len(members) == 4 and len({m.member_no for m in members}) == 4
     assert all(m.member_no.startswith("101") for m in members)
+
+
+def test_clear_answers_for_an_empty_file_a_renamed_member_and_a_reupload(client, setup):
+    world, headers, template = setup
+    # a file with the header block only: no "共 0 行，0 行有误"
+    job = client.get(
+        f"{IMPORTS}/{upload(client, headers, fill(template, [])).get_json()['id']}",
+        headers=headers,
+    ).get_json()
+    assert job["status"] == "校验未通过"
+    assert job["message"].startswith("文件中没有会员数据") and "第 5 行" in job["message"]
+    assert "行有误" not in job["message"]
+    # nothing filled in at all: the header block is named as well
+    job = client.get(
+        f"{IMPORTS}/{upload(client, headers, template).get_json()['id']}", headers=headers
+    ).get_json()
+    assert "没有会员数据" in job["message"] and "第 3 行表头也有 4 处" in job["message"]
+    # the union's own members again: one under another name, one as registered
+    renamed, same = world.people[0], world.people[1]
+    rows = people(2, start=300)
+    rows[0] |= {"id_number": renamed.id_number, "name": "改了名字", "mobile": renamed.mobile}
+    rows[1] |= {"id_number": same.id_number, "name": same.name, "mobile": same.mobile}
+    job = upload(client, headers, fill(template, rows)).get_json()
+    job = client.get(f"{IMPORTS}/{job['id']}", headers=headers).get_json()
+    assert (
+        job["message"]
+        == "共 2 名会员，2 行有误；请下载错误标注文件（或查看错误明细）修改后重新上传"
+    )
+    issues = client.get(f"{IMPORTS}/{job['id']}/issues", headers=headers).get_json()
+    union = world.org("gA1").name
+    assert [(i["row"], i["column"], i["message"]) for i in issues] == [
+        (
+            5,
+            "D",
+            f"该证件号码在【{union}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！",
+        ),
+        (6, "D", f"该证件号码在【{union}】中已存在！"),
+    ]  # and their own mobiles are not "used by another member"
+
+
+def test_the_annotated_workbook_keeps_the_guide_the_comments_and_the_formulas(client, setup):
+    world, headers, template = setup
+    rows = people(3, start=400)
+    rows[1]["mobile"] = "1391234"  # a plain mistake
+    wb = load_workbook(io.BytesIO(fill(template, rows)))
+    ws = wb.worksheets[0]
+    ws["I7"] = "=VLOOKUP(A7,通讯录!A:B,2,FALSE)"  # the mobile looked up, not pasted as a value
+    from openpyxl.comments import Comment
+
+    ws["B5"].comment = Comment("经办人备注：本人已核对", "经办人")
+    out = io.BytesIO()
+    wb.save(out)
+    job = upload(client, headers, out.getvalue()).get_json()
+    issues = client.get(f"{IMPORTS}/{job['id']}/issues", headers=headers).get_json()
+    assert any(i["row"] == 7 and "粘贴为值" in i["message"] for i in issues), issues
+    r = client.get(f"{IMPORTS}/{job['id']}/annotated", headers=headers)
+    annotated = r.data
+    r.close()
+    wb = load_workbook(io.BytesIO(annotated))
+    assert wb.sheetnames == ["会员信息", "填写说明"]
+    guide = "\n".join(
+        " ".join(str(v) for v in row if v) for row in wb["填写说明"].iter_rows(values_only=True)
+    )
+    assert f"B{world.org('dA').id:04d}" in guide and "6至20个汉字" in guide
+    ws = wb["会员信息"]
+    # the template's own notes and the clerk's, beside the system's messages
+    assert ws["G3"].comment is not None and "按档次填写1-5" in ws["G3"].comment.text
+    assert ws["K3"].comment is not None and "填写说明" in ws["K3"].comment.text
+    assert ws["B5"].comment is not None and ws["B5"].comment.text == "经办人备注：本人已核对"
+    assert "有效手机号码" in ws["I6"].comment.text
+    # the formula is still a formula, marked
+    assert ws["I7"].value == "=VLOOKUP(A7,通讯录!A:B,2,FALSE)"
+    assert ws["I7"].fill.fill_type == "solid" and "粘贴为值" in ws["I7"].comment.text
+    # uploaded again unchanged: the same hint comes back
+    again = upload(client, headers, annotated).get_json()
+    issues = client.get(f"{IMPORTS}/{again['id']}/issues", headers=headers).get_json()
+    assert any(i["row"] == 7 and "粘贴为值" in i["message"] for i in issues), issues
+
+
+def test_no_mobile_or_id_number_in_clear_in_stored_issues_or_answers(client, setup):
+    import json
+    import re
+
+    from unioncard.imports.models import ImportIssue
+
+    world, headers, template = setup
+    other_union_member = world.people[2]
+    rows = people(4, start=500)
+    rows[0]["mobile"] = other_union_member.mobile  # 已被其他会员使用
+    rows[1]["mobile"] = "12345678901"  # eleven digits, not a mobile
+    rows[2]["mobile"] = rows[3]["id_number"]  # an ID number in the mobile column
+    rows[3] |= {"id_number": world.people[0].id_number, "name": "别人"}
+    wb = load_workbook(io.BytesIO(fill(template, rows)))
+    wb.worksheets[0]["I8"] = '=TEXT(13912345678,"0")'  # a formula holding a mobile
+    out = io.BytesIO()
+    wb.save(out)
+    job_id = upload(client, headers, out.getvalue()).get_json()["id"]
+    stored = [m for (m,) in db.session.execute(select(ImportIssue.message))]
+    assert len(stored) >= 4
+    answers = [
+        client.get(f"{IMPORTS}/{job_id}/issues?page_size=100", headers=headers).get_json(),
+        client.get(f"{IMPORTS}/{job_id}", headers=headers).get_json(),
+        client.get(IMPORTS, headers=headers).get_json(),
+    ]
+    text = "\n".join(stored) + json.dumps(answers, ensure_ascii=False)
+    assert "已被其他会员使用" in text and "粘贴为值" in text  # the messages are there, masked
+    assert re.search(r"(?<![0-9])[0-9]{11}(?![0-9])", text) is None, text
+    assert re.search(r"[0-9]{17}[0-9Xx]", text) is None, text
+    for secret in (other_union_member.mobile, "12345678901", rows[2]["mobile"], "13912345678"):
+        assert secret not in text
+    assert f"{other_union_member.mobile[:3]}****{other_union_member.mobile[-4:]}" in text

@@ -11,9 +11,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 RESULTS = {
     "when": "2031-12-31T23:50:00",
     "member_import": [
-        {"rows": 100_000, "reader_alone_s": 1.5, "validate_s": 5.0, "commit_s": 7.25,
-         "preview_path_s": 12.25, "preview_ratio": 8.17, "one_pass_s": 6.0,
-         "one_pass_ratio": 4.0, "max_rss_mb": 300},
+        {"db": "sqlite", "rows": 100_000, "reader_alone_s": 1.5, "validate_s": 5.0,
+         "commit_s": 7.25, "preview_path_s": 12.25, "preview_ratio": 8.17, "one_pass_s": 6.0,
+         "one_pass_ratio": 4.0, "max_rss_mb": 300, "other_writer_longest_wait_s": 0.25},
     ],
     "card_batch": {
         "end_to_end": {"members": 10_000, "callbacks": 20, "submit_s": 1.5, "deliver_s": 1.0,
@@ -46,8 +46,11 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
     copy.write_text(before, encoding="utf-8")
     assert readme.update(RESULTS, copy) == ["miniapp_reads"]
     after = copy.read_text(encoding="utf-8")
-    assert "| 100,000 | 1.50 | 5.00 | 7.25 | 12.25 | 8.2× | 6.00 | 4.0× | 300 |" in after
-    assert "| 50,000 | " not in after.split("## 性能")[1].split("### 办卡批次")[0]
+    assert (
+        "| SQLite | 100,000 | 1.50 | 5.00 | 7.25 | 12.25 | 8.2× | 6.00 | 4.0× | 300 | 0.25 |"
+        in after
+    )
+    assert "| PostgreSQL | 20,000 | " not in after.split("## 性能")[1].split("### 办卡批次")[0]
     assert (
         "| 1 万人批次：提交 1.50 + 发送银行 1.00 + 回调写回 4.00 | 6.50 | 1,538 |"
         " 同样请求体的往返 0.10 s |" in after

@@ -72,7 +72,7 @@ def test_annotated_workbook_marks_cells_and_lists_messages():
     assert ws["B6"].comment.text == "姓名不能为空！"
     assert ws["I6"].fill.fgColor.rgb == ERROR_FILL_COLOR and ws["I6"].value == "123"
     assert ws["N6"].value == (
-        "姓名不能为空！；手机号码：123为无效手机号，请填写长度为11位数字的有效手机号码。"
+        "姓名不能为空！；手机号码：***为无效手机号，请填写长度为11位数字的有效手机号码。"
     )
     assert ws["D8"].comment.text == f"同第5行的{member(1)['name']}证件号码相同。"
     # clean cells and rows are copied untouched
@@ -117,7 +117,7 @@ def test_annotate_a_longer_file():
     ws, errors = annotated(build(rows))
     assert errors == [
         CellError(
-            3004, "I", "手机号码", "手机号码：1为无效手机号，请填写长度为11位数字的有效手机号码。"
+            3004, "I", "手机号码", "手机号码：*为无效手机号，请填写长度为11位数字的有效手机号码。"
         )
     ]
     assert ws.max_row == 3004 and ws["I3004"].fill.fgColor.rgb == ERROR_FILL_COLOR

@@ -15,6 +15,7 @@ from unioncard.imports.engine import (
     validate_import,
 )
 from unioncard.members.idcard import ID_TYPES
+from unioncard.security.masking import mask_mobile
 
 from .xlsx_factory import (
     ADDRESS_INVALID,
@@ -236,13 +237,13 @@ def test_every_kind_of_mistake_at_once():
         (11, "F", COUNTRY_REQUIRED),
         (11, "G", "非居民身份证时，性别必填！"),
         (11, "H", BIRTH_REQUIRED),
-        (12, "I", "手机号码：123为无效手机号，请填写长度为11位数字的有效手机号码。"),
+        (12, "I", "手机号码：***为无效手机号，请填写长度为11位数字的有效手机号码。"),
         (13, "D", "同第5行的张二证件号码相同。"),
         (14, "I", "同第5行的张二手机号码相同。"),
         (15, "J", ADDRESS_INVALID),
         (16, "E", "证件已过期，请核对证件到期日！"),
         (17, "D", f"该证件号码在【{UNION}】中已存在！"),
-        (18, "I", f"手机号码：{mobile_for(14)}已被其他会员使用，请核对！"),
+        (18, "I", f"手机号码：{mask_mobile(mobile_for(14))}已被其他会员使用，请核对！"),
         (19, "G", "性别请填写【男】或【女】！"),
     }
     assert got == expected

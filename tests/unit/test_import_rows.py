@@ -10,6 +10,7 @@ from unioncard.imports.engine import (
     ExistingMember,
 )
 from unioncard.members.idcard import ID_TYPES
+from unioncard.security.masking import mask_mobile
 
 from .xlsx_factory import (
     ADDRESS_INVALID,
@@ -203,10 +204,10 @@ def test_mobile_invalid():
     assert only_error(mobile="1381234") == (
         5,
         "I",
-        "手机号码：1381234为无效手机号，请填写长度为11位数字的有效手机号码。",
+        "手机号码：1****34为无效手机号，请填写长度为11位数字的有效手机号码。",  # masked
     )
     assert only_error(mobile="12812345678")[2] == (
-        "手机号码：12812345678为无效手机号，请填写长度为11位数字的有效手机号码。"
+        "手机号码：128****5678为无效手机号，请填写长度为11位数字的有效手机号码。"
     )
 
 
@@ -256,6 +257,29 @@ def test_id_already_in_this_union():
     ]
 
 
+def test_id_in_this_union_under_another_name_says_the_name_differs():
+    lookups = FakeLookups(ids={id_for(1): ExistingMember("王五", 7, UNION)})
+    assert errors_of(build([member(1)]), lookups) == [
+        (5, "D", f"该证件号码在【{UNION}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！")
+    ]
+
+
+def test_a_reuploaded_members_own_mobile_is_not_someone_elses():
+    mine, theirs = mobile_for(1), mobile_for(2)
+    lookups = FakeLookups(
+        ids={
+            id_for(1): ExistingMember("张二", 7, UNION, mobile_bidx=f"mobile:{mine}"),
+            id_for(2): ExistingMember("张三", 7, UNION, mobile_bidx="mobile:13800000000"),
+        },
+        mobiles={mine, theirs},
+    )
+    assert errors_of(build([member(1), member(2)]), lookups) == [
+        (5, "D", f"该证件号码在【{UNION}】中已存在！"),
+        (6, "D", f"该证件号码在【{UNION}】中已存在！"),
+        (6, "I", f"手机号码：{mask_mobile(theirs)}已被其他会员使用，请核对！"),
+    ]
+
+
 def test_id_in_another_union_same_name():
     lookups = FakeLookups(ids={id_for(1): ExistingMember("张二", 8, "别的工会委员会")})
     assert errors_of(build([member(1)]), lookups) == [(5, "D", "该会员身份证已存在于其他工会")]
@@ -269,7 +293,7 @@ def test_id_exists_under_another_name():
 def test_mobile_already_used():
     lookups = FakeLookups(mobiles={mobile_for(1)})
     assert errors_of(build([member(1)]), lookups) == [
-        (5, "I", f"手机号码：{mobile_for(1)}已被其他会员使用，请核对！")
+        (5, "I", f"手机号码：{mask_mobile(mobile_for(1))}已被其他会员使用，请核对！")
     ]
 
 

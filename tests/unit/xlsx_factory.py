@@ -132,6 +132,9 @@ class FakeLookups:
         self.mobile_calls.append(list(mobiles))
         return {m for m in mobiles if m in self.mobiles}
 
+    def index(self, kind: str, value: str) -> str:
+        return f"{kind}:{value}"
+
 
 def make_cfb(stream_names: list[str]) -> bytes:
     """A minimal compound file (MS-CFB, version 3) holding empty streams with these names:

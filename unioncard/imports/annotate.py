@@ -36,8 +36,17 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .filecheck import UploadLimits, first_sheet_comments, inspect_upload
 from .results import CellError
-from .template import COLUMN_WIDTHS, ERROR_HEADER, FIRST_DATA_ROW, HEADER_ROW, MEMBER_SHEET, WIDTH
+from .template import (
+    COLUMN_WIDTHS,
+    ERROR_HEADER,
+    FIRST_DATA_ROW,
+    GUIDE_SHEET,
+    HEADER_ROW,
+    MEMBER_SHEET,
+    WIDTH,
+)
 
 ERROR_FILL_COLOR = "FFFFC7CE"  # Excel's "bad" red
 ERROR_FONT_COLOR = "FF9C0006"
@@ -57,21 +66,32 @@ _BATCH = 500  # rows rendered per write
 Marks = dict[str, list[str]]  # column letter ("" for the whole row) -> messages
 
 
-def annotate_workbook(data: bytes, errors: Iterable[CellError]) -> bytes:
-    """The uploaded sheet's values with each bad cell marked and a message column."""
+def annotate_workbook(
+    data: bytes, errors: Iterable[CellError], *, limits: UploadLimits | None = None
+) -> bytes:
+    """The uploaded sheet's values with each bad cell marked and a message column; the
+    file's own cell comments and formulas (a formula the clerk must paste as a value is
+    still a formula, so the hint comes back if it is uploaded again) and its other sheets
+    (the template's 填写说明) are kept."""
     by_row: dict[int, Marks] = {}
     for error in errors:
         messages = by_row.setdefault(error.row, {}).setdefault(error.column, [])
         if error.message not in messages:
             messages.append(error.message)
+    limits = limits or UploadLimits()
+    formulas = inspect_upload(data, limits)
+    notes = first_sheet_comments(data, limits)
     source = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         sheet = source.get_sheet_by_index(0)
         layout = _Layout(sheet)
         title = source.sheet_names[0] if source.sheet_names else MEMBER_SHEET
-        comments = _comments(by_row, layout)
-        frame = _write_frame(sheet, layout, by_row, title, probe=bool(comments))
-        return _complete(frame, sheet, layout, by_row, comments)
+        comments = _comments(by_row, layout, notes)
+        others = [
+            (name, source.get_sheet_by_index(i)) for i, name in enumerate(source.sheet_names) if i
+        ]
+        frame = _write_frame(sheet, layout, by_row, title, others, probe=bool(comments))
+        return _complete(frame, sheet, layout, by_row, comments, formulas)
     finally:
         source.close()
 
@@ -107,23 +127,27 @@ class _Layout:
         return idx is not None and idx != self.message_idx
 
 
-def _comments(by_row: dict[int, Marks], layout: _Layout) -> list[tuple[int, int, list[str]]]:
-    """(row, column index, messages) of every marked cell, in sheet order."""
-    return [
-        (row, layout.index[column], messages)
-        for row in sorted(by_row)
-        for column, messages in sorted(
-            by_row[row].items(), key=lambda kv: layout.index.get(kv[0], -1)
-        )
-        if layout.markable(column)
-    ]
+def _comments(
+    by_row: dict[int, Marks], layout: _Layout, notes: dict[tuple[int, str], str]
+) -> list[tuple[int, int, list[str]]]:
+    """(row, column index, texts) of every marked cell (its messages, then the file's own
+    comment) and of every other cell the file had a comment on, in sheet order."""
+    texts: dict[tuple[int, int], list[str]] = {}
+    for row, marks in by_row.items():
+        for column, messages in marks.items():
+            if layout.markable(column):
+                texts[(row, layout.index[column])] = list(messages)
+    for (row, column), note in notes.items():
+        if layout.markable(column) and note.strip():
+            texts.setdefault((row, layout.index[column]), []).append(note)
+    return [(row, col, texts[(row, col)]) for row, col in sorted(texts)]
 
 
 # --- pass 1: the frame, by openpyxl ---------------------------------------------------------
 
 
 def _write_frame(
-    sheet, layout: _Layout, by_row: dict[int, Marks], title: str, probe: bool
+    sheet, layout: _Layout, by_row: dict[int, Marks], title: str, others, probe: bool
 ) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
@@ -142,6 +166,13 @@ def _write_frame(
         values[0] = _marked(ws, None, ["-"])
         values[layout.message_idx] = _message_cell(ws, "-")
         ws.append(values)
+    for name, other in others:  # e.g. 填写说明: its text, so the clerk has it at hand
+        copy = wb.create_sheet(name)
+        if name == GUIDE_SHEET:
+            copy.column_dimensions["A"].width = 14
+            copy.column_dimensions["B"].width = 40
+        for cells in other.iter_rows():
+            copy.append([_openpyxl_value(copy, value) for value in cells])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -224,7 +255,7 @@ def _as_text(value) -> str | None:
 # --- pass 2: the data rows and the comments, streamed -----------------------------------------
 
 
-def _complete(frame: bytes, sheet, layout: _Layout, by_row, comments) -> bytes:
+def _complete(frame: bytes, sheet, layout: _Layout, by_row, comments, formulas) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(frame))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -235,7 +266,7 @@ def _complete(frame: bytes, sheet, layout: _Layout, by_row, comments) -> bytes:
             content = src.read(name)
             if name == _SHEET_PART:
                 with dst.open(target, "w") as fout:
-                    _write_sheet(fout, content, sheet, layout, by_row)
+                    _write_sheet(fout, content, sheet, layout, by_row, formulas)
             elif name.startswith("xl/comments/") and comments:
                 with dst.open(target, "w") as fout:
                     _write_comments(fout, comments)
@@ -247,7 +278,7 @@ def _complete(frame: bytes, sheet, layout: _Layout, by_row, comments) -> bytes:
     return out.getvalue()
 
 
-def _write_sheet(fout, frame_xml: bytes, sheet, layout: _Layout, by_row) -> None:
+def _write_sheet(fout, frame_xml: bytes, sheet, layout: _Layout, by_row, formulas) -> None:
     probe = _PROBE_ROW.search(frame_xml)
     if probe is not None:
         head, tail = frame_xml[: probe.start()], frame_xml[probe.end() :]
@@ -276,7 +307,9 @@ def _write_sheet(fout, frame_xml: bytes, sheet, layout: _Layout, by_row) -> None
     fout.write(head)
     batch: list[str] = []
     for row_no, cells in rows():
-        batch.append(_row_xml(row_no, cells, layout, by_row.get(row_no), fill_style, message_style))
+        batch.append(
+            _row_xml(row_no, cells, layout, by_row.get(row_no), fill_style, message_style, formulas)
+        )
         if len(batch) >= _BATCH:
             fout.write("".join(batch).encode())
             batch = []
@@ -285,7 +318,13 @@ def _write_sheet(fout, frame_xml: bytes, sheet, layout: _Layout, by_row) -> None
 
 
 def _row_xml(
-    row_no: int, cells: list, layout: _Layout, marks, fill_style: str, message_style: str
+    row_no: int,
+    cells: list,
+    layout: _Layout,
+    marks,
+    fill_style: str,
+    message_style: str,
+    formulas: dict,
 ) -> str:
     parts = [f'<row r="{row_no}">']
     n = len(cells)
@@ -296,7 +335,11 @@ def _row_xml(
                 parts.append(_cell_xml(f"{letter}{row_no}", _joined(marks), message_style))
             continue
         value = cells[idx] if idx < n else ""
-        if marks and letter in marks:
+        formula = formulas.get((row_no, letter)) if formulas else None
+        if formula is not None:
+            style = fill_style if marks and letter in marks else ""
+            parts.append(_formula_xml(f"{letter}{row_no}", formula, value, style))
+        elif marks and letter in marks:
             parts.append(_cell_xml(f"{letter}{row_no}", value, fill_style))
         elif value != "" and value is not None:
             parts.append(_cell_xml(f"{letter}{row_no}", value, ""))
@@ -316,6 +359,14 @@ def _cell_xml(ref: str, value, style: str) -> str:
     if not text:
         return f'<c r="{ref}"{s}/>'
     return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+
+
+def _formula_xml(ref: str, formula: str, value, style: str) -> str:
+    """A formula cell with its last value (as text, as the upload showed it)."""
+    s = f' s="{style}"' if style else ""
+    text = _as_text(value)
+    shown = "" if value is None else (text if text is not None else str(_number(value)))
+    return f'<c r="{ref}"{s} t="str"><f>{escape(formula)}</f><v>{escape(shown)}</v></c>'
 
 
 def _write_comments(fout, comments) -> None:

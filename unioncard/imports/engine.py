@@ -220,22 +220,30 @@ class ImportRun:
     ) -> list[RowOutcome]:
         """Ask the database about the chunk's new IDs and mobiles, then settle each row."""
         found = self._lookups.find_ids(list(new_ids)) if new_ids else {}
+        own_mobiles: set[str] = set()  # re-uploaded members' own mobiles: not "someone else's"
+        mobile_of = {o.row: m for m, o in new_mobiles.items()} if found else {}
         for id_number, existing in found.items():
             if id_number not in new_ids:
                 continue
             outcome = new_ids[id_number]
+            same_name = existing.name == self._names.get(outcome.row)
             if existing.org_name == self._ctx.union_name:
-                message = msg.ID_IN_THIS_UNION.format(org_name=existing.org_name)
-            elif existing.name == self._names.get(outcome.row):
+                template = msg.ID_IN_THIS_UNION if same_name else msg.ID_IN_THIS_UNION_OTHER_NAME
+                message = template.format(org_name=existing.org_name)
+            elif same_name:
                 message = msg.ID_IN_OTHER_UNION
             else:
                 message = msg.ID_EXISTS
             outcome.errors.append(CellError(outcome.row, "D", "证件号码", message))
+            mobile = mobile_of.get(outcome.row)
+            held = existing.mobile_bidx
+            if mobile and held and held == self._lookups.index("mobile", mobile):
+                own_mobiles.add(mobile)
         taken = self._lookups.find_mobiles(list(new_mobiles)) if new_mobiles else ()
         for mobile in taken:
-            if mobile in new_mobiles:
+            if mobile in new_mobiles and mobile not in own_mobiles:
                 outcome = new_mobiles[mobile]
-                text = msg.MOBILE_TAKEN.format(mobile=mobile)
+                text = msg.mobile_taken(mobile)
                 outcome.errors.append(CellError(outcome.row, "I", "手机号码", text))
         invalid = 0
         for outcome in outcomes:

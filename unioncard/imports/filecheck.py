@@ -336,3 +336,37 @@ def _cfb_entry_names(data: bytes) -> set[str]:
         current = fat[current] if current < len(fat) else 0xFFFFFFFE
         steps += 1
     return names
+
+
+_SHEET_RELS_COMMENTS = re.compile(rb'Type="[^"]*/comments"')
+_COMMENT = re.compile(
+    rb'<(?:[\w.-]+:)?comment\s[^>]*?\bref="([A-Z]{1,3})([0-9]+)"[^>]*>(.*?)</(?:[\w.-]+:)?comment>',
+    re.S,
+)
+_COMMENT_TEXT = re.compile(rb"<(?:[\w.-]+:)?t(?:\s[^>]*)?>([^<]*)</(?:[\w.-]+:)?t>")
+
+
+def first_sheet_comments(data: bytes, limits: UploadLimits) -> dict[tuple[int, str], str]:
+    """The cell comments (notes) of an accepted upload's first sheet: (row, column) -> text."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    by_name = {info.filename: info for info in zf.infolist()}
+    sheet_part = _first_sheet_part(data, by_name, limits)
+    folder, name = posixpath.split(sheet_part)
+    rels_info = by_name.get(posixpath.join(folder, "_rels", name + ".rels"))
+    if rels_info is None:
+        return {}
+    found: dict[tuple[int, str], str] = {}
+    for rel in _REL_TAG.finditer(_read_part(data, rels_info, limits)):
+        target = _TARGET_ATTR.search(rel.group(1))
+        if not _SHEET_RELS_COMMENTS.search(rel.group(1)) or target is None:
+            continue
+        path = html.unescape(target.group(1).decode("utf-8", "replace"))
+        path = posixpath.normpath(
+            path.lstrip("/") if path.startswith("/") else posixpath.join(folder, path)
+        )
+        if path not in by_name:
+            continue
+        for column, row, body in _COMMENT.findall(_read_part(data, by_name[path], limits)):
+            text = "".join(t.decode("utf-8", "replace") for t in _COMMENT_TEXT.findall(body))
+            found[(int(row), column.decode())] = html.unescape(text)
+    return found

@@ -6,7 +6,10 @@ the others follow their style for cases the guide does not name.
 
 from __future__ import annotations
 
+import re
+
 from ..members.idcard import ID_TYPES
+from ..security.masking import mask_id_number, mask_mobile
 
 # Header block and structure (seed 004)
 HEADER_INCOMPLETE = "请把表头内容填写完整！"
@@ -57,6 +60,9 @@ MOBILE_FORMULA = (
 DUPLICATE_ID = "同第{row}行的{name}证件号码相同。"
 DUPLICATE_MOBILE = "同第{row}行的{name}手机号码相同。"
 ID_IN_THIS_UNION = "该证件号码在【{org_name}】中已存在！"
+ID_IN_THIS_UNION_OTHER_NAME = (
+    "该证件号码在【{org_name}】中已存在，但登记的姓名与本行不同，请核对姓名和证件号码！"
+)
 ID_IN_OTHER_UNION = "该会员身份证已存在于其他工会"
 ID_EXISTS = "该证件号码已存在！"
 MOBILE_TAKEN = "手机号码：{mobile}已被其他会员使用，请核对！"
@@ -66,3 +72,29 @@ ADDRESS_INVALID = "工作单位详细地址请填写6至20个汉字（办理会�
 ADDRESS_TOO_LONG = "工作单位详细地址不能超过100个字！"
 WANTS_CARD_INVALID = "是否办理会员服务卡请填写【是】或【否】！"
 REMARK_TOO_LONG = "备注不能超过200个字！"
+
+
+# Personal data never goes into a stored or answered message in clear (PIPL): values are
+# masked where they are put in, and every message is scrubbed once more before it is kept.
+_MOBILE_RUN = re.compile(r"(?<![0-9])1[0-9]{10}(?![0-9])")
+_ID_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def scrubbed(text: str) -> str:
+    """``text`` with any 18-character ID number or 11-digit mobile in it masked."""
+    if not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID_RUN.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _MOBILE_RUN.sub(lambda m: mask_mobile(m.group(0)), text)
+
+
+def mobile_invalid(value: str) -> str:
+    return MOBILE_INVALID.format(value=mask_mobile(value))
+
+
+def mobile_formula(formula: str) -> str:
+    return scrubbed(MOBILE_FORMULA.format(formula=formula))
+
+
+def mobile_taken(mobile: str) -> str:
+    return MOBILE_TAKEN.format(mobile=mask_mobile(mobile))

@@ -22,6 +22,7 @@ class ExistingMember:
     name: str
     org_id: int
     org_name: str
+    mobile_bidx: str | None = None  # the holder's mobile (blind index), when known
 
 
 class Lookups(Protocol):
@@ -33,6 +34,10 @@ class Lookups(Protocol):
 
     def find_mobiles(self, mobiles: list[str]) -> set[str]:
         """The given mobiles that already belong to a member."""
+        ...
+
+    def index(self, kind: str, value: str) -> str:
+        """The blind index of a value (only asked for when an ``ExistingMember`` has one)."""
         ...
 
 

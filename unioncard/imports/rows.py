@@ -202,7 +202,7 @@ class RowChecker:
         mobile_key = None
         if mobile_formula is not None:
             mobile = ""
-            err(CellError(row, "I", "手机号码", msg.MOBILE_FORMULA.format(formula=mobile_formula)))
+            err(CellError(row, "I", "手机号码", msg.mobile_formula(mobile_formula)))
         else:
             mobile = cells[8]
             if not (type(mobile) is str and len(mobile) == 11 and mobile.isascii()):
@@ -220,7 +220,7 @@ class RowChecker:
             elif not mobile:
                 err(CellError(row, "I", "手机号码", msg.MOBILE_REQUIRED))
             else:
-                err(CellError(row, "I", "手机号码", msg.MOBILE_INVALID.format(value=mobile)))
+                err(CellError(row, "I", "手机号码", msg.mobile_invalid(mobile)))
 
         wants_card = cells[11]
         if wants_card == YES:

@@ -8,9 +8,11 @@ staged rows into the registry in one statement, with member numbers, or writes n
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
@@ -26,6 +28,8 @@ from . import pipeline
 from .filecheck import UploadRejected, inspect_upload
 from .models import ImportIssue, ImportJob, ImportStatus
 from .template import build_template
+
+log = logging.getLogger(__name__)
 
 
 class ImportConflict(Conflict):
@@ -137,112 +141,243 @@ def download(scope: Scope, job_id: int, which: str, *, ip=None) -> tuple[str, by
     return name, data
 
 
+CANCELLABLE = (
+    ImportStatus.QUEUED,
+    ImportStatus.VALIDATING,
+    ImportStatus.READY,
+    ImportStatus.INVALID,
+    ImportStatus.COMMITTING,
+    ImportStatus.FAILED,
+)
+
+
 def cancel(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
+    """Cancel a job that is not imported: also one being checked or written (the running
+    task notices at its next chunk and writes nothing), stuck or failed."""
     job = get_job(scope, job_id)
-    if job.status not in (ImportStatus.READY, ImportStatus.INVALID, ImportStatus.QUEUED):
+    if job.status not in CANCELLABLE:
         raise Conflict(f"导入任务当前为「{job.status.value}」，不能取消")
-    job.status = ImportStatus.CANCELLED
+    if not _move(job, job.status, ImportStatus.CANCELLED, message="已取消，未写入任何会员"):
+        raise Conflict("导入任务的状态刚刚发生了变化（可能已导入完成），请刷新后查看")
     audit.record(
         scope, "member.import_cancel", target_type="import_job", target_ids=[job.id], ip=ip
     )
     return job
 
 
+def _move(job: ImportJob, expected: ImportStatus, status: ImportStatus, **values) -> bool:
+    """Change the job's status only if it still is ``expected`` (a cancel, a sweep or the
+    task may have moved it meanwhile); the job is reloaded."""
+    done = db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.status == expected)
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(job)
+    return done == 1
+
+
+def _reporter(job_id: int, status: ImportStatus):
+    """Progress of a running job, written at once on a connection of its own (the job's
+    own transaction may be holding its rows); raises ``Cancelled`` once the job has left
+    ``status`` (cancelled by the clerk, or given up by the sweep)."""
+    table = ImportJob.__table__
+
+    def report(processed: int) -> None:
+        with db.engine.begin() as connection:
+            done = connection.execute(
+                update(table)
+                .where(table.c.id == job_id, table.c.status == status)
+                .values(processed=processed, updated_at=utcnow())
+            ).rowcount
+        if not done:
+            raise pipeline.Cancelled()
+
+    return report
+
+
 # --- validation (runs in a task) ---------------------------------------------------
 STALL_AFTER = timedelta(minutes=10)
+MSG_BROKEN = "导入任务意外中断，未写入任何会员；请取消该任务后重新上传"
+MSG_COMMIT_BROKEN = "确认导入未完成（{why}），未写入任何会员；请重新确认导入或取消该任务"
 
 
 def stalled_jobs() -> list[int]:
-    """Jobs queued or validating with no progress for a while (lost dispatch, dead worker)."""
+    """Jobs with no progress for a while (lost dispatch, dead worker). A job that never
+    started is returned to be dispatched again; one that was running is not run again
+    (it may be what stopped the worker): a validation or one-pass import becomes 导入失败,
+    an interrupted 确认导入 goes back to 待确认导入. The clerk decides what comes next."""
     cutoff = utcnow() - STALL_AFTER
-    return list(
-        db.session.scalars(
-            select(ImportJob.id).where(
-                ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.VALIDATING]),
-                ImportJob.updated_at < cutoff,
-            )
-        )
+    stale = select(ImportJob).where(
+        ImportJob.status.in_(
+            [ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.COMMITTING]
+        ),
+        ImportJob.updated_at < cutoff,
     )
+    again = []
+    for job in db.session.scalars(stale).all():
+        if job.status == ImportStatus.QUEUED:
+            again.append(job.id)
+        elif job.status == ImportStatus.COMMITTING:
+            _move(job, job.status, ImportStatus.READY, message=MSG_COMMIT_BROKEN.format(why="中断"))
+        else:
+            _move(job, job.status, ImportStatus.FAILED, message=MSG_BROKEN)
+    db.session.commit()
+    return again
 
 
 def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = None) -> ImportJob:
     """Validate a job's workbook (and import it at once when the clerk asked for that).
-    Safe to re-run; one run per job at a time."""
+    One run per job at a time; a run that fails leaves the job 导入失败 (nothing written),
+    never 校验中."""
     with exclusive(f"imports.validate:{job_id}", ttl=1200) as acquired:
         if not acquired:
             return db.session.get(ImportJob, job_id)
         job = db.session.get(ImportJob, job_id)
-        if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING):
+        if job is None or job.status != ImportStatus.QUEUED:
             return job
         db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
-        job.status, job.processed = ImportStatus.VALIDATING, 0
+        if not _move(job, ImportStatus.QUEUED, ImportStatus.VALIDATING, processed=0):
+            db.session.rollback()
+            return db.session.get(ImportJob, job_id)
         db.session.commit()
         try:
             if job.auto_commit:
                 return _validate_and_import(job, today=today)
-            run, data = pipeline.validate(job, chunk_size=chunk_size, today=today)
+            run, data = pipeline.validate(
+                job,
+                chunk_size=chunk_size,
+                today=today,
+                progress=_reporter(job_id, ImportStatus.VALIDATING),
+            )
+            return _verdict(job, run, data)
         except UploadRejected as exc:
             db.session.rollback()
             return _finish(job, ImportStatus.REJECTED, message=exc.message)
-        return _verdict(job, run, data)
+        except pipeline.Cancelled:
+            db.session.rollback()
+            return db.session.get(ImportJob, job_id)
+        except Exception:
+            log.exception("import job %s failed", job_id)
+            db.session.rollback()
+            return _finish(job, ImportStatus.FAILED, message=MSG_BROKEN)
 
 
 def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
     job.header = pipeline.header_of(run)
     job.total, job.valid, job.invalid = run.total, run.valid, run.invalid
-    if run.header_errors or run.invalid:
-        _annotate(job, data)
-        return _finish(
-            job,
-            ImportStatus.INVALID,
-            message=f"共 {run.total} 行，{run.invalid} 行有误；请下载错误标注文件修改后重新上传",
-        )
-    if run.total == 0:
-        return _finish(
-            job, ImportStatus.INVALID, message="文件中没有会员数据，请从第 5 行起填写会员信息"
-        )
+    job.processed = run.total
+    if run.header_errors or run.invalid or run.total == 0:
+        if run.header_errors or run.invalid:
+            _annotate(job, data)
+        return _finish(job, ImportStatus.INVALID, message=verdict_message(run))
     return _finish(job, ImportStatus.READY, message=f"校验通过：共 {run.total} 人，可确认导入")
+
+
+def verdict_message(run) -> str:
+    """What is wrong with the file, in one sentence that says what to fix."""
+    fix = "请下载错误标注文件（或查看错误明细）修改后重新上传"
+    if run.structure_broken:
+        return "模板的第 1、3、4 行（标题、表头、列名）被改动，无法读取会员数据；请重新下载模板填写后上传"
+    header = len(run.header_errors)
+    if run.total == 0:
+        where = f"，第 3 行表头也有 {header} 处未填或填错" if header else ""
+        return f"文件中没有会员数据{where}：请从第 5 行起每行填写一名会员后重新上传"
+    if header and not run.invalid:
+        return f"第 3 行表头有 {header} 处未填或填错（{run.total} 名会员的数据无误）；{fix}"
+    if header:
+        return f"第 3 行表头有 {header} 处错误，{run.total} 名会员中 {run.invalid} 行有误；{fix}"
+    return f"共 {run.total} 名会员，{run.invalid} 行有误；{fix}"
 
 
 def _validate_and_import(job: ImportJob, *, today) -> ImportJob:
     """One pass for large files: check and write together; any problem writes nothing."""
+    job_id = job.id
     try:
-        run, problems, written = pipeline.commit(job, today=today)
+        if _write_members(
+            job, expected=ImportStatus.VALIDATING, committed_by=job.created_by, today=today
+        ):
+            return db.session.get(ImportJob, job_id)
     except pipeline.RegistryChanged:
-        run, problems = None, True
-    if problems or run.total == 0:
-        # write nothing; a full check (with the registry look-ups) names every problem
-        db.session.rollback()
-        job = db.session.get(ImportJob, job.id)
-        db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job.id))
-        job.processed = 0
-        run, data = pipeline.validate(job, today=today)
-        return _verdict(job, run, data)
-    _done(job, written, committed_by=job.created_by)
-    audit.record(
-        None,
-        "member.import_commit",
-        target_type="import_job",
-        target_ids=[job.id],
-        detail={"imported": written, "org_id": job.org_id, "auto": True},
-    )
-    return _finish(job, ImportStatus.DONE, message=f"已导入 {written} 名会员")
+        pass
+    # write nothing; a full check (with the registry look-ups) names every problem
+    report = _reporter(job_id, ImportStatus.VALIDATING)
+    report(0)
+    job = db.session.get(ImportJob, job_id)
+    db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job_id))
+    run, data = pipeline.validate(job, today=today, progress=report)
+    return _verdict(job, run, data)
 
 
-def _done(job: ImportJob, written: int, *, committed_by) -> None:
-    job.status, job.imported = ImportStatus.DONE, written
-    job.total = job.total or written
-    job.valid, job.invalid = written, 0
-    job.committed_at, job.committed_by = utcnow(), committed_by
-    job.message = f"已导入 {written} 名会员"
+def _write_members(
+    job: ImportJob, *, expected: ImportStatus, committed_by, scope=None, ip=None, today=None
+) -> bool:
+    """The commit pass and, if every member went in, the job 已导入 — in one transaction,
+    committed here. False: something is wrong with the file, nothing written. Raises
+    ``RegistryChanged`` (a clash with the registry) or ``Cancelled``, nothing written.
+    Member numbers taken for a failed attempt are given back."""
+    job_id = job.id
+    reservation = pipeline.reservation(job)
+    try:
+        run, problems, written = pipeline.commit(
+            job, reservation=reservation, today=today, progress=_reporter(job_id, expected)
+        )
+        if problems or not written:
+            _undo(reservation)
+            return False
+        now = utcnow()
+        done = _move(
+            job,
+            expected,
+            ImportStatus.DONE,
+            total=run.total,
+            valid=written,
+            invalid=0,
+            processed=run.total,
+            imported=written,
+            validated_at=func.coalesce(ImportJob.validated_at, now),
+            committed_at=now,
+            committed_by=committed_by,
+            message=f"已导入 {written} 名会员",
+        )
+        if not done:
+            raise pipeline.Cancelled()
+        audit.record(
+            scope,
+            "member.import_commit",
+            target_type="import_job",
+            target_ids=[job_id],
+            detail={"imported": written, "org_id": job.org_id} | ({} if scope else {"auto": True}),
+            ip=ip,
+        )
+        db.session.commit()
+    except BaseException:
+        _undo(reservation)
+        raise
+    return True
+
+
+def _undo(reservation) -> None:
+    db.session.rollback()
+    reservation.give_back()
 
 
 def _finish(job: ImportJob, status: ImportStatus, *, message: str) -> ImportJob:
-    job.status = status
-    job.message = message
-    job.validated_at = job.validated_at or utcnow()
-    db.session.commit()
-    return job
+    """The verdict of a run, unless the job was cancelled meanwhile."""
+    job_id = job.id
+    db.session.flush()  # the counts; the status only if the job is still being validated
+    if _move(
+        job,
+        ImportStatus.VALIDATING,
+        status,
+        message=message,
+        validated_at=func.coalesce(ImportJob.validated_at, utcnow()),
+    ):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return db.session.get(ImportJob, job_id)
 
 
 def _annotate(job: ImportJob, data: bytes) -> None:
@@ -256,7 +391,7 @@ def _annotate(job: ImportJob, data: bytes) -> None:
     )
     errors = [CellError(row, column, field, message) for row, column, field, message in found]
     stored = store_file(
-        annotate_workbook(data, errors),
+        annotate_workbook(data, errors, limits=pipeline.limits()),
         filename=f"错误标注-{job.filename}",
         purpose="member_import",
         content_type=XLSX,
@@ -268,48 +403,57 @@ def _annotate(job: ImportJob, data: bytes) -> None:
 
 # --- commit -------------------------------------------------------------------------
 def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
-    """确认导入: all the previewed members, with member numbers, or none of them."""
+    """确认导入: all the previewed members, with member numbers, or none of them.
+
+    The job shows 导入中 with its progress (committed first, so the clerk sees it) while
+    the file is checked again and written; the members and 已导入 commit together."""
     job = get_job(scope, job_id)
     if job.status != ImportStatus.READY:
         raise Conflict(
             f"导入任务当前为「{job.status.value}」，只有「待确认导入」的任务可以确认导入"
         )
-    locked = db.session.execute(
-        select(ImportJob.id)
-        .where(ImportJob.id == job.id, ImportJob.status == ImportStatus.READY)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if locked is None:
+    if not _move(job, ImportStatus.READY, ImportStatus.COMMITTING, processed=0, message="正在导入"):
         raise Conflict("该导入任务正在被处理，请刷新后查看")
+    db.session.commit()
     try:
-        _run, problems, written = pipeline.commit(job)
+        _write_members(
+            job, expected=ImportStatus.COMMITTING, committed_by=scope.account_id, scope=scope, ip=ip
+        )
+    except pipeline.Cancelled:
+        raise Conflict("导入任务已被取消，未写入任何会员") from None
     except pipeline.RegistryChanged:
-        db.session.rollback()
         problems = pipeline.find_problems(db.session.get(ImportJob, job_id))
-        if not problems:  # the clash is gone already (a concurrent import was undone)
-            raise Conflict("导入时会员信息正在变化，请稍后重新确认导入") from None
-    if problems:
-        raise _changed(job_id, problems)
-    _done(job, written, committed_by=scope.account_id)
-    audit.record(
-        scope,
-        "member.import_commit",
-        target_type="import_job",
-        target_ids=[job.id],
-        detail={"imported": written, "org_id": job.org_id},
-        ip=ip,
-    )
-    return job
+        if problems:
+            raise _changed(job_id, problems) from None
+        # the clash is gone already (a concurrent import was undone)
+        _move(job, ImportStatus.COMMITTING, ImportStatus.READY, message="可重新确认导入")
+        raise ImportConflict("导入时会员信息正在变化，请稍后重新确认导入") from None
+    except Exception as exc:
+        log.exception("commit of import job %s failed", job_id)
+        why = "数据库繁忙" if isinstance(exc, OperationalError) else "系统错误"
+        _move(
+            job,
+            ImportStatus.COMMITTING,
+            ImportStatus.READY,
+            message=MSG_COMMIT_BROKEN.format(why=why),
+        )
+        db.session.commit()
+        raise
+    return db.session.get(ImportJob, job_id)
 
 
 def _changed(job_id: int, problems) -> ImportConflict:
-    """Roll the writes back, keep the reasons: the registry changed since the preview."""
-    db.session.rollback()
+    """Keep the reasons (nothing was written): the registry changed since the preview."""
     job = db.session.get(ImportJob, job_id)
     pipeline.record_problems(job, problems)
-    rows = {p.row for p in problems}
-    job.status = ImportStatus.INVALID
-    job.invalid = len(rows)
-    job.valid = max(0, job.total - job.invalid)
-    job.message = "校验后会员信息发生了变化，部分会员已登记，请查看错误明细并重新上传"
-    return ImportConflict(job.message + f"（{job.invalid} 行）")
+    invalid = len({p.row for p in problems})
+    message = "校验后会员信息发生了变化，部分会员已登记，请查看错误明细并重新上传"
+    _move(
+        job,
+        ImportStatus.COMMITTING,
+        ImportStatus.INVALID,
+        invalid=invalid,
+        valid=max(0, job.total - invalid),
+        message=message,
+    )
+    return ImportConflict(message + f"（{invalid} 行）")

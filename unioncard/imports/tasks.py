@@ -19,7 +19,8 @@ def validate_import_job(self, job_id: int) -> None:
 
 @celery.task(name="imports.resume_stalled")
 def resume_stalled() -> int:
-    """Beat: restart validations whose dispatch was lost or whose worker died."""
+    """Beat: dispatch again the jobs whose dispatch was lost; give up those that stopped
+    while running (see ``services.stalled_jobs``)."""
     try:
         with exclusive("imports.resume_stalled", ttl=240) as acquired:
             if not acquired:
