@@ -105,7 +105,7 @@ class Gunicorn:
         )  # fmt: skip
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, timeout: float = 180.0) -> None:  # a loaded machine boots slowly
         import requests
 
         deadline = time.monotonic() + timeout
