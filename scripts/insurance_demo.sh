@@ -38,11 +38,7 @@ download() {
   [ "$status" -lt 400 ] || { echo "下载失败（HTTP $status）：$(py 'd.get("message", d)' < "$file")" >&2; return 1; }
 }
 login() { call $A/auth/login -H "$J" -d "{\"username\":\"$1\",\"password\":\"Demo@2026\"}" | py 'd["token"]'; }
-CENTER="Authorization: Bearer $(login center)"
-YP="Authorization: Bearer $(login yp_admin)"
-YPR="Authorization: Bearer $(login yp_reviewer)"
 JM="Authorization: Bearer $(login jm_operator)"
-GH="Authorization: Bearer $(login gh_operator)"
 YEAR=$(($(TZ=Asia/Shanghai date +%Y) + 1))   # the insurance year: next year, Beijing time
 # this demo data has been through the demo already: say so, change nothing
 DONE=$(call "$I/submissions?year=$YEAR" -H "$JM" | py '", ".join(s["submission_no"] for s in d)')
@@ -54,6 +50,10 @@ fi
 OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/unioncard-insurance-demo.XXXXXX")}
 mkdir -p "$OUT"
 echo "下载的文件存放在：$OUT"
+CENTER="Authorization: Bearer $(login center)"
+YP="Authorization: Bearer $(login yp_admin)"
+YPR="Authorization: Bearer $(login yp_reviewer)"
+GH="Authorization: Bearer $(login gh_operator)"
 
 echo "== 1. 职保中心：保障类型与集中参保时间（演示数据已设好）"
 PLAN=$(call "$I/plans?year=$YEAR" -H "$CENTER" | py 'd[0]["plan"]["id"]')

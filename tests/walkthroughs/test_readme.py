@@ -105,6 +105,7 @@ def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> tuple[int,
     status and output."""
     script = block.replace("http://127.0.0.1:5000", f"http://127.0.0.1:{port}")
     script = script.replace("PORT=5000 ", f"PORT={port} ")
+    started = time.monotonic()
     done = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", script],
         cwd=cwd,
@@ -113,6 +114,7 @@ def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> tuple[int,
         text=True,
         timeout=timeout,
     )
+    print(f"{script[:40]!r}: {time.monotonic() - started:.1f} s")
     return done.returncode, done.stdout + done.stderr
 
 
@@ -135,7 +137,9 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     status, out = run(blocks["import"], port, cwd)
     assert status == 0, out
     assert (cwd / "模板.xlsx").read_bytes()[:2] == b"PK"
-    expect(out, '"status":"排队中"', '"reason":"会员来电核对"')
+    # unfilled, the template fails the header checks: the walkthrough waits for them
+    expect(out, '"status":"排队中"', '"status":"校验未通过"', "请把表头内容填写完整！")
+    expect(out, '"reason":"会员来电核对"')
 
     # 会员服务卡办理, step by step as the README's comments say
     cwd = tmp_path / "cards"
@@ -174,7 +178,17 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     status, out = run(blocks["reviews"], port, cwd)
     assert status == 0, out
     expect(
-        out, '"status":"进行中"', '"status":"待审核"', '"status":"已通过"', "年度年审不通过：退休"
+        out,
+        '"members":107',  # 1
+        '"status":"进行中"',
+        '"reason":"离职","remark":"2026年9月离职"',  # 3
+        '"status":"待审核"',  # 5
+        '"code":403',
+        '"status":"已通过"',  # 6
+        '"reviewed_count":107',
+        "年度年审不通过：退休",
+        "每年只能进行一次年审",
+        "上海国华广场物业管理有限公司工会委员会",  # 7
     )
 
     # 集中参保 (run from the repository, as the README says): the files go to a temporary
