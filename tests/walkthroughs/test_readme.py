@@ -100,9 +100,9 @@ def demo(tmp_path_factory):
             proc.wait()
 
 
-def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> tuple[int, str]:
-    """Run a README block with bash (stopping at the first failing command); its exit
-    status and output."""
+def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> str:
+    """Run a README block with bash, stopping at the first failing command; it must exit
+    0. Its output."""
     script = block.replace("http://127.0.0.1:5000", f"http://127.0.0.1:{port}")
     script = script.replace("PORT=5000 ", f"PORT={port} ")
     started = time.monotonic()
@@ -115,7 +115,9 @@ def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> tuple[int,
         timeout=timeout,
     )
     print(f"{script[:40]!r}: {time.monotonic() - started:.1f} s")
-    return done.returncode, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output
 
 
 def expect(output: str, *needles: str) -> None:
@@ -134,8 +136,7 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     # (the walkthrough's Excel editing is the reader's; the commands run as written)
     cwd = tmp_path / "import"
     cwd.mkdir()
-    status, out = run(blocks["import"], port, cwd)
-    assert status == 0, out
+    out = run(blocks["import"], port, cwd)
     assert (cwd / "模板.xlsx").read_bytes()[:2] == b"PK"
     # unfilled, the template fails the header checks: the walkthrough waits for them
     expect(out, '"status":"排队中"', '"status":"校验未通过"', "请把表头内容填写完整！")
@@ -144,8 +145,7 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     # 会员服务卡办理, step by step as the README's comments say
     cwd = tmp_path / "cards"
     cwd.mkdir()
-    status, out = run(blocks["cards"], port, cwd)
-    assert status == 0, out
+    out = run(blocks["cards"], port, cwd)
     expect(
         out,
         "演示李强",  # 1
@@ -175,8 +175,7 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     # 年审
     cwd = tmp_path / "reviews"
     cwd.mkdir()
-    status, out = run(blocks["reviews"], port, cwd)
-    assert status == 0, out
+    out = run(blocks["reviews"], port, cwd)
     expect(
         out,
         '"members":107',  # 1
@@ -195,8 +194,7 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     # folder it names, not the current one; a second run on the same data says it was
     # done, changes nothing and exits cleanly
     before = sorted(ROOT.iterdir())
-    status, out = run(blocks["insurance"], port, ROOT, timeout=180)
-    assert status == 0, out
+    out = run(blocks["insurance"], port, ROOT, timeout=180)
     expect(out, "== 9.", "已完成 职保中心经办", "统计表已下载：")
     assert "Traceback" not in out
     folder = Path(re.search(r"下载的文件存放在：(\S+)", out).group(1))
@@ -207,14 +205,12 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
         assert (folder / "jianming-notice.pdf").read_bytes()[:4] == b"%PDF"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    status, again = run(blocks["insurance"], port, ROOT)
-    assert status == 0, again
+    again = run(blocks["insurance"], port, ROOT)
     expect(again, "这份演示数据已经演示过", "make clean && make run")
     assert "Traceback" not in again and "KeyError" not in again
 
     # 小程序: a new member all the way to a card and coverage
-    status, out = run(blocks["miniapp"], port, ROOT)
-    assert status == 0, out
+    out = run(blocks["miniapp"], port, ROOT)
     expect(out, "已通过", "办卡状态：", "已完成")
     assert "Traceback" not in out
     assert "Traceback" not in log_path.read_text(errors="replace")
