@@ -55,7 +55,7 @@ curl -s $M/me -H "$AUTH"; echo
 
 # 8. 参加本年度会员专享保障（即时参保：明天起至 12 月 31 日），看到本人应缴金额
 PAY=http://127.0.0.1:${WECHATPAY_PORT:-$((PORT + 104))}
-YEAR=$(date +%Y)
+YEAR=$(TZ=Asia/Shanghai date +%Y)   # this year, Beijing time
 curl -s "$M/insurance/plans?year=$YEAR" -H "$AUTH" \
   | py '[(p["name"], "本人缴费", p["payable"], p["coverage_start"], p["coverage_end"]) for p in d["plans"]]'
 PLAN=$(curl -s "$M/insurance/plans?year=$YEAR" -H "$AUTH" | py 'd["plans"][0]["id"]')

@@ -31,7 +31,7 @@ from .models import (
     Channel,
     MemberCard,
 )
-from .rules import LIFECYCLE, is_behind
+from .rules import BANK_CHANNEL_REASON, LIFECYCLE, is_behind
 
 EVENT_TARGETS = {
     "produced": CardStatus.PRODUCED,
@@ -306,7 +306,7 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
     }
     writes.failures += 1
     if code == NAME_CHARSET and card.channel != Channel.SPECIAL:
-        card_row |= {"channel": Channel.SPECIAL, "channel_reason": "银行反馈姓名含无法打印的字符"}
+        card_row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
         writes.log.append(entry(card.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))
     writes.card(card_row)
 

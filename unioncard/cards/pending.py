@@ -106,6 +106,7 @@ def _add(scope: Scope, member: Member, card: MemberCard | None) -> MemberCard:
         member.name,
         charset=cfg["CARD_NAME_CHARSET"],
         max_length=cfg["CARD_NAME_MAX_LENGTH"],
+        current=(card.channel, card.channel_reason),
     )
     detail = f"{channel.value}通道" + (f"（{reason}）" if reason else "")
     move(card, CardStatus.PENDING, scope.account_name, detail)

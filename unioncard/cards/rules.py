@@ -79,10 +79,25 @@ def unprintable_reason(name: str, *, charset: str, max_length: int) -> str | Non
     return None
 
 
+# The channel reason the bank's NAME_CHARSET refusal leaves on a card. It is the bank's
+# decision, not ours: adding the member again keeps the special channel (our own charset
+# test said the name was printable, and the bank proved it wrong). Only the clerk's
+# manual switch (reason 经办人切换) replaces it.
+BANK_CHANNEL_REASON = "银行反馈姓名含无法打印的字符"
+
+
 def choose_channel(
-    id_type: str, name: str, *, charset: str, max_length: int
+    id_type: str,
+    name: str,
+    *,
+    charset: str,
+    max_length: int,
+    current: tuple[Channel, str | None] | None = None,
 ) -> tuple[Channel, str | None]:
-    """特殊通道 for papers other than 身份证 and for names the bank cannot print."""
+    """特殊通道 for papers other than 身份证, for names the bank cannot print, and for
+    members the bank already sent there (``current``: the card's channel and reason)."""
+    if current == (Channel.SPECIAL, BANK_CHANNEL_REASON):
+        return current
     if id_type != RESIDENT_ID:
         return Channel.SPECIAL, f"证件类型为{id_type}"
     reason = unprintable_reason(name, charset=charset, max_length=max_length)

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..cards.models import CardStatus, MemberCard
+from ..cards.log import BANK
+from ..cards.models import CardLogEntry, CardStatus, MemberCard
 from ..extensions import db
 from ..insurance.models import Campaign, CoveragePlan
 from ..members.models import InsuranceStatus, Member, MemberStatus
@@ -114,7 +115,37 @@ def give_cards(orgs: list[Org], *, share: float, today: date, seed: int = 2026) 
     return given
 
 
+def awaiting_hand_out(org: Org, today: date) -> list[int]:
+    """Two of the union's cards delivered to the union (已送达单位) and not yet handed out:
+    one yesterday, one 30 days ago, past the working-day limit (``GET /cards/overdue``).
+    They are the union's 4th and 5th carded members (the first three wait for 人保 status).
+    Returns their member ids, recent first."""
+    cards = db.session.scalars(
+        select(MemberCard)
+        .where(MemberCard.org_id == org.id, MemberCard.status == CardStatus.HANDED_OUT)
+        .order_by(MemberCard.member_id)
+        .offset(3)
+        .limit(2)
+    ).all()
+    for card, days_ago in zip(cards, (1, 30), strict=True):
+        card.status, card.handed_out_at = CardStatus.DELIVERED, None
+        card.delivered_at = datetime.combine(_day(today, -days_ago), time(15), tzinfo=SHANGHAI)
+        db.session.add(
+            CardLogEntry(
+                member_id=card.member_id,
+                at=card.delivered_at,
+                actor=BANK,
+                action="已送达单位",
+                from_status=CardStatus.PRODUCED.value,
+                to_status=CardStatus.DELIVERED.value,
+            )
+        )
+    db.session.flush()
+    return [card.member_id for card in cards]
+
+
 def seed_insurance(city: Org, carded_unions: list[Org], today: date) -> None:
     seed_plans(city, today)
     seed_campaign(city, today)
     give_cards(carded_unions, share=0.7, today=today)
+    awaiting_hand_out(carded_unions[0], today)
