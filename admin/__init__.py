@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from unioncard.web import document_security
+
 from . import (
     accounts,
     audit,
@@ -18,7 +20,7 @@ from . import (
     orgs,
     reviews,
 )
-from .security import authenticate_request, check_url_map
+from .security import STAFF_SECURITY, authenticate_request, check_url_map
 
 BLUEPRINTS = (
     auth.blp,
@@ -39,5 +41,6 @@ BLUEPRINTS = (
 def register(api: Api) -> None:
     for blp in BLUEPRINTS:
         blp.before_request(authenticate_request)
+        document_security(blp, STAFF_SECURITY)
         api.register_blueprint(blp)
     check_url_map(api._app)

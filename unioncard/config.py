@@ -127,11 +127,6 @@ class Config:
         "info": {
             "description": "工会会员服务卡平台：管理端与小程序接口。错误统一为 {code,status,message,errors}。"
         },
-        "components": {
-            "securitySchemes": {
-                "staffToken": {"type": "http", "scheme": "bearer"},
-            }
-        },
     }
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     JSON_AS_ASCII = False

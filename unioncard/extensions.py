@@ -3,10 +3,11 @@
 from contextlib import contextmanager
 
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .openapi import Api
 
 # Stable constraint names so Alembic autogenerate and migrate-check agree on every backend.
 NAMING = {
