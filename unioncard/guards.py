@@ -54,7 +54,9 @@ def guard_request() -> None:
     _refuse_control_chars("query", request.args.items(multi=True))
     if request.form:
         _refuse_control_chars("form", request.form.items(multi=True))
-    for _, storage in request.files.items(multi=True):  # every upload's name, before anyone reads it
+    for _, storage in request.files.items(
+        multi=True
+    ):  # every upload's name, before anyone reads it
         storage.filename = clean_filename(storage.filename, default="upload")
     if request.is_json and request.get_data(cache=True):
         _check_json_body()
