@@ -15,6 +15,8 @@ Every refusal is the one error shape with a Chinese message (``web.error_respons
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, request
 from flask_smorest.spec.plugins import FlaskPlugin
 
@@ -71,31 +73,52 @@ def _refuse_control_chars(location: str, items) -> None:
 
 
 def _check_json_body() -> None:
+    too_deep = BadJson(f"JSON 嵌套层级过深（最多 {MAX_JSON_DEPTH} 层），请检查后重试")
     try:
         body = request.get_json()  # cached: the schema reads this same parse
     except RecursionError:
-        raise BadJson(f"JSON 嵌套层级过深（最多 {MAX_JSON_DEPTH} 层），请检查后重试") from None
-    errors: dict[str, list[str]] = {}
-    stack = [(body, "", 1)]
-    while stack:
-        value, path, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise BadJson(f"JSON 嵌套层级过深（最多 {MAX_JSON_DEPTH} 层），请检查后重试")
-        if isinstance(value, str):
-            if text_problem(value):
-                errors[path or "body"] = [text_problem(value)]
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
-                if text_problem(key):
-                    errors[child] = [text_problem(key)]
-                stack.append((item, child, depth + 1))
-        elif isinstance(value, list):
-            stack.extend(
-                (item, f"{path}.{i}" if path else str(i), depth + 1) for i, item in enumerate(value)
-            )
-    if errors:
-        raise ValidationFailed(errors={"json": errors})
+        raise too_deep from None
+    raw = request.get_data(cache=True)
+    if _depth(raw) > MAX_JSON_DEPTH:
+        raise too_deep
+    text = raw.decode("utf-8", "replace")
+    if _ESCAPED_CONTROL.search(text) or text_problem(text):  # rare: find and name the fields
+        errors = dict(_bad_strings(body))
+        if errors:
+            raise ValidationFailed(errors={"json": errors})
+
+
+# a JSON string (the body parsed, so every quote pairs) and an escaped control character
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+_ESCAPED_CONTROL = re.compile(
+    r"\\u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])"
+)
+
+
+def _depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects, read from the text (no recursion)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _bad_strings(value, path=""):
+    """(dotted path, message) of every string (key or value) holding a control character."""
+    if isinstance(value, str):
+        if text_problem(value):
+            yield path or "body", [text_problem(value)]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if text_problem(key):
+                yield child, [text_problem(key)]
+            yield from _bad_strings(item, child)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _bad_strings(item, f"{path}.{i}" if path else str(i))
 
 
 def _query_parameters() -> dict[str, dict[str, set[str]]]:

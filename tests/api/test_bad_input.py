@@ -231,3 +231,12 @@ def test_upload_names_are_normalised_before_stored_or_echoed(client, world):
     r.close()
     assert disposition.startswith("attachment; filename*=UTF-8''")
     assert not re.search(r'[\x00-\x1f"]', disposition)
+
+
+def test_brackets_inside_strings_are_not_nesting(client, world):
+    r = client.post(
+        "/api/admin/v1/auth/login",
+        json={"username": "[{" * 40 + '\\"]', "password": "}]" * 40},
+    )
+    assert r.status_code in (401, 422), r.get_json()
+    assert "嵌套" not in r.get_json()["message"]
