@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from unioncard.web import document_security
+
 from . import (
     accounts,
     audit,
@@ -18,7 +20,7 @@ from . import (
     orgs,
     reviews,
 )
-from .security import authenticate_request, check_url_map
+from .security import STAFF_SECURITY, authenticate_request, check_url_map
 
 BLUEPRINTS = (
     auth.blp,
@@ -38,6 +40,7 @@ BLUEPRINTS = (
 # blueprints (create_app may run more than once in a process) gets them unchanged
 for _blp in BLUEPRINTS:
     _blp.before_request(authenticate_request)
+    document_security(_blp, STAFF_SECURITY)
 
 
 def register(api: Api) -> None:

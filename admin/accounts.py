@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from unioncard.accounts import services
 from unioncard.accounts.models import Role
+from unioncard.webfields import Text
 
 from .auth import AccountOut
 from .common import Base, Id, SelectPage
@@ -20,10 +21,10 @@ ROLES = [r.value for r in Role]
 
 
 class AccountCreate(Base):
-    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,50}$"))
-    display_name = fields.String(required=True, validate=validate.Length(1, 50))
+    username = Text(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,50}$"))
+    display_name = Text(required=True, validate=validate.Length(1, 50))
     org_id = Id(required=True)
-    role = fields.String(
+    role = Text(
         required=True,
         validate=validate.OneOf(ROLES),
         metadata={"description": "operator 经办 / reviewer 审核 / center 职保中心 / admin 管理员"},
@@ -31,22 +32,20 @@ class AccountCreate(Base):
 
 
 class AccountUpdate(Base):
-    display_name = fields.String(validate=validate.Length(1, 50))
-    role = fields.String(validate=validate.OneOf(ROLES))
+    display_name = Text(validate=validate.Length(1, 50))
+    role = Text(validate=validate.OneOf(ROLES))
     org_id = Id()
     active = fields.Boolean()
 
 
 class AccountWithPassword(AccountOut):
-    temporary_password = fields.String(
-        metadata={"description": "初始/重置密码，仅显示一次；首次登录须修改"}
-    )
+    temporary_password = Text(metadata={"description": "初始/重置密码，仅显示一次；首次登录须修改"})
 
 
 class AccountQuery(Base):
     org_id = Id()
-    role = fields.String(validate=validate.OneOf(ROLES))
-    q = fields.String()
+    role = Text(validate=validate.OneOf(ROLES))
+    q = Text()
 
 
 @blp.get("")

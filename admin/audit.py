@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from unioncard.audit import services
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, SelectPage
 from .security import current_scope, requires
@@ -15,25 +16,25 @@ blp = Blueprint("admin_audit", __name__, url_prefix="/api/admin/v1/audit", descr
 
 class AuditOut(Base):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = Timestamp()
     actor_id = Id(allow_none=True)
-    actor_name = fields.String(allow_none=True)
+    actor_name = Text(allow_none=True)
     org_id = Id(allow_none=True)
-    action = fields.String()
-    target_type = fields.String(allow_none=True)
+    action = Text()
+    target_type = Text(allow_none=True)
     target_ids = fields.List(fields.Integer())
     changes = fields.Dict(metadata={"description": "字段: [修改前, 修改后]（个人信息已脱敏）"})
     detail = fields.Dict()
-    ip = fields.String(allow_none=True)
+    ip = Text(allow_none=True)
 
 
 class AuditQuery(Base):
-    action = fields.String(metadata={"description": "操作（前缀匹配），如 member.、member.reveal"})
+    action = Text(metadata={"description": "操作（前缀匹配），如 member.、member.reveal"})
     actor_id = Id()
-    target_type = fields.String()
+    target_type = Text()
     target_id = Id()
-    since = fields.DateTime()
-    until = fields.DateTime()
+    since = Timestamp()
+    until = Timestamp()
 
 
 @blp.get("")

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard.accounts import services as accounts
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Message
 from .security import bearer_token, ip, public, requires
@@ -17,40 +18,40 @@ blp = Blueprint(
 
 
 class LoginIn(Base):
-    username = fields.String(required=True, validate=validate.Length(1, 50))
-    password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True)
+    username = Text(required=True, validate=validate.Length(1, 50))
+    password = Text(required=True, validate=validate.Length(1, 128), load_only=True)
 
 
 class OrgBrief(Base):
     id = fields.Integer()
-    name = fields.String()
-    level = fields.String()
-    path = fields.String()
+    name = Text()
+    level = Text()
+    path = Text()
 
 
 class AccountOut(Base):
     id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-    role = fields.String()
+    username = Text()
+    display_name = Text()
+    role = Text()
     org_id = Id(allow_none=True)
     org = fields.Nested(OrgBrief, allow_none=True)
     must_change_password = fields.Boolean()
     active = fields.Boolean()
-    locked_until = fields.DateTime(allow_none=True)
-    last_login_at = fields.DateTime(allow_none=True)
+    locked_until = Timestamp(allow_none=True)
+    last_login_at = Timestamp(allow_none=True)
 
 
 class LoginOut(Base):
-    token = fields.String()
+    token = Text()
     expires_in = fields.Integer(metadata={"description": "令牌有效秒数"})
     must_change_password = fields.Boolean()
     account = fields.Nested(AccountOut)
 
 
 class PasswordIn(Base):
-    old_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 128))
+    old_password = Text(required=True, load_only=True)
+    new_password = Text(required=True, load_only=True, validate=validate.Length(1, 128))
 
 
 @blp.post("/login")

@@ -12,6 +12,7 @@ from unioncard.cards.models import (
     Verification,
 )
 from unioncard.members.idcard import ID_TYPES
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, row_page
 
@@ -55,37 +56,37 @@ CardPage = row_page(present)
 class CardRowOut(Base):
     member_id = fields.Integer()
     org_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    id_type = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number")
     id_expiry = fields.Date(allow_none=True)
-    gender = fields.String()
-    work_address = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "办理状态"})
-    channel = fields.String(allow_none=True, metadata={"description": "申请通道 普通/特殊"})
-    channel_reason = fields.String(allow_none=True)
-    verification = fields.String(allow_none=True, metadata={"description": "信息校验结果"})
-    verification_reasons = fields.List(fields.String())
+    gender = Text()
+    work_address = Text(allow_none=True)
+    status = Text(metadata={"description": "办理状态"})
+    channel = Text(allow_none=True, metadata={"description": "申请通道 普通/特殊"})
+    channel_reason = Text(allow_none=True)
+    verification = Text(allow_none=True, metadata={"description": "信息校验结果"})
+    verification_reasons = fields.List(Text())
     info_complete = fields.Boolean(allow_none=True, metadata={"description": "信息完善状态"})
-    pending_since = fields.DateTime(allow_none=True, metadata={"description": "加入待办时间"})
-    applied_at = fields.DateTime(allow_none=True, metadata={"description": "申办时间"})
+    pending_since = Timestamp(allow_none=True, metadata={"description": "加入待办时间"})
+    applied_at = Timestamp(allow_none=True, metadata={"description": "申办时间"})
     card_no = Masked("card_no", metadata={"description": "银行卡号（脱敏）"})
-    failure_reason = fields.String(allow_none=True)
+    failure_reason = Text(allow_none=True)
     batch_id = fields.Integer(allow_none=True)
-    delivered_at = fields.DateTime(allow_none=True)
+    delivered_at = Timestamp(allow_none=True)
 
 
 class CardQuery(Base):
     org_id = Id()
-    name = fields.String()
-    id_number = fields.String()
-    address = fields.String()
-    gender = fields.String(validate=validate.OneOf(["男", "女"]))
-    card_status = fields.String(validate=validate.OneOf(_values(CardStatus)))
-    channel = fields.String(validate=validate.OneOf(CHANNELS))
-    applied_from = fields.DateTime()
-    applied_to = fields.DateTime()
+    name = Text()
+    id_number = Text()
+    address = Text()
+    gender = Text(validate=validate.OneOf(["男", "女"]))
+    card_status = Text(validate=validate.OneOf(_values(CardStatus)))
+    channel = Text(validate=validate.OneOf(CHANNELS))
+    applied_from = Timestamp()
+    applied_to = Timestamp()
 
 
 class AddIn(Base):
@@ -95,8 +96,8 @@ class AddIn(Base):
 
 class Refused(Base):
     member_id = fields.Integer()
-    name = fields.String(allow_none=True)
-    reason = fields.String()
+    name = Text(allow_none=True)
+    reason = Text()
 
 
 class AddOut(Base):
@@ -106,11 +107,11 @@ class AddOut(Base):
 
 class PendingQuery(Base):
     org_id = Id()
-    channel = fields.String(validate=validate.OneOf(CHANNELS))
-    verification = fields.String(validate=validate.OneOf(_values(Verification)))
+    channel = Text(validate=validate.OneOf(CHANNELS))
+    verification = Text(validate=validate.OneOf(_values(Verification)))
     info_complete = fields.Boolean()
-    name = fields.String()
-    id_number = fields.String()
+    name = Text()
+    id_number = Text()
 
 
 class OrgIn(Base):
@@ -142,52 +143,52 @@ class ExpiryIn(Base):
 
 
 class ChannelIn(Base):
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = Text(required=True, validate=validate.OneOf(CHANNELS))
 
 
 class RemoveUnreadyIn(OrgIn):
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = Text(required=True, validate=validate.OneOf(CHANNELS))
 
 
 class InfoIn(Base):
-    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    id_type = Text(required=True, validate=validate.OneOf(ID_TYPES))
     id_expiry = fields.Date(required=True)
-    country = fields.String(required=True, validate=validate.Length(1, 50))
+    country = Text(required=True, validate=validate.Length(1, 50))
 
 
 class Count(Base):
     count = fields.Integer()
-    message = fields.String()
+    message = Text()
 
 
 class SubmitIn(OrgIn):
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    branch_code = fields.String(required=True, validate=validate.Length(1, 20))
+    channel = Text(required=True, validate=validate.OneOf(CHANNELS))
+    branch_code = Text(required=True, validate=validate.Length(1, 20))
 
 
 class BatchOut(Base):
     id = fields.Integer()
-    batch_no = fields.String(metadata={"description": "批次编号"})
+    batch_no = Text(metadata={"description": "批次编号"})
     org_id = fields.Integer()
-    channel = fields.String()
-    status = fields.String()
-    branch_code = fields.String()
-    branch_name = fields.String()
-    branch_address = fields.String(metadata={"description": "网点地址"})
+    channel = Text()
+    status = Text()
+    branch_code = Text()
+    branch_name = Text()
+    branch_address = Text(metadata={"description": "网点地址"})
     total = fields.Integer(metadata={"description": "办理总人数"})
     success_count = fields.Integer(metadata={"description": "办理成功人数"})
     failure_count = fields.Integer()
-    submitted_at = fields.DateTime()
-    submitted_by_name = fields.String(allow_none=True)
-    sent_at = fields.DateTime(allow_none=True)
-    feedback_at = fields.DateTime(allow_none=True, metadata={"description": "银行反馈时间"})
-    revocation = fields.String(allow_none=True, metadata={"description": "批次撤销情况"})
+    submitted_at = Timestamp()
+    submitted_by_name = Text(allow_none=True)
+    sent_at = Timestamp(allow_none=True)
+    feedback_at = Timestamp(allow_none=True, metadata={"description": "银行反馈时间"})
+    revocation = Text(allow_none=True, metadata={"description": "批次撤销情况"})
 
 
 class BatchQuery(OrgIn):
-    batch_no = fields.String()
-    channel = fields.String(validate=validate.OneOf(CHANNELS))
-    status = fields.String(validate=validate.OneOf(_values(BatchStatus)))
+    batch_no = Text()
+    channel = Text(validate=validate.OneOf(CHANNELS))
+    status = Text(validate=validate.OneOf(_values(BatchStatus)))
     submitted_from = fields.Date()
     submitted_to = fields.Date()
 
@@ -209,47 +210,47 @@ def present_batch_member(row) -> dict:
 
 class BatchMemberOut(Base):
     member_id = fields.Integer()
-    member_no = fields.String()
-    name = fields.String()
-    id_type = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number")
-    result = fields.String(allow_none=True)
-    reason_code = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-    answered_at = fields.DateTime(allow_none=True)
+    result = Text(allow_none=True)
+    reason_code = Text(allow_none=True)
+    reason = Text(allow_none=True)
+    answered_at = Timestamp(allow_none=True)
 
 
 class RevocationIn(Base):
-    applicant_name = fields.String(required=True, validate=validate.Length(1, 50))
-    applicant_phone = fields.String(required=True, validate=validate.Length(1, 20))
+    applicant_name = Text(required=True, validate=validate.Length(1, 50))
+    applicant_phone = Text(required=True, validate=validate.Length(1, 20))
 
 
 class RevocationOut(Base):
     id = fields.Integer()
     batch_id = fields.Integer()
     org_id = fields.Integer()
-    status = fields.String()
-    applicant_name = fields.String()
+    status = Text()
+    applicant_name = Text()
     applicant_phone = Masked("mobile")
-    reviewer_name = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    decision_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    reviewer_name = Text(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    decision_reason = Text(allow_none=True)
+    created_at = Timestamp()
 
 
 class RevocationQuery(Base):
-    status = fields.String(validate=validate.OneOf(_values(RevocationStatus)))
+    status = Text(validate=validate.OneOf(_values(RevocationStatus)))
 
 
 class RejectIn(Base):
-    reason = fields.String(required=True, validate=validate.Length(1, 200))
+    reason = Text(required=True, validate=validate.Length(1, 200))
 
 
 class LogOut(Base):
-    at = fields.DateTime()
-    actor = fields.String()
-    action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
-    detail = fields.String(allow_none=True)
+    at = Timestamp()
+    actor = Text()
+    action = Text()
+    from_status = Text(allow_none=True)
+    to_status = Text(allow_none=True)
+    detail = Text(allow_none=True)
     batch_id = fields.Integer(allow_none=True)

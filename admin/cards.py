@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import send_file
 from flask_smorest import Blueprint
 
 from unioncard.cards import batches, checks, lifecycle, pending, roster
+from unioncard.web import send_download
 
 from .card_schemas import (
     AddIn,
@@ -230,9 +227,7 @@ def batch_members(batch_id):
 def roster_pdf(batch_id):
     """打印清册（PDF，银行反馈前即可打印）"""
     name, data = roster.roster_pdf(current_scope(), batch_id, ip=ip())
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
-    return response
+    return send_download(data, name, "application/pdf", inline=True)
 
 
 @blp.post("/batches/<int:batch_id>/revocation")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_smorest import Page
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from unioncard.extensions import db
-from unioncard.security.masking import mask_value
+from unioncard.webfields import BaseSchema, Masked, Text  # noqa: F401 (Masked: for admin/*)
 
 
 class SelectPage(Page):
@@ -39,26 +39,14 @@ def row_page(present):
     return type("PresentedPage", (RowPage,), {"present": staticmethod(present)})
 
 
-class Masked(fields.String):
-    """A personal number shown masked (contracts.md): ID 3411********6755, mobile 138****1234."""
-
-    def __init__(self, kind: str, **kwargs):
-        super().__init__(dump_only=True, **kwargs)
-        self.kind = kind
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return mask_value(self.kind, value) if value is not None else None
-
-
 def Id(**kwargs) -> fields.Integer:
     """A row id: a positive 32-bit integer."""
     return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
 
 
-class Message(Schema):
-    message = fields.String()
+class Message(BaseSchema):
+    message = Text()
 
 
-class Base(Schema):
-    class Meta:
-        ordered = True
+class Base(BaseSchema):
+    """Base of the admin schemas."""

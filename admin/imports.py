@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import send_file
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
@@ -13,6 +9,8 @@ from marshmallow import fields, validate
 from unioncard.imports import services
 from unioncard.imports.models import ImportStatus
 from unioncard.storage.services import XLSX
+from unioncard.web import send_download
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, SelectPage
 from .security import current_scope, ip, requires
@@ -51,12 +49,12 @@ class UploadFile(Base):
 class JobOut(Base):
     id = fields.Integer()
     org_id = Id()
-    status = fields.String(
+    status = Text(
         metadata={
             "description": "排队中/校验中/校验未通过/待确认导入/导入中/已导入/导入失败/已取消/文件无法读取"
         }
     )
-    filename = fields.String()
+    filename = Text()
     total = fields.Integer(metadata={"description": "数据行数"})
     valid = fields.Integer(metadata={"description": "无误行数"})
     invalid = fields.Integer(metadata={"description": "有误行数"})
@@ -64,31 +62,29 @@ class JobOut(Base):
     imported = fields.Integer()
     auto_commit = fields.Boolean()
     header = fields.Dict()
-    message = fields.String(allow_none=True)
-    has_annotated_file = fields.Function(lambda job: job.annotated_file_id is not None)
-    created_by_name = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    validated_at = fields.DateTime(allow_none=True)
-    committed_at = fields.DateTime(allow_none=True)
+    message = Text(allow_none=True)
+    has_annotated_file = fields.Function(
+        lambda job: job.annotated_file_id is not None, metadata={"type": "boolean"}
+    )
+    created_by_name = Text(allow_none=True)
+    created_at = Timestamp()
+    validated_at = Timestamp(allow_none=True)
+    committed_at = Timestamp(allow_none=True)
 
 
 class JobQuery(OrgArg):
-    status = fields.String(validate=validate.OneOf([s.value for s in ImportStatus]))
+    status = Text(validate=validate.OneOf([s.value for s in ImportStatus]))
 
 
 class IssueOut(Base):
     row = fields.Integer(metadata={"description": "Excel 行号"})
-    column = fields.String(metadata={"description": "Excel 列"})
-    field = fields.String()
-    message = fields.String()
+    column = Text(metadata={"description": "Excel 列"})
+    field = Text()
+    message = Text()
 
 
 def _xlsx(filename: str, data: bytes):
-    response = send_file(
-        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename
-    )
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return send_download(data, filename, XLSX)
 
 
 @blp.get("/template")

@@ -7,13 +7,10 @@ checks it before the view runs, and only grassroots unions are accepted by the s
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import send_file
 from flask_smorest import Blueprint
 
 from unioncard.insurance import collective, instant, notices, plans, social
+from unioncard.web import send_download
 
 from . import insurance_schemas as s
 from .common import Message, SelectPage, row_page
@@ -323,9 +320,7 @@ def list_notices(query):
 def notice_pdf(notice_id):
     """重新下载告知书（PDF）"""
     name, data = notices.download(current_scope(), notice_id, ip=ip())
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return send_download(data, name, "application/pdf")
 
 
 __all__ = ["Message", "blp"]

@@ -6,15 +6,12 @@ unioncard.orgs.messages.
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import send_file
 from flask_smorest import Blueprint
 
 from unioncard.insurance import batches, payouts, queries, statistics, vouchers
 from unioncard.members import idcard
 from unioncard.orgs import messages
+from unioncard.web import send_download
 
 from .common import SelectPage, row_page
 from .imports import XLSX_DOC, _xlsx
@@ -68,10 +65,7 @@ PDF_DOC = {
 
 
 def _file(name: str, mimetype: str, data: bytes, *, inline: bool = False):
-    response = send_file(io.BytesIO(data), mimetype=mimetype, download_name=name)
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
-    return response
+    return send_download(data, name, mimetype, inline=inline)
 
 
 # --- batches -------------------------------------------------------------------------

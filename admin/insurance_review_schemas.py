@@ -11,6 +11,7 @@ from unioncard.insurance.models import (
     EnrolmentStatus,
     InsuranceBatchStatus,
 )
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked
 
@@ -18,19 +19,19 @@ YEAR = validate.Range(2000, 2100)
 Day = fields.Date
 
 
-def Text(n: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(max=n), **kw)
+def Short(n: int, **kw) -> Text:
+    return Text(validate=validate.Length(max=n), **kw)
 
 
 # --- review --------------------------------------------------------------------------
 class InsReviewQuery(Base):
-    org_name = Text(100, metadata={"description": "单位名称（包含）"})
-    uscc = Text(30, metadata={"description": "组织机构代码（包含）"})
+    org_name = Short(100, metadata={"description": "单位名称（包含）"})
+    uscc = Short(30, metadata={"description": "组织机构代码（包含）"})
     submitted_from = Day(metadata={"description": "提交时间起（含）"})
     submitted_to = Day(metadata={"description": "提交时间止（含）"})
     parent_id = Id(metadata={"description": "上级工会（其下所有单位）"})
     plan_id = Id(metadata={"description": "保障类型"})
-    kind = fields.String(
+    kind = Text(
         validate=validate.OneOf([k.value for k in EnrolmentKind]),
         metadata={
             "description": "参保通道：会员卡参保/社保卡参保（即时：有卡无保/新办卡/个人参保）"
@@ -51,21 +52,21 @@ class InsAmountTotals(Base):
 class InsSubmissionOut(InsAmountTotals):
     id = fields.Integer()
     org_id = fields.Integer()
-    org_name = fields.String(metadata={"description": "单位名称"})
-    uscc = fields.String(allow_none=True, metadata={"description": "组织机构代码"})
-    parent_name = fields.String(allow_none=True, metadata={"description": "上级工会"})
+    org_name = Text(metadata={"description": "单位名称"})
+    uscc = Text(allow_none=True, metadata={"description": "组织机构代码"})
+    parent_name = Text(allow_none=True, metadata={"description": "上级工会"})
     district_id = fields.Integer()
     year = fields.Integer(metadata={"description": "保障年度"})
     plan_id = fields.Integer()
-    plan_name = fields.String(metadata={"description": "保障类型"})
-    kind = fields.String(metadata={"description": "参保类型（通道）"})
-    status = fields.String()
+    plan_name = Text(metadata={"description": "保障类型"})
+    kind = Text(metadata={"description": "参保类型（通道）"})
+    status = Text()
     member_count = fields.Integer(metadata={"description": "参保人数"})
-    submitted_by_name = fields.String(allow_none=True)
-    submitted_at = fields.DateTime(metadata={"description": "提交时间"})
-    decided_by_name = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    return_reason = fields.String(allow_none=True, metadata={"description": "退回/拒绝原因"})
+    submitted_by_name = Text(allow_none=True)
+    submitted_at = Timestamp(metadata={"description": "提交时间"})
+    decided_by_name = Text(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    return_reason = Text(allow_none=True, metadata={"description": "退回/拒绝原因"})
     batch_id = fields.Integer(allow_none=True)
 
 
@@ -74,11 +75,11 @@ class InsIdsIn(Base):
 
 
 class InsReasonIn(Base):
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    reason = Text(required=True, validate=validate.Length(1, 500))
 
 
 class InsRefuseIn(InsIdsIn):
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    reason = Text(required=True, validate=validate.Length(1, 500))
 
 
 class InsTotalsQuery(Base):
@@ -93,13 +94,13 @@ class InsTotalsOut(InsAmountTotals):
 
 
 class InsSubmitIn(Base):
-    handler_name = fields.String(
+    handler_name = Text(
         required=True, validate=validate.Length(1, 50), metadata={"description": "经办人"}
     )
-    handler_phone = fields.String(
+    handler_phone = Text(
         required=True, validate=validate.Length(1, 20), metadata={"description": "手机号"}
     )
-    handler_email = fields.String(
+    handler_email = Text(
         required=True, validate=validate.Length(1, 100), metadata={"description": "邮箱"}
     )
     year = fields.Integer(
@@ -110,17 +111,17 @@ class InsSubmitIn(Base):
 class InsEnrolmentOut(Base):
     id = fields.Integer()
     member_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    id_type = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number")
-    kind = fields.String()
-    status = fields.String()
+    kind = Text()
+    status = Text()
     start_date = fields.Date()
     end_date = fields.Date()
     half_year = fields.Boolean()
     fee = fields.Decimal(as_string=True)
-    failed_reason = fields.String(allow_none=True)
+    failed_reason = Text(allow_none=True)
 
 
 def present_enrolment(row) -> dict:
@@ -144,61 +145,61 @@ def present_enrolment(row) -> dict:
 
 # --- batches -------------------------------------------------------------------------
 class InsBatchQuery(Base):
-    batch_no = Text(30, metadata={"description": "批次编号（包含）"})
+    batch_no = Short(30, metadata={"description": "批次编号（包含）"})
     confirmed_from = Day(metadata={"description": "职保中心确认时间起"})
     confirmed_to = Day(metadata={"description": "职保中心确认时间止"})
-    status = fields.String(validate=validate.OneOf([s.value for s in InsuranceBatchStatus]))
-    source = fields.String(validate=validate.OneOf([s.value for s in BatchSource]))
+    status = Text(validate=validate.OneOf([s.value for s in InsuranceBatchStatus]))
+    source = Text(validate=validate.OneOf([s.value for s in BatchSource]))
     year = fields.Integer(validate=YEAR)
     org_id = Id(metadata={"description": "区局"})
 
 
 class InsBatchOut(InsAmountTotals):
     id = fields.Integer()
-    batch_no = fields.String(metadata={"description": "批次编号"})
+    batch_no = Text(metadata={"description": "批次编号"})
     org_id = fields.Integer()
-    org_name = fields.String()
+    org_name = Text()
     year = fields.Integer()
-    source = fields.String(metadata={"description": "批次来源：集中参保/即时参保"})
-    status = fields.String(metadata={"description": "待缴费/已上传凭证/已完成/参保失败"})
+    source = Text(metadata={"description": "批次来源：集中参保/即时参保"})
+    status = Text(metadata={"description": "待缴费/已上传凭证/已完成/参保失败"})
     member_count = fields.Integer(metadata={"description": "参保人数"})
     card_count = fields.Integer()
     social_count = fields.Integer()
     payment_deadline = fields.Date(allow_none=True, metadata={"description": "缴费截止日"})
-    handler_name = fields.String(allow_none=True, metadata={"description": "经办人"})
+    handler_name = Text(allow_none=True, metadata={"description": "经办人"})
     handler_phone = Masked("mobile", metadata={"description": "经办人手机号（脱敏）"})
-    handler_email = fields.String(allow_none=True)
-    submitted_by_name = fields.String(allow_none=True)
-    submitted_at = fields.DateTime(metadata={"description": "提交时间"})
-    updated_at = fields.DateTime(metadata={"description": "最后更新时间"})
+    handler_email = Text(allow_none=True)
+    submitted_by_name = Text(allow_none=True)
+    submitted_at = Timestamp(metadata={"description": "提交时间"})
+    updated_at = Timestamp(metadata={"description": "最后更新时间"})
     has_voucher = fields.Boolean()
-    voucher_uploaded_at = fields.DateTime(allow_none=True, metadata={"description": "凭证上传时间"})
-    voucher_uploaded_by_name = fields.String(allow_none=True)
-    confirmed_at = fields.DateTime(allow_none=True, metadata={"description": "职保中心确认时间"})
-    confirmed_by_name = fields.String(allow_none=True)
-    failed_at = fields.DateTime(allow_none=True)
+    voucher_uploaded_at = Timestamp(allow_none=True, metadata={"description": "凭证上传时间"})
+    voucher_uploaded_by_name = Text(allow_none=True)
+    confirmed_at = Timestamp(allow_none=True, metadata={"description": "职保中心确认时间"})
+    confirmed_by_name = Text(allow_none=True)
+    failed_at = Timestamp(allow_none=True)
 
 
 class InsBatchSubmissionOut(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    org_name = fields.String()
-    plan_name = fields.String()
-    kind = fields.String()
-    status = fields.String()
+    org_name = Text()
+    plan_name = Text()
+    kind = Text()
+    status = Text()
     member_count = fields.Integer()
     fee_total = fields.Decimal(as_string=True)
-    submitted_at = fields.DateTime()
+    submitted_at = Timestamp()
 
 
 class InsBatchDetailOut(InsBatchOut):
     submissions = fields.List(fields.Nested(InsBatchSubmissionOut))
-    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_kind = fields.Dict(keys=Text(), values=fields.Integer())
+    by_status = fields.Dict(keys=Text(), values=fields.Integer())
 
 
 class InsVoucherForm(Base):
-    filename = Text(150, metadata={"description": "文件名称（可选，默认用上传文件名）"})
+    filename = Short(150, metadata={"description": "文件名称（可选，默认用上传文件名）"})
 
 
 class InsVoucherFile(Base):
@@ -210,21 +211,21 @@ class InsMonitorQuery(Base):
 
 
 class InsStatusCount(Base):
-    status = fields.String()
+    status = Text()
     submissions = fields.Integer()
     members = fields.Integer()
 
 
 class InsOrgCount(Base):
     org_id = fields.Integer()
-    org_name = fields.String()
+    org_name = Text()
     submissions = fields.Integer()
     members = fields.Integer()
-    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=Text(), values=fields.Integer())
 
 
 class InsBatchCount(Base):
-    status = fields.String()
+    status = Text()
     batches = fields.Integer()
     members = fields.Integer()
 
@@ -239,67 +240,67 @@ class InsMonitorOut(Base):
 
 # --- queries and payouts -------------------------------------------------------------
 class InsMemberQuery(Base):
-    name = Text(100, metadata={"description": "姓名（包含）"})
-    id_number = Text(30, metadata={"description": "证件号码（完整）"})
-    member_no = Text(10, metadata={"description": "会员编号"})
+    name = Short(100, metadata={"description": "姓名（包含）"})
+    id_number = Short(30, metadata={"description": "证件号码（完整）"})
+    member_no = Short(10, metadata={"description": "会员编号"})
     org_id = Id(metadata={"description": "单位（含下级）"})
     year = fields.Integer(validate=YEAR)
 
 
 class InsCoverageQuery(InsMemberQuery):
-    status = fields.String(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
-    kind = fields.String(validate=validate.OneOf([k.value for k in EnrolmentKind]))
+    status = Text(validate=validate.OneOf([s.value for s in EnrolmentStatus]))
+    kind = Text(validate=validate.OneOf([k.value for k in EnrolmentKind]))
     covered_on = Day(metadata={"description": "在该日有效保障的"})
 
 
 class InsCoverageOut(InsEnrolmentOut):
     org_id = fields.Integer()
-    org_name = fields.String()
+    org_name = Text()
     year = fields.Integer()
-    plan_name = fields.String()
+    plan_name = Text()
     city_share = fields.Decimal(as_string=True)
     district_share = fields.Decimal(as_string=True)
     grassroots_share = fields.Decimal(as_string=True)
     individual_share = fields.Decimal(as_string=True)
-    batch_no = fields.String(allow_none=True)
-    status_changed_at = fields.DateTime()
+    batch_no = Text(allow_none=True)
+    status_changed_at = Timestamp()
 
 
 class InsPayoutQuery(InsMemberQuery):
-    reference = Text(40, metadata={"description": "给付编号"})
+    reference = Short(40, metadata={"description": "给付编号"})
 
 
 class InsPayoutIn(Base):
-    reference = fields.String(required=True, validate=validate.Length(1, 40))
-    id_number = fields.String(required=True, validate=validate.Length(1, 30))
-    item = fields.String(required=True, validate=validate.Length(1, 50))
-    amount = fields.String(
+    reference = Text(required=True, validate=validate.Length(1, 40))
+    id_number = Text(required=True, validate=validate.Length(1, 30))
+    item = Text(required=True, validate=validate.Length(1, 50))
+    amount = Text(
         required=True,
         validate=validate.Length(1, 20),
         metadata={"description": "给付金额（元），大于0，最多两位小数，如 1200.50"},
     )
     paid_on = fields.Date(required=True)
-    remark = fields.String(allow_none=True, validate=validate.Length(max=200))
+    remark = Text(allow_none=True, validate=validate.Length(max=200))
 
 
 class InsPayoutOut(Base):
     id = fields.Integer()
-    reference = fields.String()
+    reference = Text()
     member_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    id_type = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number")
     org_id = fields.Integer()
-    org_name = fields.String()
+    org_name = Text()
     year = fields.Integer()
     enrolment_id = fields.Integer(allow_none=True)
-    item = fields.String()
+    item = Text()
     amount = fields.Decimal(as_string=True)
     paid_on = fields.Date()
-    remark = fields.String(allow_none=True)
-    recorded_by_name = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    remark = Text(allow_none=True)
+    recorded_by_name = Text(allow_none=True)
+    created_at = Timestamp()
 
 
 class InsPayoutFile(Base):
@@ -315,17 +316,17 @@ class InsPayoutImportOut(Base):
 # --- messages ------------------------------------------------------------------------
 class InsMessageQuery(Base):
     unread = fields.Boolean(metadata={"description": "true 只看未读，false 只看已读"})
-    topic = Text(30)
+    topic = Short(30)
 
 
 class InsMessageOut(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    topic = fields.String()
-    title = fields.String()
-    body = fields.String()
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    topic = Text()
+    title = Text()
+    body = Text()
+    created_at = Timestamp()
+    read_at = Timestamp(allow_none=True)
 
 
 class InsReadIn(Base):

@@ -14,6 +14,7 @@ from unioncard.insurance.models import (
     SubmissionStatus,
 )
 from unioncard.members.idcard import today_in_china
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, row_page
 
@@ -49,7 +50,7 @@ def _next_year() -> int:
 # --- plans -----------------------------------------------------------------------------
 class PlanIn(Base):
     year = fields.Integer(required=True, validate=YEAR, metadata={"description": "保障年度"})
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+    name = Text(required=True, validate=validate.Length(1, 50))
     fee = Money(required=True, metadata={"description": "参保费用（元/人）"})
     half_year_fee = Money(allow_none=True, metadata={"description": "半年参保费用（可空）"})
     city_share = Money(required=True, metadata={"description": "市总统一划拨"})
@@ -62,7 +63,7 @@ class PlanIn(Base):
 
 
 class PlanUpdateIn(Base):
-    name = fields.String(validate=validate.Length(1, 50))
+    name = Text(validate=validate.Length(1, 50))
     fee = Money()
     half_year_fee = Money(allow_none=True)
     city_share = Money()
@@ -85,18 +86,18 @@ class SharesOut(Base):
 class PlanOut(Base):
     id = fields.Integer()
     year = fields.Integer()
-    name = fields.String()
+    name = Text()
     fee = MoneyOut()
     half_year_fee = MoneyOut(allow_none=True)
     city_share = MoneyOut()
     district_share = MoneyOut()
     grassroots_share = MoneyOut()
     individual_share = MoneyOut()
-    valid_from = fields.DateTime()
-    valid_to = fields.DateTime()
+    valid_from = Timestamp()
+    valid_to = Timestamp()
     active = fields.Boolean()
-    updated_by_name = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_by_name = Text(allow_none=True)
+    updated_at = Timestamp()
 
 
 class PlanWithSplitOut(Base):
@@ -144,8 +145,8 @@ class CampaignUpdateIn(Base):
 
 class CampaignOut(CampaignIn):
     id = fields.Integer()
-    opened_by_name = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    opened_by_name = Text(allow_none=True)
+    updated_at = Timestamp()
 
 
 # --- collective ------------------------------------------------------------------------
@@ -154,9 +155,9 @@ class UnionYearQuery(Base):
 
 
 class MemberFilter(UnionYearQuery):
-    name = fields.String(validate=validate.Length(max=100))
-    member_no = fields.String(validate=validate.Length(max=10))
-    id_number = fields.String(validate=validate.Length(max=30))
+    name = Text(validate=validate.Length(max=100))
+    member_no = Text(validate=validate.Length(max=10))
+    id_number = Text(validate=validate.Length(max=30))
 
 
 class EligibleQuery(MemberFilter):
@@ -172,7 +173,7 @@ class StatsOut(Base):
     retired = fields.Integer(metadata={"description": "退休人数"})
     deceased = fields.Integer(metadata={"description": "死亡人数"})
     to_confirm = fields.Integer(metadata={"description": "待确认人数"})
-    line = fields.String(metadata={"description": "统计行"})
+    line = Text(metadata={"description": "统计行"})
 
 
 class ConfirmIn(Base):
@@ -186,30 +187,30 @@ class ConfirmAllIn(Base):
 
 class CountOut(Base):
     count = fields.Integer()
-    message = fields.String()
+    message = Text()
 
 
 class MemberRowOut(Base):
     member_id = fields.Integer()
     org_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    gender = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    gender = Text()
     birth_date = fields.Date()
-    id_type = fields.String()
+    id_type = Text()
     id_number = Masked("id_number")
     card_no = Masked("card_no", metadata={"description": "会员卡号（脱敏）"})
-    card_status = fields.String(allow_none=True)
-    insurance_status = fields.String(metadata={"description": "人保状态"})
-    social_card_status = fields.String(allow_none=True, metadata={"description": "社保卡状态"})
-    employment_status = fields.String(allow_none=True, metadata={"description": "就业状态"})
+    card_status = Text(allow_none=True)
+    insurance_status = Text(metadata={"description": "人保状态"})
+    social_card_status = Text(allow_none=True, metadata={"description": "社保卡状态"})
+    employment_status = Text(allow_none=True, metadata={"description": "就业状态"})
     start_date = fields.Date(metadata={"description": "起保日期"})
     end_date = fields.Date(metadata={"description": "终保日期"})
-    coverage = fields.String(metadata={"description": "半年/全年"})
+    coverage = Text(metadata={"description": "半年/全年"})
     retirement_warning = fields.Boolean(
         metadata={"description": "按出生日期将于保障年度开始前达到法定退休年龄（人保库未报告）"}
     )
-    reason = fields.String(allow_none=True, metadata={"description": "待校验原因"})
+    reason = Text(allow_none=True, metadata={"description": "待校验原因"})
 
 
 def _member_row(member, card, warning, coverage: rules.Coverage, reason=None) -> dict:
@@ -275,7 +276,7 @@ InstantPage = row_page(present_instant)
 
 
 class CollectiveSubmitIn(Base):
-    kind = fields.String(
+    kind = Text(
         required=True,
         validate=validate.OneOf([EnrolmentKind.CARD.value, EnrolmentKind.SOCIAL.value]),
         metadata={"description": "会员卡参保 / 社保卡参保"},
@@ -299,9 +300,9 @@ class SocialSubmitIn(Base):
 class PreviewOut(Base):
     org_id = fields.Integer()
     year = fields.Integer()
-    kind = fields.String()
+    kind = Text()
     plan_id = fields.Integer()
-    plan_name = fields.String()
+    plan_name = Text()
     count = fields.Integer(metadata={"description": "可参保人数"})
     not_eligible = fields.Integer(metadata={"description": "勾选但已不符合条件的人数"})
     shares = fields.Nested(SharesOut)
@@ -312,68 +313,67 @@ class PreviewOut(Base):
     unit_from = fields.Date()
     unit_to = fields.Date()
     in_window = fields.Boolean()
-    fixed_plan_name = fields.String(
-        allow_none=True, metadata={"description": "本年度已确定的保障类型"}
-    )
+    fixed_plan_name = Text(allow_none=True, metadata={"description": "本年度已确定的保障类型"})
     fixed_plan_id = fields.Integer(allow_none=True)
-    fixed_by_kind = fields.String(
+    fixed_by_kind = Text(
         allow_none=True, metadata={"description": "确定保障类型的参保渠道（首次提交的渠道）"}
     )
-    plan_conflict = fields.String(
+    plan_conflict = Text(
         allow_none=True,
         metadata={
             "description": "所选保障类型与本年度已确定的不同：原因与应选的保障类型；提交将被拒绝"
         },
     )
-    summary = fields.String()
-    payment_text = fields.String()
-    important = fields.String(metadata={"description": "【重要提示】"})
+    summary = Text()
+    payment_text = Text()
+    important = Text(metadata={"description": "【重要提示】"})
     stats = fields.Nested(StatsOut)
-    stats_line = fields.String()
-    confirm_text = fields.String()
+    stats_line = Text()
+    confirm_text = Text()
 
 
 class UnitSubmissionOut(Base):
     id = fields.Integer()
     submission_no = fields.Function(
         lambda s: f"TJ{s.submitted_at.astimezone(SHANGHAI):%Y%m%d}{s.id:06d}",
-        metadata={"description": "批次编号"},
+        metadata={"type": "string", "description": "批次编号"},
     )
     org_id = fields.Integer()
-    org_name = fields.Function(lambda s: s.org.name)
+    org_name = Text(attribute="org.name")
     year = fields.Integer()
     plan_id = fields.Integer()
-    plan_name = fields.Function(lambda s: s.plan.name)
-    kind = fields.Function(lambda s: s.kind.value, metadata={"description": "参保类型"})
-    status = fields.Function(lambda s: s.status.value, metadata={"description": "状态"})
+    plan_name = Text(attribute="plan.name")
+    kind = Text(attribute="kind.value", metadata={"description": "参保类型"})
+    status = Text(attribute="status.value", metadata={"description": "状态"})
     member_count = fields.Integer(metadata={"description": "参保人数"})
     fee_total = MoneyOut()
     city_total = MoneyOut()
     district_total = MoneyOut()
     grassroots_total = MoneyOut()
-    submitted_by_name = fields.String(allow_none=True)
-    submitted_at = fields.DateTime(metadata={"description": "提交时间"})
-    updated_at = fields.DateTime(metadata={"description": "最后更新时间"})
-    return_reason = fields.String(allow_none=True, metadata={"description": "退回原因"})
+    submitted_by_name = Text(allow_none=True)
+    submitted_at = Timestamp(metadata={"description": "提交时间"})
+    updated_at = Timestamp(metadata={"description": "最后更新时间"})
+    return_reason = Text(allow_none=True, metadata={"description": "退回原因"})
     notice_id = fields.Function(
         lambda s: getattr(getattr(s, "notice", None), "id", None),
-        metadata={"description": "本次生成的告知书"},
+        allow_none=True,
+        metadata={"type": "integer", "description": "本次生成的告知书"},
     )
 
 
 class SubmissionQuery(Base):
     org_id = Id()
     year = fields.Integer(validate=YEAR)
-    kind = fields.String(validate=validate.OneOf(_values(EnrolmentKind)))
-    status = fields.String(validate=validate.OneOf(_values(SubmissionStatus)))
+    kind = Text(validate=validate.OneOf(_values(EnrolmentKind)))
+    status = Text(validate=validate.OneOf(_values(SubmissionStatus)))
     submitted_from = fields.AwareDateTime(default_timezone=SHANGHAI)
     submitted_to = fields.AwareDateTime(default_timezone=SHANGHAI)
 
 
 class EnrolledOut(MemberRowOut):
     enrolment_id = fields.Integer()
-    kind = fields.String()
-    status = fields.String()
+    kind = Text()
+    status = Text()
     fee = MoneyOut()
 
 
@@ -399,23 +399,23 @@ class CheckIn(Base):
 class CheckOut(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    status = fields.Function(lambda c: c.status.value)
+    status = Text(attribute="status.value")
     member_count = fields.Integer()
     answered_count = fields.Integer()
     expected_by = fields.Date(metadata={"description": "预计返回日期（下一个工作日）"})
-    requested_by_name = fields.String(allow_none=True)
-    requested_at = fields.DateTime()
-    answered_at = fields.DateTime(allow_none=True)
-    error = fields.String(allow_none=True)
+    requested_by_name = Text(allow_none=True)
+    requested_at = Timestamp()
+    answered_at = Timestamp(allow_none=True)
+    error = Text(allow_none=True)
 
 
 class CheckQuery(Base):
     org_id = Id()
-    status = fields.String(validate=validate.OneOf(_values(CheckStatus)))
+    status = Text(validate=validate.OneOf(_values(CheckStatus)))
 
 
 class SocialQuery(MemberFilter):
-    social_card_status = fields.String(
+    social_card_status = Text(
         validate=validate.OneOf(["正常", "封存", "未获取"]), metadata={"description": "社保卡状态"}
     )
 
@@ -425,14 +425,14 @@ INSTANT_KINDS = [EnrolmentKind.CARD_NO_COVER.value, EnrolmentKind.NEW_CARD.value
 
 
 class InstantQuery(Base):
-    kind = fields.String(validate=validate.OneOf(INSTANT_KINDS), load_default="有卡无保")
-    name = fields.String(validate=validate.Length(max=100))
-    member_no = fields.String(validate=validate.Length(max=10))
-    id_number = fields.String(validate=validate.Length(max=30))
+    kind = Text(validate=validate.OneOf(INSTANT_KINDS), load_default="有卡无保")
+    name = Text(validate=validate.Length(max=100))
+    member_no = Text(validate=validate.Length(max=10))
+    id_number = Text(validate=validate.Length(max=30))
 
 
 class InstantSubmitIn(Base):
-    kind = fields.String(required=True, validate=validate.OneOf(INSTANT_KINDS))
+    kind = Text(required=True, validate=validate.OneOf(INSTANT_KINDS))
     plan_id = Id(required=True)
     member_ids = fields.List(Id(), required=True, validate=[MAX_IDS, validate.Length(min=1)])
 
@@ -441,17 +441,17 @@ class InstantSubmitIn(Base):
 class NoticeOut(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    kind = fields.Function(lambda n: n.kind.value)
+    kind = Text(attribute="kind.value")
     year = fields.Integer()
     submission_id = fields.Integer(allow_none=True)
     batch_id = fields.Integer(allow_none=True)
     figures = fields.Dict()
-    issued_by_name = fields.String(allow_none=True)
-    issued_at = fields.DateTime()
+    issued_by_name = Text(allow_none=True)
+    issued_at = Timestamp()
 
 
 class NoticeQuery(Base):
     org_id = Id()
     year = fields.Integer(validate=YEAR)
-    kind = fields.String(validate=validate.OneOf(_values(NoticeKind)))
+    kind = Text(validate=validate.OneOf(_values(NoticeKind)))
     submission_id = Id()

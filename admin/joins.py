@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from unioncard.selfservice import joins
 from unioncard.selfservice.models import JoinSource, JoinStatus
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, SelectPage
 from .security import current_scope, ip, requires
@@ -21,32 +22,28 @@ blp = Blueprint(
 
 class JoinQuery(Base):
     org_id = Id()
-    status = fields.String(validate=validate.OneOf([s.value for s in JoinStatus]))
+    status = Text(validate=validate.OneOf([s.value for s in JoinStatus]))
 
 
 class JoinRow(Base):
     id = fields.Integer()
     org_id = fields.Integer()
-    union = fields.Function(lambda a: a.org.name)
-    name = fields.Function(lambda a: a.user.name)
-    id_type = fields.Function(lambda a: a.user.id_type)
+    union = Text(attribute="org.name")
+    name = Text(attribute="user.name")
+    id_type = Text(attribute="user.id_type", allow_none=True)
     id_number = Masked("id_number", attribute="user.id_number")
     mobile = Masked("mobile", attribute="user.mobile")
-    gender = fields.Function(lambda a: a.user.gender)
-    birth_date = fields.Function(
-        lambda a: a.user.birth_date.isoformat() if a.user.birth_date else None
-    )
-    source = fields.Function(
-        lambda a: a.source.value, metadata={"enum": [s.value for s in JoinSource]}
-    )
-    work_unit_address = fields.String()
-    status = fields.Function(lambda a: a.status.value)
-    reason = fields.String()
-    decided_by_name = fields.String()
-    decided_at = fields.DateTime()
-    member_id = fields.Integer()
-    member_no = fields.Method("_member_no")
-    created_at = fields.DateTime()
+    gender = Text(attribute="user.gender", allow_none=True)
+    birth_date = fields.Date(attribute="user.birth_date", allow_none=True)
+    source = Text(attribute="source.value", metadata={"enum": [s.value for s in JoinSource]})
+    work_unit_address = Text(allow_none=True)
+    status = Text(attribute="status.value")
+    reason = Text(allow_none=True)
+    decided_by_name = Text(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    member_id = fields.Integer(allow_none=True)
+    member_no = fields.Method("_member_no", allow_none=True, metadata={"type": "string"})
+    created_at = Timestamp()
 
     def _member_no(self, application):
         member = application.user.member if application.member_id else None
@@ -54,7 +51,7 @@ class JoinRow(Base):
 
 
 class JoinRejectIn(Base):
-    reason = fields.String(required=True, validate=validate.Length(1, 200))
+    reason = Text(required=True, validate=validate.Length(1, 200))
 
 
 @blp.get("")

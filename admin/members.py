@@ -14,6 +14,7 @@ from unioncard.members.models import (
     MemberStatus,
     SocialCardStatus,
 )
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, SelectPage
 from .security import current_scope, ip, requires
@@ -28,102 +29,98 @@ def _values(enum_cls):
 
 
 class MemberFields(Base):
-    name = fields.String(validate=validate.Length(1, 100))
-    id_type = fields.String(validate=validate.OneOf(ID_TYPES))
-    id_number = fields.String(validate=validate.Length(1, 40), load_only=True)
+    name = Text(validate=validate.Length(1, 100))
+    id_type = Text(validate=validate.OneOf(ID_TYPES))
+    id_number = Text(validate=validate.Length(1, 40), load_only=True)
     id_expiry = fields.Date(allow_none=True, metadata={"description": "证件到期日"})
-    country = fields.String(allow_none=True, validate=validate.Length(max=50))
-    gender = fields.String(allow_none=True, validate=validate.OneOf(["男", "女"]))
+    country = Text(allow_none=True, validate=validate.Length(max=50))
+    gender = Text(allow_none=True, validate=validate.OneOf(["男", "女"]))
     birth_date = fields.Date(allow_none=True)
-    mobile = fields.String(allow_none=True, load_only=True)
-    work_address = fields.String(allow_none=True, validate=validate.Length(max=100))
+    mobile = Text(allow_none=True, load_only=True)
+    work_address = Text(allow_none=True, validate=validate.Length(max=100))
     join_date = fields.Date(allow_none=True)
-    source = fields.String(validate=validate.OneOf(_values(MemberSource)))
-    remark = fields.String(allow_none=True, validate=validate.Length(max=200))
+    source = Text(validate=validate.OneOf(_values(MemberSource)))
+    remark = Text(allow_none=True, validate=validate.Length(max=200))
     wants_card = fields.Boolean()
 
 
 class MemberCreate(MemberFields):
     org_id = Id(metadata={"description": "所属基层工会，默认本单位"})
-    name = fields.String(required=True, validate=validate.Length(1, 100))
-    id_number = fields.String(required=True, load_only=True, validate=validate.Length(1, 40))
-    mobile = fields.String(required=True, load_only=True)
+    name = Text(required=True, validate=validate.Length(1, 100))
+    id_number = Text(required=True, load_only=True, validate=validate.Length(1, 40))
+    mobile = Text(required=True, load_only=True)
 
 
 class MemberUpdate(MemberFields):
-    insurance_status = fields.String(validate=validate.OneOf(_values(InsuranceStatus)))
-    social_card_status = fields.String(
-        allow_none=True, validate=validate.OneOf(_values(SocialCardStatus))
-    )
-    employment_status = fields.String(
-        allow_none=True, validate=validate.OneOf(_values(EmploymentStatus))
-    )
+    insurance_status = Text(validate=validate.OneOf(_values(InsuranceStatus)))
+    social_card_status = Text(allow_none=True, validate=validate.OneOf(_values(SocialCardStatus)))
+    employment_status = Text(allow_none=True, validate=validate.OneOf(_values(EmploymentStatus)))
 
 
 class MemberOut(Base):
     id = fields.Integer()
-    member_no = fields.String(allow_none=True, metadata={"description": "会员编号（激活后生成）"})
+    member_no = Text(allow_none=True, metadata={"description": "会员编号（激活后生成）"})
     org_id = Id()
-    org_name = fields.String(attribute="org.name")
-    name = fields.String()
-    id_type = fields.String()
+    org_name = Text(attribute="org.name")
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number", metadata={"description": "证件号码（脱敏）"})
     id_expiry = fields.Date(allow_none=True)
-    country = fields.String()
-    gender = fields.String()
+    country = Text()
+    gender = Text()
     birth_date = fields.Date()
     mobile = Masked("mobile", metadata={"description": "手机号码（脱敏）"})
-    work_address = fields.String(allow_none=True)
+    work_address = Text(allow_none=True)
     join_date = fields.Date(allow_none=True)
-    source = fields.String()
-    status = fields.String()
-    insurance_status = fields.String()
-    social_card_status = fields.String(allow_none=True)
-    employment_status = fields.String(allow_none=True)
+    source = Text()
+    status = Text()
+    insurance_status = Text()
+    social_card_status = Text(allow_none=True)
+    employment_status = Text(allow_none=True)
     wants_card = fields.Boolean()
-    remark = fields.String(allow_none=True)
+    remark = Text(allow_none=True)
     import_job_id = Id(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 class MemberQuery(Base):
     org_id = Id(metadata={"description": "工会（含下级）"})
-    name = fields.String()
-    id_number = fields.String(metadata={"description": "证件号码（精确匹配）"})
-    mobile = fields.String(metadata={"description": "手机号码（精确匹配）"})
-    member_no = fields.String()
-    address = fields.String()
-    gender = fields.String(validate=validate.OneOf(["男", "女"]))
-    status = fields.String(validate=validate.OneOf(_values(MemberStatus)))
-    source = fields.String(validate=validate.OneOf(_values(MemberSource)))
-    id_type = fields.String(validate=validate.OneOf(ID_TYPES))
+    name = Text()
+    id_number = Text(metadata={"description": "证件号码（精确匹配）"})
+    mobile = Text(metadata={"description": "手机号码（精确匹配）"})
+    member_no = Text()
+    address = Text()
+    gender = Text(validate=validate.OneOf(["男", "女"]))
+    status = Text(validate=validate.OneOf(_values(MemberStatus)))
+    source = Text(validate=validate.OneOf(_values(MemberSource)))
+    id_type = Text(validate=validate.OneOf(ID_TYPES))
     joined_from = fields.Date()
     joined_to = fields.Date()
     has_member_no = fields.Boolean()
 
 
 class StatusIn(Base):
-    status = fields.String(required=True, validate=validate.OneOf(_values(MemberStatus)))
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    status = Text(required=True, validate=validate.OneOf(_values(MemberStatus)))
+    reason = Text(required=True, validate=validate.Length(1, 500))
 
 
 class StatusChangeOut(Base):
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String()
-    reason = fields.String()
-    actor_name = fields.String(allow_none=True)
-    at = fields.DateTime()
+    from_status = Text(allow_none=True)
+    to_status = Text()
+    reason = Text()
+    actor_name = Text(allow_none=True)
+    at = Timestamp()
 
 
 class RevealIn(Base):
     fields_ = fields.List(
-        fields.String(validate=validate.OneOf(services.REVEALABLE)),
+        Text(validate=validate.OneOf(services.REVEALABLE)),
         data_key="fields",
         required=True,
         validate=validate.Length(min=1),
     )
-    reason = fields.String(
+    reason = Text(
         required=True,
         validate=validate.Length(1, 200),
         metadata={"description": "查看原因，记入审计日志"},
@@ -132,8 +129,8 @@ class RevealIn(Base):
 
 class RevealOut(Base):
     id = fields.Integer()
-    id_number = fields.String()
-    mobile = fields.String(allow_none=True)
+    id_number = Text()
+    mobile = Text(allow_none=True)
 
 
 @blp.get("")

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from unioncard.orgs import services
 from unioncard.orgs.models import OrgLevel, UnitType
+from unioncard.webfields import Text
 
 from .common import Base, Id, Message, SelectPage
 from .security import current_scope, ip, requires
@@ -20,9 +21,9 @@ UNIT_TYPES = [u.value for u in UnitType]
 
 
 class EnterpriseIn(Base):
-    name = fields.String(required=True, validate=validate.Length(1, 100))
-    uscc = fields.String(validate=validate.Length(max=18), allow_none=True)
-    address = fields.String(validate=validate.Length(max=200), allow_none=True)
+    name = Text(required=True, validate=validate.Length(1, 100))
+    uscc = Text(validate=validate.Length(max=18), allow_none=True)
+    address = Text(validate=validate.Length(max=200), allow_none=True)
 
 
 class EnterpriseOut(EnterpriseIn):
@@ -30,26 +31,26 @@ class EnterpriseOut(EnterpriseIn):
 
 
 class OrgFields(Base):
-    name = fields.String(validate=validate.Length(1, 100), metadata={"description": "工会全称"})
-    uscc = fields.String(allow_none=True, metadata={"description": "统一社会信用代码"})
-    unit_type = fields.String(
+    name = Text(validate=validate.Length(1, 100), metadata={"description": "工会全称"})
+    uscc = Text(allow_none=True, metadata={"description": "统一社会信用代码"})
+    unit_type = Text(
         allow_none=True,
         validate=validate.OneOf(UNIT_TYPES),
         metadata={"description": "34 机关事业单位 / 60 企业 / 39 其他"},
     )
-    address = fields.String(allow_none=True, validate=validate.Length(max=200))
-    contact_name = fields.String(allow_none=True, validate=validate.Length(max=50))
-    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    address = Text(allow_none=True, validate=validate.Length(max=200))
+    contact_name = Text(allow_none=True, validate=validate.Length(max=50))
+    contact_phone = Text(allow_none=True, validate=validate.Length(max=30))
     accepts_individuals = fields.Boolean(
         metadata={"description": "是否接收灵活就业/企业外入会人员"}
     )
-    district_code = fields.String(allow_none=True, metadata={"description": "区局代码（3 位）"})
+    district_code = Text(allow_none=True, metadata={"description": "区局代码（3 位）"})
 
 
 class OrgCreate(OrgFields):
     parent_id = Id(required=True)
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    name = fields.String(required=True, validate=validate.Length(1, 100))
+    level = Text(required=True, validate=validate.OneOf(LEVELS))
+    name = Text(required=True, validate=validate.Length(1, 100))
 
 
 class OrgUpdate(OrgFields):
@@ -59,43 +60,43 @@ class OrgUpdate(OrgFields):
 class OrgOut(OrgFields):
     id = fields.Integer()
     parent_id = Id(allow_none=True)
-    level = fields.String()
-    path = fields.String()
+    level = Text()
+    path = Text()
     active = fields.Boolean()
     enterprises = fields.List(fields.Nested(EnterpriseOut))
 
 
 class OrgQuery(Base):
-    level = fields.String(validate=validate.OneOf(LEVELS))
-    q = fields.String(metadata={"description": "名称包含"})
+    level = Text(validate=validate.OneOf(LEVELS))
+    q = Text(metadata={"description": "名称包含"})
     parent_id = Id()
     accepts_individuals = fields.Boolean()
 
 
 class BranchIn(Base):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,20}$"))
-    name = fields.String(required=True, validate=validate.Length(1, 100))
-    address = fields.String(required=True, validate=validate.Length(1, 200))
+    code = Text(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,20}$"))
+    name = Text(required=True, validate=validate.Length(1, 100))
+    address = Text(required=True, validate=validate.Length(1, 200))
     org_id = Id(metadata={"description": "管理该网点的工会，默认本单位"})
 
 
 class BranchUpdate(Base):
-    name = fields.String(validate=validate.Length(1, 100))
-    address = fields.String(validate=validate.Length(1, 200))
+    name = Text(validate=validate.Length(1, 100))
+    address = Text(validate=validate.Length(1, 200))
     active = fields.Boolean()
 
 
 class BranchOut(Base):
     id = fields.Integer()
     org_id = Id()
-    code = fields.String()
-    name = fields.String()
-    address = fields.String()
+    code = Text()
+    name = Text()
+    address = Text()
     active = fields.Boolean()
 
 
 class BranchQuery(Base):
-    q = fields.String()
+    q = Text()
     active = fields.Boolean()
 
 

@@ -9,6 +9,7 @@ from marshmallow import fields, pre_dump, validate
 from unioncard.orgs.models import UnitType
 from unioncard.reviews import marks, reminders, services
 from unioncard.reviews.models import FailReason, MarkSource, ReviewStatus
+from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, RowPage, SelectPage
 from .imports import XLSX_DOC, _xlsx
@@ -25,7 +26,7 @@ class ReviewCreate(Base):
 
 class ReviewQuery(Base):
     year = fields.Integer(validate=validate.Range(2000, 2100), metadata={"description": "年度"})
-    status = fields.String(validate=validate.OneOf([s.value for s in ReviewStatus]))
+    status = Text(validate=validate.OneOf([s.value for s in ReviewStatus]))
     org_id = Id(metadata={"description": "工会（含下级）"})
 
 
@@ -34,26 +35,26 @@ class ReviewCountsOut(Base):
     passed = fields.Integer(metadata={"description": "通过"})
     failed = fields.Integer(metadata={"description": "不通过"})
     by_reason = fields.Dict(
-        keys=fields.String(), values=fields.Integer(), metadata={"description": "按原因"}
+        keys=Text(), values=fields.Integer(), metadata={"description": "按原因"}
     )
 
 
 class ReviewOut(Base):
     id = fields.Integer()
     org_id = Id()
-    org_name = fields.String(attribute="org.name")
+    org_name = Text(attribute="org.name")
     year = fields.Integer()
-    status = fields.String(metadata={"description": "进行中/待审核/已退回/已通过"})
+    status = Text(metadata={"description": "进行中/待审核/已退回/已通过"})
     unit_info = fields.Dict(allow_none=True, metadata={"description": "确认时的单位信息"})
-    unit_confirmed_at = fields.DateTime(allow_none=True)
-    unit_confirmed_by_name = fields.String(allow_none=True)
-    started_by_name = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    submitted_at = fields.DateTime(allow_none=True)
-    submitted_by_name = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    decided_by_name = fields.String(allow_none=True)
-    decision_reason = fields.String(allow_none=True, metadata={"description": "最近一次退回原因"})
+    unit_confirmed_at = Timestamp(allow_none=True)
+    unit_confirmed_by_name = Text(allow_none=True)
+    started_by_name = Text(allow_none=True)
+    created_at = Timestamp()
+    submitted_at = Timestamp(allow_none=True)
+    submitted_by_name = Text(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    decided_by_name = Text(allow_none=True)
+    decision_reason = Text(allow_none=True, metadata={"description": "最近一次退回原因"})
     reviewed_count = fields.Integer(allow_none=True)
     failed_count = fields.Integer(allow_none=True)
 
@@ -63,37 +64,35 @@ class ReviewDetailOut(ReviewOut):
 
 
 class ReviewUnitIn(Base):
-    name = fields.String(validate=validate.Length(1, 100), metadata={"description": "工会全称"})
-    uscc = fields.String(
-        validate=validate.Length(1, 30), metadata={"description": "统一社会信用代码"}
-    )
-    unit_type = fields.String(
+    name = Text(validate=validate.Length(1, 100), metadata={"description": "工会全称"})
+    uscc = Text(validate=validate.Length(1, 30), metadata={"description": "统一社会信用代码"})
+    unit_type = Text(
         validate=validate.OneOf([u.value for u in UnitType]),
         metadata={"description": "34 机关事业单位 / 60 企业 / 39 其他"},
     )
-    address = fields.String(allow_none=True, validate=validate.Length(max=200))
-    contact_name = fields.String(allow_none=True, validate=validate.Length(max=50))
-    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    address = Text(allow_none=True, validate=validate.Length(max=200))
+    contact_name = Text(allow_none=True, validate=validate.Length(max=50))
+    contact_phone = Text(allow_none=True, validate=validate.Length(max=30))
 
 
 class ReviewMemberQuery(Base):
-    name = fields.String(validate=validate.Length(max=100), metadata={"description": "姓名包含"})
-    result = fields.String(validate=validate.OneOf([marks.PASSED, marks.FAILED]))
-    reason = fields.String(validate=validate.OneOf(REASONS))
+    name = Text(validate=validate.Length(max=100), metadata={"description": "姓名包含"})
+    result = Text(validate=validate.OneOf([marks.PASSED, marks.FAILED]))
+    reason = Text(validate=validate.OneOf(REASONS))
 
 
 class ReviewedMemberOut(Base):
     member_id = fields.Integer()
-    member_no = fields.String(allow_none=True)
-    name = fields.String()
-    id_type = fields.String()
+    member_no = Text(allow_none=True)
+    name = Text()
+    id_type = Text()
     id_number = Masked("id_number", metadata={"description": "证件号码（脱敏）"})
-    gender = fields.String()
-    status = fields.String(metadata={"description": "会员当前状态"})
-    result = fields.String(metadata={"description": "通过/不通过"})
-    reason = fields.String(allow_none=True, metadata={"description": "不通过原因"})
-    source = fields.String(allow_none=True, metadata={"description": "标记方式：列表/文件"})
-    remark = fields.String(allow_none=True)
+    gender = Text()
+    status = Text(metadata={"description": "会员当前状态"})
+    result = Text(metadata={"description": "通过/不通过"})
+    reason = Text(allow_none=True, metadata={"description": "不通过原因"})
+    source = Text(allow_none=True, metadata={"description": "标记方式：列表/文件"})
+    remark = Text(allow_none=True)
 
     @pre_dump
     def unpack(self, row, **kwargs):
@@ -116,8 +115,8 @@ class ReviewedMemberOut(Base):
 
 
 class ReviewMarkIn(Base):
-    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
-    remark = fields.String(allow_none=True, validate=validate.Length(max=200))
+    reason = Text(required=True, validate=validate.OneOf(REASONS))
+    remark = Text(allow_none=True, validate=validate.Length(max=200))
 
 
 class ReviewUploadFile(Base):
@@ -132,7 +131,7 @@ class ReviewUploadOut(Base):
 
 
 class ReviewRejectIn(Base):
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    reason = Text(required=True, validate=validate.Length(1, 500))
 
 
 class ReviewPendingQuery(Base):
@@ -143,12 +142,12 @@ class ReviewPendingQuery(Base):
 
 class ReviewPendingOut(Base):
     org_id = Id()
-    org_name = fields.String()
-    parent_name = fields.String(allow_none=True)
+    org_name = Text()
+    parent_name = Text(allow_none=True)
     year = fields.Integer()
     review_id = fields.Integer(allow_none=True, metadata={"description": "尚未发起时为空"})
-    review_status = fields.String(allow_none=True)
-    last_reminded_at = fields.DateTime(allow_none=True)
+    review_status = Text(allow_none=True)
+    last_reminded_at = Timestamp(allow_none=True)
 
 
 class ReviewReminderIn(Base):
@@ -156,18 +155,18 @@ class ReviewReminderIn(Base):
     year = fields.Integer(
         validate=validate.Range(2000, 2100), metadata={"description": "年度，默认今年"}
     )
-    message = fields.String(allow_none=True, validate=validate.Length(max=500))
+    message = Text(allow_none=True, validate=validate.Length(max=500))
 
 
 class ReviewReminderOut(Base):
     id = fields.Integer()
     org_id = Id()
-    org_name = fields.String(attribute="org.name")
+    org_name = Text(attribute="org.name")
     year = fields.Integer()
-    message = fields.String()
-    sender_org_name = fields.String(attribute="sender_org.name")
-    sent_by_name = fields.String(allow_none=True)
-    sent_at = fields.DateTime()
+    message = Text()
+    sender_org_name = Text(attribute="sender_org.name")
+    sent_by_name = Text(allow_none=True)
+    sent_at = Timestamp()
 
 
 class ReviewReminderQuery(Base):

@@ -29,7 +29,7 @@ from unioncard.members.models import Member
 from unioncard.orgs.models import BankBranch, RelatedEnterprise
 from unioncard.reviews.models import AnnualReview
 from unioncard.selfservice.models import JoinApplication
-from unioncard.web import client_ip
+from unioncard.web import client_ip, document_no_security
 
 # Every path parameter of an admin URL names a row owned by an org; the hook checks that
 # the row lies in the caller's subtree before the view (or its argument parsing) runs.
@@ -61,6 +61,9 @@ MAX_ID = 2**31 - 1
 PASSWORD_CHANGE_ALLOWED = {"admin_auth.change_password", "admin_auth.me", "admin_auth.logout"}
 
 
+STAFF_SECURITY = [{"staffToken": []}]
+
+
 def requires(permission: str, *, explain=None):
     """The permission a view needs. ``explain(scope, **view_args)``, when given, may name the
     domain rule behind a refusal (a unit cannot review itself) instead of the bare 403."""
@@ -75,6 +78,7 @@ def requires(permission: str, *, explain=None):
 
 def public(view):
     view._public = True
+    document_no_security(view)
     return view
 
 

@@ -35,6 +35,9 @@ HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_NONCE = "X-Nonce"
 HEADER_SIGNATURE = "X-Signature"
 _MAX_NONCE = 128
+_MAX_TIMESTAMP = (
+    12  # Unix seconds; a longer string is no timestamp (and int() of 5,000 digits fails)
+)
 
 
 def body_digest(body: bytes) -> str:
@@ -122,7 +125,9 @@ def verify_request(
     given = _header(headers, HEADER_SIGNATURE)
     if not (sender and timestamp and nonce and given):
         raise SignatureError("missing")
-    if not (timestamp.isascii() and timestamp.isdigit()) or len(nonce) > _MAX_NONCE:
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _MAX_TIMESTAMP):
+        raise SignatureError("missing")
+    if len(nonce) > _MAX_NONCE:
         raise SignatureError("missing")
     secret = secret_for(sender)
     if not secret:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from unioncard.web import document_security
+
 from . import auth, card, insurance, me, membership
+from .security import SECURITY
 
 BLUEPRINTS: tuple = (auth.blp, me.blp, membership.blp, card.blp, insurance.blp)
 
 
 def register(api: Api) -> None:
-    if "memberToken" not in api.spec.components.security_schemes:
-        api.spec.components.security_scheme("memberToken", {"type": "http", "scheme": "bearer"})
     for blp in BLUEPRINTS:
+        document_security(blp, SECURITY)
         api.register_blueprint(blp)

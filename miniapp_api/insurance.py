@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from unioncard.extensions import db
 from unioncard.payments import member
+from unioncard.webfields import Text, Timestamp
 
 from .security import SECURITY, current_user, idempotent, member_blueprint
 
@@ -47,7 +48,7 @@ class MiniInsYearQuery(Schema):
 
 class MiniInsPlanOut(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = Text()
     year = fields.Integer()
     fee = Amount
     payable = Amount  # 个人缴费
@@ -73,9 +74,9 @@ class MiniInsEnrolmentOut(Schema):
     id = fields.Integer()
     year = fields.Integer()
     plan_id = fields.Integer()
-    plan_name = fields.String()
-    kind = fields.String()
-    status = fields.String()
+    plan_name = Text()
+    kind = Text()
+    status = Text()
     start_date = fields.Date()  # 起保日期
     end_date = fields.Date()  # 终保日期
     half_year = fields.Boolean()
@@ -83,29 +84,29 @@ class MiniInsEnrolmentOut(Schema):
     individual_share = Amount
     covered = fields.Boolean()  # paid and approved (已完成)
     in_force = fields.Boolean()  # covered and today inside the dates
-    reason = fields.String(allow_none=True)
-    payment_status = fields.String(allow_none=True)
-    paid_at = fields.DateTime(allow_none=True)
-    refund_status = fields.String(allow_none=True)
-    refunded_at = fields.DateTime(allow_none=True)
+    reason = Text(allow_none=True)
+    payment_status = Text(allow_none=True)
+    paid_at = Timestamp(allow_none=True)
+    refund_status = Text(allow_none=True)
+    refunded_at = Timestamp(allow_none=True)
 
 
 class MiniInsPaymentParams(Schema):
     """Exactly what ``wx.requestPayment`` takes."""
 
-    appId = fields.String()
-    timeStamp = fields.String()
-    nonceStr = fields.String()
-    package = fields.String()
-    signType = fields.String()
-    paySign = fields.String()
+    appId = Text()
+    timeStamp = Text()
+    nonceStr = Text()
+    package = Text()
+    signType = Text()
+    paySign = Text()
 
 
 class MiniInsOrderOut(Schema):
-    out_trade_no = fields.String()
+    out_trade_no = Text()
     amount = Amount
-    status = fields.String()
-    expires_at = fields.DateTime()
+    status = Text()
+    expires_at = Timestamp()
 
 
 class MiniInsEnrolledOut(MiniInsEnrolmentOut):
@@ -115,12 +116,12 @@ class MiniInsEnrolledOut(MiniInsEnrolmentOut):
 
 class MiniInsPayoutOut(Schema):
     id = fields.Integer()
-    reference = fields.String()  # 给付编号
+    reference = Text()  # 给付编号
     year = fields.Integer()
-    item = fields.String()  # 给付项目
+    item = Text()  # 给付项目
     amount = Amount
     paid_on = fields.Date()
-    remark = fields.String(allow_none=True)
+    remark = Text(allow_none=True)
 
 
 @blp.get("/plans")

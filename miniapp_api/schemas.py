@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from admin.common import Masked
 from unioncard.members.idcard import ID_TYPES
 from unioncard.selfservice.models import JoinSource, JoinStatus
-
-Text = fields.String
+from unioncard.webfields import BaseSchema, Masked, Text, Timestamp
 
 
 def _id(**kwargs):
     return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
 
 
-class Base(Schema):
-    class Meta:
-        ordered = True
+class Base(BaseSchema):
+    """Base of the mini-program schemas."""
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -62,39 +59,37 @@ class MiniIdentityIn(Base):
 
 
 class MiniProfileOut(Base):
-    name = Text()
-    id_type = Text()
+    name = Text(allow_none=True)
+    id_type = Text(allow_none=True)
     id_number = Masked("id_number")
-    id_expiry = fields.Date()
-    country = Text()
-    gender = Text()
-    birth_date = fields.Date()
+    id_expiry = fields.Date(allow_none=True)
+    country = Text(allow_none=True)
+    gender = Text(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
     mobile = Masked("mobile")
-    member_id = fields.Integer()
+    member_id = fields.Integer(allow_none=True)
 
 
 class MiniMembershipOut(Base):
     union_id = fields.Integer()
     union = Text()
-    member_no = Text()
+    member_no = Text(allow_none=True)
     status = Text()
     source = Text()
-    join_date = fields.Date()
+    join_date = fields.Date(allow_none=True)
 
 
 class MiniJoinOut(Base):
     id = fields.Integer()
     union_id = fields.Integer(attribute="org_id")
-    union = fields.Function(lambda a: a.org.name)
-    source = fields.Function(lambda a: a.source.value)
-    work_unit_address = Text()
-    status = fields.Function(
-        lambda a: a.status.value, metadata={"enum": [s.value for s in JoinStatus]}
-    )
-    reason = Text(metadata={"description": "驳回原因"})
-    member_no = fields.Method("_member_no")
-    created_at = fields.DateTime()
-    decided_at = fields.DateTime()
+    union = Text(attribute="org.name")
+    source = Text(attribute="source.value")
+    work_unit_address = Text(allow_none=True)
+    status = Text(attribute="status.value", metadata={"enum": [s.value for s in JoinStatus]})
+    reason = Text(allow_none=True, metadata={"description": "驳回原因"})
+    member_no = fields.Method("_member_no", allow_none=True, metadata={"type": "string"})
+    created_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
 
     def _member_no(self, application):
         return (
@@ -105,11 +100,11 @@ class MiniJoinOut(Base):
 
 
 class MiniCardStatusOut(Base):
-    status = fields.Function(lambda c: c.status.value)
-    channel = fields.Function(lambda c: c.channel.value)
-    verification = fields.Function(lambda c: c.verification.value)
+    status = Text(attribute="status.value")
+    channel = Text(attribute="channel.value")
+    verification = Text(attribute="verification.value")
     card_no = Masked("card_no")
-    applied_at = fields.DateTime()
+    applied_at = Timestamp(allow_none=True)
     individual = fields.Boolean()
 
 
@@ -141,8 +136,8 @@ class MiniUnionQuery(Base):
 class MiniUnionOut(Base):
     id = fields.Integer()
     name = Text()
-    address = Text()
-    contact_phone = Text()
+    address = Text(allow_none=True)
+    contact_phone = Text(allow_none=True)
 
 
 class MiniBranchQuery(Base):
@@ -169,30 +164,30 @@ class MiniCardApplyIn(Base):
 
 
 class MiniCardLogOut(Base):
-    at = fields.DateTime()
-    actor = Text()
+    at = Timestamp()
+    actor = Text(allow_none=True)
     action = Text()
-    from_status = Text()
-    to_status = Text()
-    detail = Text()
+    from_status = Text(allow_none=True)
+    to_status = Text(allow_none=True)
+    detail = Text(allow_none=True)
 
 
 class MiniCardApplicationOut(Base):
     id = fields.Integer()
     status = Text(metadata={"description": "校验中 / 校验未通过 / 已提交银行 / 已取消"})
-    card_status = Text()
+    card_status = Text(allow_none=True)
     channel = Text(metadata={"description": "普通 / 特殊"})
-    channel_reason = Text()
+    channel_reason = Text(allow_none=True)
     verification = Text(metadata={"description": "未校验 / 校验中 / 已通过 / 未通过"})
     verification_reasons = fields.List(Text())
     branch_code = Text()
     branch_name = Text()
     mailing_address = Text()
-    id_expiry = fields.Date()
-    batch_no = Text()
-    batch_status = Text()
+    id_expiry = fields.Date(allow_none=True)
+    batch_no = Text(allow_none=True)
+    batch_status = Text(allow_none=True)
     card_no = Masked("card_no")
-    failure_reason = Text()
-    created_at = fields.DateTime()
-    cancelled_at = fields.DateTime()
+    failure_reason = Text(allow_none=True)
+    created_at = Timestamp()
+    cancelled_at = Timestamp(allow_none=True)
     log = fields.List(fields.Nested(MiniCardLogOut))

@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 from unioncard.errors import NotAuthenticated
 from unioncard.selfservice import accounts, idempotency, ratelimit
 from unioncard.selfservice.models import MemberUser
-from unioncard.web import client_ip, error_response
+from unioncard.web import client_ip, document_no_security, error_response
 
 PREFIX = "/api/miniapp/v1"
 SECURITY = [{"memberToken": []}]
@@ -29,6 +29,7 @@ SECURITY = [{"memberToken": []}]
 
 def public(view):
     view._public = True
+    document_no_security(view)
     return view
 
 

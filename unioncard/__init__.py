@@ -56,8 +56,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_integrations(api)
 
+    from .guards import register_request_guard
     from .web import register_error_handlers, register_request_transaction
 
+    register_request_guard(app)
     register_error_handlers(app)
     register_request_transaction(app)
 

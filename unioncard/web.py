@@ -6,16 +6,20 @@ never a stack trace, never an HTML page.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from http import HTTPStatus
+from urllib.parse import quote
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, request, send_file
+from flask_smorest.utils import deepupdate
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .errors import DomainError
 from .extensions import db
+from .webfields import clean_filename
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,8 @@ def register_error_handlers(app: Flask) -> None:
             errors = _translate_tree(data["messages"])
         headers = dict(data.get("headers") or {})
         response = error_response(status, STATUS_MESSAGES.get(status), errors)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
         for key, value in headers.items():
             response.headers[key] = value
         return response
@@ -177,6 +183,31 @@ def register_request_transaction(app: Flask) -> None:
     def _cleanup(exc):
         if exc is not None:
             _rollback()
+
+
+def document_security(blp, security: list) -> None:
+    """Every operation of ``blp`` declares ``security`` in the OpenAPI document unless its
+    view says otherwise (``document_no_security``): Authorize in /docs then sends the token,
+    and generated clients know which calls need one. Call before registering the blueprint."""
+    for endpoint_doc in blp._docs.values():  # flask-smorest's per-view doc, read at register
+        for method, doc in endpoint_doc.items():
+            if method != "parameters":
+                doc.setdefault("manual_doc", {}).setdefault("security", security)
+
+
+def document_no_security(view):
+    """Documents a view as anonymous (login, captcha): no security requirement."""
+    view._apidoc = deepupdate(getattr(view, "_apidoc", {}), {"manual_doc": {"security": []}})
+    return view
+
+
+def send_download(data: bytes, name: str, mimetype: str, *, inline: bool = False):
+    """A file answer; its name normalised (``clean_filename``) and sent as RFC 6266 UTF-8."""
+    name = clean_filename(name)
+    response = send_file(io.BytesIO(data), mimetype=mimetype, download_name=name)
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+    return response
 
 
 def client_ip() -> str | None:

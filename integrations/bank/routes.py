@@ -14,6 +14,7 @@ from integrations.signing import SignatureError, verify_request
 from unioncard.cards import callbacks
 from unioncard.errors import NotAuthenticated
 from unioncard.kvstore import store
+from unioncard.webfields import Text
 
 blp = Blueprint(
     "bank_callbacks",
@@ -49,28 +50,26 @@ def _signed_only() -> None:
 
 
 class Result(Schema):
-    result_id = fields.String(required=True, validate=validate.Length(1, 120))
-    member_no = fields.String(required=True, validate=validate.Length(1, 10))
-    status = fields.String(required=True, validate=validate.OneOf(["success", "failure"]))
-    card_no = fields.String(allow_none=True, validate=validate.Length(max=30))
-    reason_code = fields.String(allow_none=True, validate=validate.Length(max=20))
-    reason = fields.String(allow_none=True, validate=validate.Length(max=200))
+    result_id = Text(required=True, validate=validate.Length(1, 120))
+    member_no = Text(required=True, validate=validate.Length(1, 10))
+    status = Text(required=True, validate=validate.OneOf(["success", "failure"]))
+    card_no = Text(allow_none=True, validate=validate.Length(max=30))
+    reason_code = Text(allow_none=True, validate=validate.Length(max=20))
+    reason = Text(allow_none=True, validate=validate.Length(max=200))
 
 
 class CardResults(Schema):
-    batch_no = fields.String(required=True, validate=validate.Length(1, 30))
-    feedback_at = fields.String(required=True)
+    batch_no = Text(required=True, validate=validate.Length(1, 30))
+    feedback_at = Text(required=True)
     results = fields.List(fields.Nested(Result), required=True, validate=validate.Length(1, 5000))
 
 
 class Event(Schema):
-    event_id = fields.String(required=True, validate=validate.Length(1, 120))
-    member_no = fields.String(required=True, validate=validate.Length(1, 10))
-    card_no = fields.String(required=True, validate=validate.Length(1, 30))
-    type = fields.String(
-        required=True, validate=validate.OneOf(["produced", "delivered", "activated"])
-    )
-    at = fields.String(required=True)
+    event_id = Text(required=True, validate=validate.Length(1, 120))
+    member_no = Text(required=True, validate=validate.Length(1, 10))
+    card_no = Text(required=True, validate=validate.Length(1, 30))
+    type = Text(required=True, validate=validate.OneOf(["produced", "delivered", "activated"]))
+    at = Text(required=True)
 
 
 class CardEvents(Schema):

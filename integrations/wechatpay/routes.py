@@ -14,11 +14,13 @@ import logging
 
 from flask import jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
 from integrations.wechatpay.client import NotificationInvalid, NotificationUndecryptable
 from unioncard.errors import DomainError
 from unioncard.extensions import db
 from unioncard.payments import gateway, settlement
+from unioncard.webfields import BaseSchema, Text
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,28 @@ blp = Blueprint(
     url_prefix="/api/integrations/wechatpay/v1",
     description="微信支付通知（平台签名、AES-256-GCM 加密）",
 )
+
+
+class NotifyFail(BaseSchema):
+    """WeChat Pay's failure answer; it retries the notification later."""
+
+    code = Text(validate=validate.OneOf(["FAIL"]), metadata={"description": "固定为 FAIL"})
+    status = Text()
+    message = Text()
+    errors = fields.Dict()
+
+
+# every status ``_fail`` answers: the signature (401), the body (400), the domain's refusals
+FAIL_STATUSES = (400, 401, 403, 404, 409, 422, 423, 429, 500)
+
+
+def _documented(view):
+    view = blp.alt_response(204, description="已处理（或重复通知，已忽略）", success=True)(view)
+    for status in FAIL_STATUSES:
+        view = blp.alt_response(
+            status, schema=NotifyFail, description="处理失败，微信支付稍后重试"
+        )(view)
+    return view
 
 
 def _fail(status: int, message: str):
@@ -60,14 +84,14 @@ def _receive(kinds: tuple[str, ...]):
 
 
 @blp.post("/notify")
-@blp.doc(security=[])
+@_documented
 def notify():
     """支付结果通知（TRANSACTION.SUCCESS；也接收退款通知）"""
     return _receive(("TRANSACTION.", "REFUND."))
 
 
 @blp.post("/refund-notify")
-@blp.doc(security=[])
+@_documented
 def refund_notify():
     """退款结果通知（REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED）"""
     return _receive(("REFUND.",))

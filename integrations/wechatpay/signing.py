@@ -150,7 +150,7 @@ def check_signed(
         raise CryptoError("缺少微信支付签名信息")
     if given_serial != serial:
         raise CryptoError("微信支付平台证书序列号不符")
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise CryptoError("微信支付签名时间戳格式不正确")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > window:

@@ -134,8 +134,10 @@ def list_accounts(scope: Scope, *, org_id=None, role=None, q=None):
     if role:
         stmt = stmt.where(StaffAccount.role == Role(role))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(StaffAccount.username.like(like) | StaffAccount.display_name.like(like))
+        stmt = stmt.where(  # a % or _ typed by a clerk is a character, not a wildcard
+            StaffAccount.username.contains(q, autoescape=True)
+            | StaffAccount.display_name.contains(q, autoescape=True)
+        )
     return stmt.order_by(StaffAccount.id)
 
 
