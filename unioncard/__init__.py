@@ -7,7 +7,6 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +14,7 @@ from sqlalchemy.types import TypeDecorator
 
 from .config import load_config
 from .extensions import db, migrate
+from .openapi import Api
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_tasks()
 
     api = Api(app)
+    app.extensions["unioncard.api"] = api  # this app's OpenAPI document (guards, tests)
     # amounts are exact decimals and answered as strings ("13.00"): say so in the OpenAPI
     api.register_field(fields.Decimal, "string", "decimal")
     from admin import register as register_admin

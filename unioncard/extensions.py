@@ -10,8 +10,6 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .openapi import Api
-
 # Stable constraint names so Alembic autogenerate and migrate-check agree on every backend.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

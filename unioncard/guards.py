@@ -21,7 +21,6 @@ from flask import Flask, current_app, request
 from flask_smorest.spec.plugins import FlaskPlugin
 
 from .errors import DomainError, ValidationFailed
-from .extensions import api
 from .webfields import clean_filename, text_problem
 
 MAX_JSON_DEPTH = 32
@@ -125,7 +124,7 @@ def _query_parameters() -> dict[str, dict[str, set[str]]]:
     """endpoint -> method -> the query parameter names the OpenAPI document lists."""
     cached = current_app.extensions.get("unioncard.query_parameters")
     if cached is None:
-        paths = api.spec.to_dict()["paths"]
+        paths = current_app.extensions["unioncard.api"].spec.to_dict()["paths"]
         cached = {}
         for rule in current_app.url_map.iter_rules():
             operations = paths.get(FlaskPlugin.flaskpath2openapi(rule.rule))

@@ -10,10 +10,11 @@ import json
 import re
 
 import pytest
+from flask import current_app
 from marshmallow import fields
 
 from tests.world import build_world, login, member_of
-from unioncard.extensions import api, db
+from unioncard.extensions import db
 from unioncard.webfields import Text, Timestamp
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -31,6 +32,7 @@ def _operations(spec):
 
 def _registered_schemas():
     """Every marshmallow schema the document names, with its component name."""
+    api = current_app.extensions["unioncard.api"]
     plugin = next(p for p in api.spec.plugins if hasattr(p, "converter"))
     for key, name in plugin.converter.refs.items():
         schema = key[0] if isinstance(key, tuple) else key
