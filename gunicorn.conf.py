@@ -56,6 +56,9 @@ logconfig_dict = {
             "stream": "ext://sys.stdout",
         },
     },
+    # the app puts its own masked handler on the root logger: gunicorn's default root
+    # handler would print every app line twice
+    "root": {"level": "INFO", "handlers": []},
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
