@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-moved lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean
+.PHONY: run test test-moved lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean prod-check
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ fmt: install
 ## Models and migrations agree (on a fresh SQLite database).
 migrate-check: install
 	bash scripts/migrate_check.sh
+
+## The production layout (gunicorn, celery worker and beat, PostgreSQL, Redis) driven and audited.
+prod-check: install
+	bash .ci/services.sh
+	$(BIN)/python scripts/prod_check.py
 
 bench: install
 	bash .ci/services.sh

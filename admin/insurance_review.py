@@ -1,6 +1,7 @@
 """集中参保审核 and 即时参保审核 (the district), 提交至职保中心: routes only.
 
-Services: unioncard.insurance.review, district_submit, instant_review.
+Services: unioncard.insurance.review, district_submit, instant_review; the personal
+refunds list: unioncard.payments.district.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from flask_smorest import Blueprint
 
 from unioncard.insurance import district_submit, instant_review, review
 from unioncard.insurance.batches import batch_dict
+from unioncard.payments import district
 
 from .common import row_page
 from .insurance_review_schemas import (
@@ -24,6 +26,7 @@ from .insurance_review_schemas import (
     InsTotalsQuery,
     present_enrolment,
 )
+from .refund_schemas import RefundOut, RefundQuery
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -147,6 +150,16 @@ def instant_refuse(data):
     """即时参保审核不通过（须填写原因）"""
     rows = instant_review.refuse(current_scope(), data["submission_ids"], data["reason"], ip=ip())
     return [_row(s) for s in rows]
+
+
+@blp.get("/instant/refunds")
+@blp.arguments(RefundQuery, location="query")
+@blp.response(200, RefundOut(many=True))
+@blp.paginate(row_page(district.present_refund))
+@requires("insurance.review")
+def instant_refunds(query):
+    """个人缴费退款（审核不通过、订单关闭后到账、重复支付自动退款）"""
+    return district.refund_rows(current_scope(), query)
 
 
 def _row(sub) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import flask_swagger_ui
@@ -29,7 +28,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("TASK_MODE"):
         app.config["TASK_MODE"] = "celery" if app.config["CELERY_BROKER_URL"] else "thread"
     app.json.ensure_ascii = False
-    logging.basicConfig(level=logging.INFO)
+    from . import observability
+
+    observability.configure_logging(app.config)
 
     _init_database(app)
     from . import kvstore, tasks_runtime
@@ -62,7 +63,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_request_guard(app)
     register_error_handlers(app)
+    observability.init_app(app)  # its request line runs after the commit hook: the final answer
     register_request_transaction(app)
+    observability.init_principal(app)
 
     @app.get("/static/swagger-ui/<path:filename>")
     def swagger_assets(filename):
@@ -75,10 +78,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.cli.add_command(keys)
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
     return app
 
 
@@ -89,7 +88,13 @@ def _init_database(app: Flask) -> None:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
         app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "pool_size": 5,
+                "max_overflow": 10,
+                "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]},
+            },
         )
     db.init_app(app)
     migrate.init_app(

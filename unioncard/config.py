@@ -42,6 +42,20 @@ class Config:
     REDIS_URL = ""
     CELERY_BROKER_URL = ""  # defaults to REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = None  # None: eager when there is no broker
+    # Degrade quickly: a dependency that refuses or hangs answers 503 within ~2 s
+    REDIS_CONNECT_TIMEOUT = 0.5  # seconds
+    REDIS_SOCKET_TIMEOUT = 1.0  # seconds to read an answer
+    DATABASE_CONNECT_TIMEOUT = 2  # seconds (PostgreSQL)
+
+    # Observability (unioncard/observability): logs, metrics, readiness, error reports
+    LOG_FORMAT = ""  # json | text; empty: json in production, text otherwise
+    LOG_LEVEL = "INFO"
+    METRICS_TOKEN = ""  # bearer token of GET /metrics; empty: /metrics answers 404
+    SENTRY_DSN = ""  # empty: no error reporting
+    READY_WORKER_MAX_AGE = 30  # seconds: no worker heartbeat this recent -> not ready
+    READY_OUTBOX_MAX_AGE = 1800  # seconds: a bank message waiting this long -> not ready
+    READY_CHECK_WORKER = None  # None: when TASK_MODE is celery
+    HSTS_SECONDS = 31536000  # production only
 
     # Personal data (PIPL): AES-256-GCM keys by key id, the id used for new writes,
     # and the HMAC key of the blind index. Keys are base64 of 32 bytes.
@@ -142,6 +156,8 @@ def _coerce(current, raw: str):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(current, int) and not isinstance(current, bool):
         return int(raw)
+    if isinstance(current, float):
+        return float(raw)
     if isinstance(current, dict):
         return json.loads(raw)
     if isinstance(current, tuple):  # comma-separated list, e.g. 2027-01-01,2027-02-16

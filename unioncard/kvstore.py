@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import redis
 from flask import current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 EXTENSION_KEY = "unioncard.kv"
 
@@ -61,9 +63,22 @@ class MemoryStore:
             return max(0, int(item[1] - time.monotonic()))
 
 
+def redis_client(url: str, config, **options) -> redis.Redis:
+    """A client that fails fast (short timeouts, no retry): a Redis that refuses or hangs
+    turns into a 503 within about a second, never a request held for long."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=config["REDIS_CONNECT_TIMEOUT"],
+        socket_timeout=config["REDIS_SOCKET_TIMEOUT"],
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+        **options,
+    )
+
+
 class RedisStore:
-    def __init__(self, url: str):
-        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    def __init__(self, url: str, config):
+        self.client = redis_client(url, config, decode_responses=True)
 
     def get(self, key):
         return self.client.get(key)
@@ -87,7 +102,7 @@ class RedisStore:
 
 def init_store(app) -> None:
     url = app.config["REDIS_URL"]
-    app.extensions[EXTENSION_KEY] = RedisStore(url) if url else MemoryStore()
+    app.extensions[EXTENSION_KEY] = RedisStore(url, app.config) if url else MemoryStore()
 
 
 def store():

@@ -17,6 +17,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .observability.logs import request_id_var
+
 log = logging.getLogger(__name__)
 
 _POOL_KEY = "unioncard.task_pool"
@@ -50,6 +52,13 @@ def init_celery(app: Flask) -> Celery:
         task_soft_time_limit=600,
         task_time_limit=660,
         broker_connection_retry_on_startup=True,
+        # a broker that refuses or hangs must not hold a request for long (after_commit logs)
+        broker_transport_options={
+            "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"],
+            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+        },
+        broker_connection_timeout=app.config["REDIS_CONNECT_TIMEOUT"],
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         timezone="Asia/Shanghai",
         enable_utc=True,
         beat_schedule={
@@ -73,8 +82,9 @@ def dispatch(task, *args) -> None:
     if mode == "celery":
         task.apply_async(args=args)
     elif mode == "thread":
+        # the app and the request id go along to the pool's thread (never the app context)
         app = current_app._get_current_object()
-        current_app.extensions[_POOL_KEY].submit(_run_in_app, app, task, args)
+        current_app.extensions[_POOL_KEY].submit(_run_in_app, app, request_id_var.get(), task, args)
     elif mode == "eager":
         _run_logged(task, args)
     elif mode == "off":  # tests of lost dispatches; the beat's sweepers pick the work up
@@ -83,9 +93,13 @@ def dispatch(task, *args) -> None:
         raise RuntimeError(f"unknown TASK_MODE {mode!r}")
 
 
-def _run_in_app(app: Flask, task, args):
-    with app.app_context():
-        _run_logged(task, args)
+def _run_in_app(app: Flask, request_id, task, args):
+    token = request_id_var.set(request_id)
+    try:
+        with app.app_context():
+            _run_logged(task, args)
+    finally:
+        request_id_var.reset(token)
 
 
 def _run_logged(task, args):

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from flask import Flask, jsonify, request, send_file
 from flask_smorest.utils import deepupdate
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -35,7 +36,7 @@ STATUS_MESSAGES = {
     422: "提交的数据有误，请按提示修改",
     429: "操作过于频繁，请稍后再试",
     500: "系统繁忙，请稍后再试；如持续出现请联系管理员",
-    503: "服务暂不可用，请稍后再试",
+    503: "系统繁忙，请稍后再试",
 }
 
 # marshmallow/webargs messages -> Chinese (exact texts and patterns)
@@ -152,7 +153,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):
         _rollback()
-        log.exception("database error")
+        log.error("dependency unavailable: database: %s", exc.orig)
+        return error_response(503)
+
+    @app.errorhandler(RedisError)
+    def _redis(exc: RedisError):
+        # what is down goes to the log only; the caller reads "系统繁忙" (degrade cleanly)
+        _rollback()
+        log.error("dependency unavailable: redis: %s: %s", type(exc).__name__, exc)
         return error_response(503)
 
     @app.errorhandler(Exception)

@@ -31,6 +31,7 @@ import json
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -176,7 +177,7 @@ class SandboxBatch:
 
 class BankSandbox:
     """The bank's state and the knobs tests use: ``batches``, ``revoked``, ``callbacks_sent``
-    [(path, HTTP status or None)], ``fail_next``, ``pause_callbacks``/``resume_callbacks``,
+    [(path, HTTP status or None)], ``answer_delay``, ``fail_next``, ``pause_callbacks``/``resume_callbacks``,
     ``wait_idle``; ``close`` drops pending callbacks."""
 
     def __init__(self, *, bank_id, bank_secret, callback_base_url, result_delay=1.0,
@@ -187,6 +188,7 @@ class BankSandbox:
         self.result_delay, self.event_delay, self.today = result_delay, event_delay, today
         self.callback_chunk, self.callback_retries = callback_chunk, callback_retries
         self.retry_backoff = retry_backoff
+        self.answer_delay = 0.0  # seconds a POST /batches is held after the batch is recorded
         self.batches: dict[str, SandboxBatch] = {}
         self.revoked: set[str] = set()
         self.callbacks_sent: list[tuple[str, int | None]] = []
@@ -353,6 +355,8 @@ def create_bank_sandbox(*, client_id: str, client_secret: str, bank_id: str, ban
         if errors:
             return _error(400, "批次数据不符合接口约定", errors)
         status, answer = state.receive(body)
+        if state.answer_delay:  # the batch is in; the answer is slow (a sender may die meanwhile)
+            time.sleep(state.answer_delay)
         return jsonify(answer), status
 
     @app.post("/batches/<batch_no>/revoke")

@@ -222,11 +222,17 @@ class WeChatPayClient:
         total_fen: int,
         reason: str,
         notify_url: str,
+        transaction_id: str | None = None,
     ) -> dict:
         """申请退款 (POST /v3/refund/domestic/refunds): the refund, ``status`` SUCCESS,
-        PROCESSING, CLOSED or ABNORMAL. The same ``out_refund_no`` never refunds twice."""
+        PROCESSING, CLOSED or ABNORMAL. The same ``out_refund_no`` never refunds twice.
+        ``transaction_id`` names one payment of the order (a second payment refunded)."""
         payload = {
-            "out_trade_no": out_trade_no,
+            **(
+                {"transaction_id": transaction_id}
+                if transaction_id
+                else {"out_trade_no": out_trade_no}
+            ),
             "out_refund_no": out_refund_no,
             "reason": reason[:80],
             "notify_url": notify_url,

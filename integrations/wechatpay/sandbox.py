@@ -12,9 +12,10 @@ Deterministic rules:
 | POST /v3/pay/transactions/jsapi | appid/mchid must be ours (400 APPID_MCHID_NOT_MATCH); ``out_trade_no`` 6-32 of ``[A-Za-z0-9_-]``; ``amount.total`` a positive int; ``payer.openid`` and an http(s) ``notify_url`` present (400 PARAM_ERROR). ``prepay_id`` = "wx" + the first 30 hex of SHA-256(out_trade_no). A repeat with the same body answers the same prepay_id; a different body 400 INVALID_REQUEST; a paid order 400 ORDERPAID; a closed one 400 ORDER_CLOSED. An ``amount.total`` of 1599 fen answers 503 SYSTEM_ERROR (a WeChat outage). |
 | GET /v3/pay/transactions/out-trade-no/{no}?mchid= | the transaction (trade_state NOTPAY, SUCCESS, CLOSED, REFUND); 404 ORDER_NOT_EXIST |
 | POST …/out-trade-no/{no}/close | NOTPAY or CLOSED → 204 CLOSED; SUCCESS/REFUND → 400 ORDERPAID |
-| POST /v3/refund/domestic/refunds | order unknown 404 RESOURCE_NOT_EXISTS; not paid 400 INVALID_REQUEST; ``amount.total`` ≠ the order's 400 PARAM_ERROR; more than what is left 400 NOT_ENOUGH. A known ``out_refund_no`` answers that refund again (never refunds twice). New refunds answer PROCESSING and turn SUCCESS after ``refund_delay`` s, then a REFUND.SUCCESS notification goes to the refund's ``notify_url``. |
+| POST /v3/refund/domestic/refunds | by ``out_trade_no`` or ``transaction_id`` (a second payment's too); order unknown 404 RESOURCE_NOT_EXISTS; not paid 400 INVALID_REQUEST; ``amount.total`` ≠ the order's 400 PARAM_ERROR; more than what is left 400 NOT_ENOUGH. A known ``out_refund_no`` answers that refund again (never refunds twice). New refunds answer PROCESSING and turn SUCCESS after ``refund_delay`` s, then a REFUND.SUCCESS notification goes to the refund's ``notify_url``. |
 | GET /v3/refund/domestic/refunds/{out_refund_no} | the refund; 404 RESOURCE_NOT_EXISTS |
 | POST /sandbox/pay/{out_trade_no} (unsigned, the sandbox's own) | the member pays: NOTPAY → SUCCESS (``transaction_id`` = "4200" + 24 digits from SHA-256(out_trade_no)), then a TRANSACTION.SUCCESS notification to the order's ``notify_url``; already paid 200 ``already_paid`` (no new notification); closed 409; unknown 404 |
+| POST /sandbox/pay/{out_trade_no}/again (the sandbox's own) | a paid order paid a second time: a new ``transaction_id`` and its TRANSACTION.SUCCESS notification (refundable by that id) |
 
 With ``auto_pay_after`` set (seconds), every new order is paid that long after it is placed.
 Notifications (id = "EV-" + 20 hex of SHA-256(kind:number)) are retried while the answer is
@@ -78,6 +79,8 @@ class SandboxOrder:
     transaction_id: str | None = None
     success_time: str | None = None
     refunded: int = 0
+    # a second payment of the same order (paid twice): transaction_id -> fen refunded of it
+    duplicates: dict = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -88,6 +91,8 @@ class SandboxOrder:
 class SandboxRefund:
     payload: dict
     refund_id: str
+    out_trade_no: str = ""
+    transaction_id: str | None = None
     status: str = "PROCESSING"
     create_time: str = field(default_factory=now_iso)
     success_time: str | None = None
@@ -269,6 +274,36 @@ class WeChatPaySandbox:
         self.notify("TRANSACTION.SUCCESS", "transaction", f"pay:{out_trade_no}", resource, url)
         return 200, {"status": "paid", "transaction_id": order.transaction_id}
 
+    def pay_again(self, out_trade_no: str) -> tuple[int, dict]:
+        """The same order paid a second time (another transaction, e.g. a second device): the
+        money is taken again and a TRANSACTION.SUCCESS with the new transaction_id is sent."""
+        with self._lock:
+            order = self.orders.get(out_trade_no)
+            if order is None:
+                return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
+            if order.trade_state not in ("SUCCESS", "REFUND"):
+                return 409, {"code": "INVALID_REQUEST", "message": "订单尚未支付"}
+            again = transaction_id_for(f"{out_trade_no}:again:{len(order.duplicates) + 1}")
+            order.duplicates[again] = 0
+            resource = self.transaction(order) | {
+                "transaction_id": again,
+                "success_time": now_iso(),
+            }
+            url = order.payload["notify_url"]
+        self.notify("TRANSACTION.SUCCESS", "transaction", f"pay:{again}", resource, url)
+        return 200, {"status": "paid_again", "transaction_id": again}
+
+    def _refundable(self, body) -> tuple[SandboxOrder | None, str | None]:
+        """The order and transaction a refund names (``transaction_id`` or ``out_trade_no``)."""
+        tx = body.get("transaction_id")
+        if isinstance(tx, str) and tx:
+            for order in self.orders.values():
+                if order.transaction_id == tx or tx in order.duplicates:
+                    return order, tx
+            return None, None
+        order = self.orders.get(body.get("out_trade_no"))
+        return order, order.transaction_id if order else None
+
     # -- refunds ---------------------------------------------------------------------------
 
     def refund(self, body) -> tuple[int, dict]:
@@ -287,31 +322,37 @@ class WeChatPaySandbox:
             known = self.refunds.get(body["out_refund_no"])
             if known is not None:
                 return 200, self._refund_view(known)
-            order = self.orders.get(body.get("out_trade_no"))
+            order, tx = self._refundable(body)
             if order is None:
                 return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
             if order.trade_state not in ("SUCCESS", "REFUND"):
                 return 400, {"code": "INVALID_REQUEST", "message": "订单未支付，不能退款"}
             if total != order.total:
                 return 400, {"code": "PARAM_ERROR", "message": "订单金额与原订单不符"}
-            if refund > order.total - order.refunded:
+            duplicate = tx in order.duplicates
+            refunded = order.duplicates[tx] if duplicate else order.refunded
+            if refund > order.total - refunded:
                 return 400, {"code": "NOT_ENOUGH", "message": "退款金额超过可退金额"}
-            order.refunded += refund
-            order.trade_state = "REFUND"
+            if duplicate:
+                order.duplicates[tx] += refund
+            else:
+                order.refunded += refund
+                order.trade_state = "REFUND"
+            out_trade_no = order.payload["out_trade_no"]
             item = self.refunds[body["out_refund_no"]] = SandboxRefund(
-                body, refund_id_for(body["out_refund_no"])
+                body, refund_id_for(body["out_refund_no"]), out_trade_no, tx
             )
             answer = self._refund_view(item)
         self._later(self.refund_delay, self._settle_refund, body["out_refund_no"])
         return 200, answer
 
     def _refund_view(self, item: SandboxRefund) -> dict:
-        order = self.orders[item.payload["out_trade_no"]]
+        order = self.orders[item.out_trade_no]
         answer = {
             "refund_id": item.refund_id,
             "out_refund_no": item.payload["out_refund_no"],
-            "transaction_id": order.transaction_id,
-            "out_trade_no": item.payload["out_trade_no"],
+            "transaction_id": item.transaction_id,
+            "out_trade_no": item.out_trade_no,
             "channel": "ORIGINAL",
             "user_received_account": "支付用户零钱",
             "status": item.status,

@@ -85,6 +85,10 @@ def create_wechatpay_sandbox(**options) -> Flask:
         status, body = state.pay(no)
         return answer(status, body)
 
+    @app.post("/sandbox/pay/<no>/again")
+    def pay_again(no):
+        return answer(*state.pay_again(no))
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return answer(exc.code or 500, {"code": "PARAM_ERROR", "message": exc.description})

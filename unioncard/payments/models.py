@@ -74,13 +74,16 @@ class PaymentOrder(TimestampMixin, db.Model):
 
 
 class PaymentRefund(TimestampMixin, db.Model):
-    """退款: the whole amount of a paid order, paid back when the district refuses."""
+    """退款: the whole amount of a paid order, paid back when the district refuses; or a
+    second payment of an order already paid (重复支付), paid back at once."""
 
     __tablename__ = "payment_refund"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("payment_order.id"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("payment_order.id"), index=True)
+    # the second payment refunded (重复支付); NULL: the order's own payment
+    duplicate_transaction_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)  # 商户退款单号
     refund_id: Mapped[str | None] = mapped_column(String(32))  # 微信支付退款单号
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -1,5 +1,5 @@
-"""退款: paying a member's personal insurance fee back (the district refused it, or the
-money arrived for an order already closed).
+"""退款: paying a member's personal insurance fee back (the district refused it, the
+money arrived for an order already closed, or an order was paid twice).
 
 ``start_refund`` records the refund (待申请) and the order 退款中 in the caller's
 transaction and queues ``tasks.request_refund`` after commit: WeChat Pay is never called
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from integrations.wechatpay.client import WeChatPayRejected, WeChatPayUnavailable
 
+from ..audit import services as audit
 from ..extensions import db
 from ..insurance.models import Enrolment
 from ..models_base import utcnow
@@ -46,6 +47,40 @@ def start_refund(order: PaymentOrder, reason: str) -> PaymentRefund:
     return refund
 
 
+def refund_second_payment(order: PaymentOrder, transaction_id: str) -> str:
+    """重复支付: the order was paid again under another transaction. That payment is refunded
+    by its transaction id (the order and its enrolment stay as they are), audited, and shown
+    to the district in the list of personal refunds. Once per transaction."""
+    known = db.session.scalar(
+        select(PaymentRefund.id).where(PaymentRefund.duplicate_transaction_id == transaction_id)
+    )
+    if known is not None:
+        return "duplicate"
+    refund = PaymentRefund(
+        order_id=order.id,
+        out_refund_no="RD" + transaction_id,
+        duplicate_transaction_id=transaction_id,
+        amount=order.amount,
+        reason="重复支付，自动退还",
+        status=RefundStatus.REQUESTED,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    audit.record(
+        None,
+        "payments.refund_second_payment",
+        target_type="payment_order",
+        target_ids=[order.id],
+        detail={"out_trade_no": order.out_trade_no, "out_refund_no": refund.out_refund_no,
+                "amount": str(order.amount), "enrolment_id": order.enrolment_id},
+    )  # fmt: skip
+    log.warning("order %s paid twice: refunding the second payment", order.out_trade_no)
+    from .tasks import request_refund
+
+    after_commit(db.session, request_refund, refund.id)
+    return "paid_twice_refunding"
+
+
 def refund_refused(enrolment_ids: list[int]) -> int:
     """The district refused these personal enrolments: pay each paid order back."""
     orders = db.session.scalars(
@@ -71,6 +106,7 @@ def request(refund_id: int) -> str:
     refund.attempts += 1
     try:
         answer = gateway.client().refund(
+            transaction_id=refund.duplicate_transaction_id,
             out_trade_no=order.out_trade_no,
             out_refund_no=refund.out_refund_no,
             refund_fen=order.amount_fen,
@@ -117,9 +153,12 @@ def _settle(refund: PaymentRefund, status, success_time) -> None:
         move_refund(refund, RefundStatus.SUCCEEDED)
         refund.succeeded_at = utcnow()
         refund.last_error = None
-        move_order(refund.order, OrderStatus.REFUNDED)
         enrolment = db.session.get(Enrolment, refund.order.enrolment_id)
-        outbox.enrolment_event(enrolment, "已退款", f"{refund.amount}元已原路退回")
+        if refund.duplicate_transaction_id:  # the order itself stays paid
+            outbox.enrolment_event(enrolment, "重复退款", f"重复缴纳的{refund.amount}元已原路退回")
+        else:
+            move_order(refund.order, OrderStatus.REFUNDED)
+            outbox.enrolment_event(enrolment, "已退款", f"{refund.amount}元已原路退回")
     elif status in ("ABNORMAL", "CLOSED") and refund.status in (
         RefundStatus.REQUESTED,
         RefundStatus.PROCESSING,

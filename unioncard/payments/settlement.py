@@ -5,7 +5,8 @@
 - its id was processed before (``PaymentNotification``): nothing changes (a replay);
 - TRANSACTION.SUCCESS: the order (locked) must be ours (mchid, appid) and the amount must
   be the order's, else ``PaymentRefused`` (answered 400, nothing changes); an order already
-  paid with this transaction changes nothing (a duplicate under another id); an open order
+  paid with this transaction changes nothing (a duplicate under another id), paid with
+  another transaction (重复支付) pays that second payment back at once; an open order
   becomes 已支付 and its enrolment goes to the district (``instant.mark_paid``); a payment
   for an order we had closed is paid back at once;
 - REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED: the refund settles.
@@ -118,8 +119,8 @@ def apply_transaction(tx: dict) -> str:
         raise PaymentRefused("支付通知缺少微信支付订单号")
     if order.status not in (OrderStatus.AWAITING, OrderStatus.CLOSED):
         if order.transaction_id != transaction_id:
-            log.error("order %s paid twice: %s and %s", order.out_trade_no,
-                      order.transaction_id, transaction_id)  # fmt: skip
+            # money is never kept twice: the second payment goes straight back
+            return refunds.refund_second_payment(order, transaction_id[:32])
         return "duplicate"
     was_closed = order.status == OrderStatus.CLOSED
     move_order(order, OrderStatus.PAID)
