@@ -120,6 +120,13 @@ def run(block: str, port: int, cwd: Path, *, timeout: float = 120) -> str:
     return output
 
 
+def run_in_folder(blocks: dict[str, str], name: str, port: int, tmp_path: Path):
+    """Run walkthrough ``name`` in a new empty folder (where it saves its downloads)."""
+    cwd = tmp_path / name
+    cwd.mkdir()
+    return cwd, run(blocks[name], port, cwd)
+
+
 def expect(output: str, *needles: str) -> None:
     for needle in needles:
         assert needle in output, f"{needle!r} not in the output:\n{output[-4000:]}"
@@ -134,18 +141,14 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
 
     # 会员导入: the template, an upload queued and its progress, a reveal audited
     # (the walkthrough's Excel editing is the reader's; the commands run as written)
-    cwd = tmp_path / "import"
-    cwd.mkdir()
-    out = run(blocks["import"], port, cwd)
+    cwd, out = run_in_folder(blocks, "import", port, tmp_path)
     assert (cwd / "模板.xlsx").read_bytes()[:2] == b"PK"
     # unfilled, the template fails the header checks: the walkthrough waits for them
     expect(out, '"status":"排队中"', '"status":"校验未通过"', "请把表头内容填写完整！")
     expect(out, '"reason":"会员来电核对"')
 
     # 会员服务卡办理, step by step as the README's comments say
-    cwd = tmp_path / "cards"
-    cwd.mkdir()
-    out = run(blocks["cards"], port, cwd)
+    cwd, out = run_in_folder(blocks, "cards", port, tmp_path)
     expect(
         out,
         "演示李强",  # 1
@@ -173,9 +176,7 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     assert (cwd / "清册.pdf").read_bytes()[:4] == b"%PDF"
 
     # 年审
-    cwd = tmp_path / "reviews"
-    cwd.mkdir()
-    out = run(blocks["reviews"], port, cwd)
+    cwd, out = run_in_folder(blocks, "reviews", port, tmp_path)
     expect(
         out,
         '"members":107',  # 1
