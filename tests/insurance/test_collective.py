@@ -5,7 +5,6 @@ bad input), and concurrent submissions on PostgreSQL."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -452,8 +451,11 @@ def test_double_submit_enrols_each_member_once(ctx, insurance_world):
     assert db.session.scalar(select(func.count(UnitSubmission.id))) == 2  # nothing half-written
 
 
-@pytest.mark.skipif(not PG_URL, reason="the 50,000-member timing is for PostgreSQL")
-def test_fifty_thousand_members_submit_in_well_under_five_seconds(ctx, insurance_world):
+@pytest.mark.skipif(not PG_URL, reason="the 50,000-member union is built on PostgreSQL")
+def test_fifty_thousand_members_submit_whole(ctx, insurance_world):
+    """A 50,000-member union's statistics and submission are whole and exact. How fast they
+    are is measured by bench/insurance_bench.py (`make bench`), not here: a timed test fails
+    on a loaded machine and proves nothing on an idle one."""
     from unioncard.demo.people import Person
     from unioncard.demo.seed import add_members
 
@@ -482,15 +484,9 @@ def test_fifty_thousand_members_submit_in_well_under_five_seconds(ctx, insurance
     ).all()
     give_cards(members, CardStatus.HANDED_OUT)
     scope = _scope(iw.world, "ga2_operator", "gA2")
-    started = time.perf_counter()
     stats = collective.stats(scope, org.id, 2027)
-    stats_time = time.perf_counter() - started
-    started = time.perf_counter()
     submission = collective.submit(scope, org.id, kind="会员卡参保", plan_id=iw.plan.id, year=2027)
     db.session.commit()
-    elapsed = time.perf_counter() - started
     assert stats["with_card"] == n + 3
     assert submission.member_count == n + 3
     assert submission.fee_total == Decimal(26 * (n + 3))
-    assert elapsed < 5, f"submit took {elapsed:.2f}s"
-    assert stats_time < 1, f"stats took {stats_time:.2f}s"
