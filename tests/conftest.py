@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 import time_machine
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import text
 
 from tests.clock import session_destination
 from unioncard import create_app
 from unioncard.extensions import db
+
+# Hypothesis checks properties, not speed: no per-example deadline (a loaded CI machine would
+# fail a correct example), and no example database written into the work tree.
+settings.register_profile("unioncard", deadline=None, database=None)
+settings.load_profile("unioncard")
 
 PG_URL = os.environ.get("UNIONCARD_TEST_DATABASE_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")

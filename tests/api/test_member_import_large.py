@@ -190,3 +190,27 @@ def test_a_commit_cancelled_while_it_runs_writes_nothing(client, big, app, monke
     assert client.get(f"{IMPORTS}/{job['id']}", headers=headers).get_json()["status"] == "已取消"
     assert db.session.scalar(select(func.count()).select_from(Member)) == 6
     assert next_number() == before
+
+
+def test_reserved_numbers_go_back_only_if_nobody_took_numbers_after_them(ctx):
+    """PostgreSQL's import takes its numbers on a side connection, committed at once; after
+    a failed import they are returned only while they are still the newest: never twice."""
+    from unioncard.members import numbers
+
+    build_world(members_per_union=1)
+    start = next_number()
+    reservation = numbers.Reservation("101")
+    with db.engine.connect() as side:
+        first = reservation.take(side, 3)
+        second = reservation.take(side, 2)  # one unbroken run of five
+    assert [int(n[3:]) for n in first + second] == list(range(start, start + 5))
+    assert reservation.give_back() is True
+    assert next_number() == start
+    # taken again, then someone else registers a member: the run stays a gap
+    with db.engine.connect() as side:
+        reservation.take(side, 4)
+    other = numbers.allocate("101", 1)
+    db.session.commit()
+    assert int(other[0][3:]) == start + 4
+    assert reservation.give_back() is False
+    assert next_number() == start + 5
