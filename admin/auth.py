@@ -19,6 +19,23 @@ blp = Blueprint(
 class LoginIn(Base):
     username = fields.String(required=True, validate=validate.Length(1, 50))
     password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True)
+    captcha_id = fields.String(
+        validate=validate.Length(1, 64),
+        metadata={"description": "图形验证码编号（GET /auth/captcha 取得）"},
+    )
+    captcha_code = fields.String(
+        validate=validate.Length(1, 64),
+        load_only=True,
+        metadata={
+            "description": "图形验证码上的字符；登录失败应答的 errors 含 captcha_code 时必填"
+        },
+    )
+
+
+class CaptchaOut(Base):
+    captcha_id = fields.String()
+    image = fields.String(metadata={"description": "PNG 图片的 data URL，可直接作为 img 的 src"})
+    expires_in = fields.Integer(metadata={"description": "有效秒数；每个验证码只能校验一次"})
 
 
 class OrgBrief(Base):
@@ -58,10 +75,24 @@ class PasswordIn(Base):
 @blp.response(200, LoginOut)
 @public
 def login(data):
-    """登录：用户名和密码换取令牌（连续输错将锁定账号）"""
-    result = accounts.login(data["username"], data["password"], ip=ip())
+    """登录：用户名和密码换取令牌（多次输错须填图形验证码，连续输错将锁定账号）"""
+    result = accounts.login(
+        data["username"],
+        data["password"],
+        ip=ip(),
+        captcha_id=data.get("captcha_id"),
+        captcha_code=data.get("captcha_code"),
+    )
     result["must_change_password"] = result["account"].must_change_password
     return result
+
+
+@blp.get("/captcha")
+@blp.response(200, CaptchaOut)
+@public
+def captcha():
+    """取一张图形验证码（登录失败应答的 errors 含 captcha_code 时使用）"""
+    return accounts.new_captcha(ip=ip())
 
 
 @blp.post("/logout")
