@@ -172,7 +172,7 @@ class _HashGate:
 
 
 def check_password(username: str, stored_hash: str, password: str) -> bool:
-    """Verify on one of this process's hash threads; 503 at once when they are all taken."""
+    """Verify holding one of this process's password-check slots; 503 at once if none."""
     cfg = current_app.config
     size, queue = cfg["LOGIN_HASH_CONCURRENCY"], cfg["LOGIN_HASH_QUEUE"]
     gate = current_app.extensions.setdefault(
