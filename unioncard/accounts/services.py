@@ -45,10 +45,9 @@ def login(
     account = db.session.scalar(select(StaffAccount).where(StaffAccount.username == username))
     if account is not None and not account.active:
         account = None
+    # the kv count is the lock (``locked_until`` on the row is its copy for the console):
+    # each of the attempts that took a slot gets its password checked
     now = utcnow()
-    if account and account.locked_until and _aware(account.locked_until) > now:
-        throttle.release(username)
-        raise LoginLocked((_aware(account.locked_until) - now).total_seconds())
     stored = account.password_hash if account else None
     db.session.rollback()  # a flood waiting for a hash thread holds no database connection
     stored = stored or _dummy_hash()
@@ -96,10 +95,6 @@ def _count_failure(account: StaffAccount, locked: bool, now, ip) -> None:
             detail={"failed_logins": current_app.config["LOGIN_MAX_FAILURES"]},
             ip=ip,
         )
-
-
-def _aware(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def authenticate(token: str) -> StaffAccount:
