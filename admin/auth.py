@@ -20,6 +20,23 @@ blp = Blueprint(
 class LoginIn(Base):
     username = Text(required=True, validate=validate.Length(1, 50))
     password = Text(required=True, validate=validate.Length(1, 128), load_only=True)
+    captcha_id = Text(
+        validate=validate.Length(1, 64),
+        metadata={"description": "图形验证码编号（GET /auth/captcha 取得）"},
+    )
+    captcha_code = Text(
+        validate=validate.Length(1, 64),
+        load_only=True,
+        metadata={
+            "description": "图形验证码上的字符；登录失败应答的 errors 含 captcha_code 时必填"
+        },
+    )
+
+
+class CaptchaOut(Base):
+    captcha_id = Text()
+    image = Text(metadata={"description": "PNG 图片的 data URL，可直接作为 img 的 src"})
+    expires_in = fields.Integer(metadata={"description": "有效秒数；每个验证码只能校验一次"})
 
 
 class OrgBrief(Base):
@@ -59,10 +76,24 @@ class PasswordIn(Base):
 @blp.response(200, LoginOut)
 @public
 def login(data):
-    """登录：用户名和密码换取令牌（连续输错将锁定账号）"""
-    result = accounts.login(data["username"], data["password"], ip=ip())
+    """登录：用户名和密码换取令牌（多次输错须填图形验证码，连续输错将锁定账号）"""
+    result = accounts.login(
+        data["username"],
+        data["password"],
+        ip=ip(),
+        captcha_id=data.get("captcha_id"),
+        captcha_code=data.get("captcha_code"),
+    )
     result["must_change_password"] = result["account"].must_change_password
     return result
+
+
+@blp.get("/captcha")
+@blp.response(200, CaptchaOut)
+@public
+def captcha():
+    """取一张图形验证码（登录失败应答的 errors 含 captcha_code 时使用）"""
+    return accounts.new_captcha(ip=ip())
 
 
 @blp.post("/logout")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields, pre_load, validate
 
+from unioncard.errors import DomainError
 from unioncard.members import services
 from unioncard.members.idcard import ID_TYPES
 from unioncard.members.models import (
@@ -21,6 +22,13 @@ from .security import current_scope, ip, requires
 
 blp = Blueprint(
     "admin_members", __name__, url_prefix="/api/admin/v1/members", description="会员信息"
+)
+
+
+URL_FORBIDDEN = {"id_number", "id_no", "mobile"}
+SEARCH_BY_NUMBER = (
+    "证件号码、手机号码不能放在网址中查询（网址会记入访问日志），"
+    "请改用 POST /api/admin/v1/members/search，在请求体中提交查询条件"
 )
 
 
@@ -85,10 +93,10 @@ class MemberOut(Base):
 
 
 class MemberQuery(Base):
+    """The filters of GET /members (query string): no personal numbers, they would be logged."""
+
     org_id = Id(metadata={"description": "工会（含下级）"})
     name = Text()
-    id_number = Text(metadata={"description": "证件号码（精确匹配）"})
-    mobile = Text(metadata={"description": "手机号码（精确匹配）"})
     member_no = Text()
     address = Text()
     gender = Text(validate=validate.OneOf(["男", "女"]))
@@ -98,6 +106,26 @@ class MemberQuery(Base):
     joined_from = fields.Date()
     joined_to = fields.Date()
     has_member_no = fields.Boolean()
+
+    @pre_load
+    def refuse_personal_numbers(self, data, **kwargs):
+        found = sorted(set(data) & URL_FORBIDDEN)
+        if found:
+            raise DomainError(SEARCH_BY_NUMBER, {key: [SEARCH_BY_NUMBER] for key in found})
+        return data
+
+
+class MemberSearch(MemberQuery):
+    """The same filters in a JSON body, plus the personal numbers (exact match)."""
+
+    id_number = Text(
+        validate=validate.Length(1, 40), metadata={"description": "证件号码（精确匹配）"}
+    )
+    mobile = Text(validate=validate.Length(1, 20), metadata={"description": "手机号码（精确匹配）"})
+
+    @pre_load
+    def refuse_personal_numbers(self, data, **kwargs):
+        return data
 
 
 class StatusIn(Base):
@@ -140,6 +168,16 @@ class RevealOut(Base):
 @requires("member.read")
 def list_members(query):
     """会员列表（证件号码、手机号码脱敏）"""
+    return services.list_members(current_scope(), query)
+
+
+@blp.post("/search")
+@blp.arguments(MemberSearch)
+@blp.response(200, MemberOut(many=True))
+@blp.paginate(SelectPage)
+@requires("member.read")
+def search_members(query):
+    """按证件号码、手机号码等条件查询会员（条件放在请求体中，不进网址和访问日志）；分页同会员列表"""
     return services.list_members(current_scope(), query)
 
 

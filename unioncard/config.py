@@ -66,7 +66,20 @@ class Config:
     # Staff sessions
     TOKEN_TTL_SECONDS = 8 * 3600
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_SECONDS = 15 * 60
+    LOGIN_LOCK_SECONDS = 15 * 60  # also the window in which failures add up
+    LOGIN_CAPTCHA_AFTER = 2  # failures of one username before a captcha is required
+    LOGIN_CAPTCHA_AFTER_IP = 5  # failures from one IP (any usernames) before the same
+    LOGIN_IP_LIMIT = 30  # login attempts per IP per window; more get 429
+    LOGIN_IP_WINDOW = 60  # seconds
+    # password checks at once per process (half the cores: the rest keep answering); up to
+    # LOGIN_HASH_QUEUE more wait LOGIN_HASH_WAIT_MS for one; the others get 503 at once
+    LOGIN_HASH_CONCURRENCY = max(1, (os.cpu_count() or 2) // 2)
+    LOGIN_HASH_QUEUE = 4
+    LOGIN_HASH_WAIT_MS = 1000
+    CAPTCHA_TTL_SECONDS = 300
+    CAPTCHA_LIMIT = 30  # captcha images per IP per LOGIN_IP_WINDOW
+    # A code every captcha accepts: tests and demos only; production refuses to start with one
+    CAPTCHA_BYPASS = ""
     PASSWORD_MIN_LENGTH = 8
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -222,5 +235,7 @@ def check_production(values: dict) -> None:
         problems.append("DATABASE_URL (PostgreSQL)")
     if not values["REDIS_URL"]:
         problems.append("REDIS_URL")
+    if values["CAPTCHA_BYPASS"]:
+        problems.append("UNIONCARD_CAPTCHA_BYPASS（生产环境不得设置验证码万能码）")
     if problems:
         raise ConfigError("生产环境缺少或使用了开发用配置：" + "、".join(problems))

@@ -62,6 +62,26 @@ class MemoryStore:
                 return -1
             return max(0, int(item[1] - time.monotonic()))
 
+    def decr(self, key: str) -> int:
+        with self._lock:
+            item = self._alive(key)
+            value = int(item[0]) - 1 if item else -1
+            self._data[key] = (str(value), item[1] if item else None)
+            return value
+
+    def expire(self, key: str, ttl: int) -> None:
+        with self._lock:
+            item = self._alive(key)
+            if item:
+                self._data[key] = (item[0], time.monotonic() + ttl)
+
+    def take(self, key: str) -> str | None:
+        """Read and delete in one step (single-use values)."""
+        with self._lock:
+            item = self._alive(key)
+            self._data.pop(key, None)
+            return item[0] if item else None
+
 
 def redis_client(url: str, config, **options) -> redis.Redis:
     """A client that fails fast (short timeouts, no retry): a Redis that refuses or hangs
@@ -98,6 +118,18 @@ class RedisStore:
 
     def ttl(self, key):
         return int(self.client.ttl(key))
+
+    def decr(self, key):
+        return int(self.client.decr(key))
+
+    def expire(self, key, ttl):
+        self.client.expire(key, ttl)
+
+    def take(self, key):
+        pipe = self.client.pipeline()  # MULTI/EXEC: one reader wins
+        pipe.get(key)
+        pipe.delete(key)
+        return pipe.execute()[0]
 
 
 def init_store(app) -> None:

@@ -118,7 +118,10 @@ def register_error_handlers(app: Flask) -> None:
             db.session.commit()
         else:
             _rollback()
-        return error_response(exc.status, exc.message, exc.errors)
+        response = error_response(exc.status, exc.message, exc.errors)
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -105,11 +105,58 @@ def test_list_filters_and_pagination(client, operator, world):
     pagination = r.headers["X-Pagination"]
     assert '"total": 3' in pagination
     person = world.people[0]
-    found = client.get(f"{MEMBERS}?id_number={person.id_number}", headers=operator).get_json()
+    # personal numbers are searched in a POST body, never in the URL (access logs)
+    found = client.post(
+        f"{MEMBERS}/search", headers=operator, json={"id_number": person.id_number}
+    ).get_json()
     assert [m["name"] for m in found] == [person.name]
-    by_mobile = client.get(f"{MEMBERS}?mobile={person.mobile}", headers=operator).get_json()
+    by_mobile = client.post(
+        f"{MEMBERS}/search", headers=operator, json={"mobile": person.mobile}
+    ).get_json()
     assert len(by_mobile) == 1
     assert client.get(f"{MEMBERS}?page_size=101", headers=operator).status_code == 422
+
+
+@pytest.mark.parametrize("key", ["id_number", "id_no", "mobile"])
+def test_personal_numbers_in_the_url_are_refused(client, operator, world, key):
+    person = world.people[0]
+    value = person.mobile if key == "mobile" else person.id_number
+    r = client.get(MEMBERS, headers=operator, query_string={key: value, "name": person.name})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert "POST /api/admin/v1/members/search" in body["message"]
+    assert list(body["errors"]) == [key]
+    assert value not in r.get_data(as_text=True)
+
+
+def test_search_answers_and_pages_like_the_list(client, operator, world):
+    listed = client.get(f"{MEMBERS}?page=2&page_size=2&gender=男", headers=operator)
+    searched = client.post(
+        f"{MEMBERS}/search?page=2&page_size=2", headers=operator, json={"gender": "男"}
+    )
+    assert searched.status_code == 200
+    assert searched.get_json() == listed.get_json()
+    assert searched.headers["X-Pagination"] == listed.headers["X-Pagination"]
+    everyone = client.get(MEMBERS, headers=operator).get_json()
+    person = world.people[0]
+    both = client.post(
+        f"{MEMBERS}/search",
+        headers=operator,
+        json={"id_number": person.id_number, "mobile": person.mobile, "name": person.name},
+    ).get_json()
+    assert [m["id"] for m in both] == [m["id"] for m in everyone if m["name"] == person.name]
+    assert person.id_number not in str(both)  # answers stay masked
+    other = world.people[1]
+    assert (
+        client.post(
+            f"{MEMBERS}/search",
+            headers=operator,
+            json={"id_number": person.id_number, "mobile": other.mobile},
+        ).get_json()
+        == []
+    )
+    bad = client.post(f"{MEMBERS}/search", headers=operator, json={"id_number": ""})
+    assert bad.status_code == 422 and "id_number" in bad.get_json()["errors"]["json"]
 
 
 def test_edit_is_validated_and_audited_with_masked_values(client, operator, world):
@@ -145,6 +192,15 @@ def test_reveal_is_authorised_and_audited(client, operator, world):
     person = world.people[0]
     url = f"{MEMBERS}/{member.id}/reveal"
     assert client.post(url, headers=operator, json={"fields": ["id_number"]}).status_code == 422
+    for reason in ("\u0000", "\u0000\u0000\u0000", " \u200b看 ", "\t\n", "\u3000", "看"):
+        r = client.post(url, headers=operator, json={"fields": ["mobile"], "reason": reason})
+        assert r.status_code == 422, reason
+        errors = r.get_json()["errors"]
+        assert "reason" in errors or "reason" in errors.get("json", {}), errors
+    one = client.post(url, headers=operator, json={"fields": ["mobile"], "reason": " 看\u200b "})
+    assert one.get_json()["errors"]["reason"] == [
+        "请填写查看原因，至少 2 个文字（将记录在审计日志中）"
+    ]
     r = client.post(
         url,
         headers=operator,

@@ -4,67 +4,62 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..audit import services as audit
-from ..errors import Conflict, Locked, NotAuthenticated, PermissionDenied, ValidationFailed
+from ..errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
 from ..orgs.models import Org
-from . import passwords, tokens
+from . import captcha, passwords, throttle, tokens
 from .models import Role, StaffAccount
 from .scope import Scope
 
-_DUMMY_HASH = None
+_DUMMY_HASHES: dict[tuple, str] = {}
+_DUMMY_LOCK = threading.Lock()
+LoginFailed = throttle.LoginFailed
+LoginLocked = throttle.LoginLocked
 
 
-class LoginFailed(NotAuthenticated):
-    """Wrong credentials; the failure counter must be kept, so the transaction commits."""
-
-    persist = True
-
-
-class LoginLocked(Locked):
-    persist = True
-
-
-def _lock_message(account: StaffAccount) -> str:
-    minutes = max(1, int((account.locked_until - utcnow()).total_seconds() // 60) + 1)
-    return f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试，或联系上级工会解锁"
+def _dummy_hash() -> str:
+    """A hash with today's cost settings, checked for unknown usernames (same work)."""
+    cfg = current_app.config
+    costs = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+    with _DUMMY_LOCK:  # once per process and cost, not once per request of a flood
+        if costs not in _DUMMY_HASHES:
+            _DUMMY_HASHES[costs] = passwords.hash_password("not-a-real-password-0")
+        return _DUMMY_HASHES[costs]
 
 
-def login(username: str, password: str, *, ip: str | None) -> dict:
-    global _DUMMY_HASH
+def login(
+    username: str, password: str, *, ip: str | None, captcha_id=None, captcha_code=None
+) -> dict:
+    """Known and unknown usernames get the same checks, work and answers (throttle.py)."""
+    throttle.check_ip(ip)
+    captcha_ok = captcha.verify(captcha_id, captcha_code)
+    n = throttle.reserve(username, ip, captcha_ok=captcha_ok, captcha_given=bool(captcha_code))
     account = db.session.scalar(select(StaffAccount).where(StaffAccount.username == username))
-    if account is None or not account.active:
-        # Same work and answer as a wrong password: do not reveal which usernames exist.
-        _DUMMY_HASH = _DUMMY_HASH or passwords.hash_password("not-a-real-password-0")
-        passwords.verify_password(_DUMMY_HASH, password)
-        raise LoginFailed("用户名或密码错误")
+    if account is not None and not account.active:
+        account = None
+    # the kv count is the lock (``locked_until`` on the row is its copy for the console):
+    # each of the attempts that took a slot gets its password checked
     now = utcnow()
-    if account.locked_until and _aware(account.locked_until) > now:
-        raise LoginLocked(_lock_message(account))
-    if not passwords.verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        cfg = current_app.config
-        detail = {"failed_logins": account.failed_logins}
-        if account.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            account.locked_until = now + timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"])
-            account.failed_logins = 0
-            audit.record(
-                account,
-                "account.locked",
-                target_type="staff_account",
-                target_ids=[account.id],
-                detail=detail,
-                ip=ip,
-            )
-            raise LoginLocked(_lock_message(account))
-        left = cfg["LOGIN_MAX_FAILURES"] - account.failed_logins
-        raise LoginFailed(f"用户名或密码错误，再错 {left} 次账号将被锁定")
+    stored = account.password_hash if account else None
+    db.session.rollback()  # a flood waiting for a hash thread holds no database connection
+    stored = stored or _dummy_hash()
+    ok = throttle.check_password(username, stored, password)
+    if not (account and ok):
+        locked = throttle.failed(username, ip, n)
+        if account:
+            _count_failure(account, locked, now, ip)
+        if locked:
+            raise LoginLocked(throttle.lock_seconds(username))
+        raise LoginFailed(captcha_required=throttle.captcha_wanted(username, ip))
+    throttle.clear(username)
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
@@ -77,8 +72,29 @@ def login(username: str, password: str, *, ip: str | None) -> dict:
     return {"token": token, "expires_in": ttl, "account": account}
 
 
-def _aware(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+def new_captcha(*, ip: str | None) -> dict:
+    return captcha.issue(ip)
+
+
+def _count_failure(account: StaffAccount, locked: bool, now, ip) -> None:
+    """Mirror the kv count on the row (one atomic UPDATE), and the lock for the console."""
+    values = {"failed_logins": StaffAccount.failed_logins + 1}
+    if locked:
+        seconds = current_app.config["LOGIN_LOCK_SECONDS"]
+        values = {"failed_logins": 0, "locked_until": now + timedelta(seconds=seconds)}
+    db.session.execute(
+        update(StaffAccount).where(StaffAccount.id == account.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if locked:
+        audit.record(
+            account,
+            "account.locked",
+            target_type="staff_account",
+            target_ids=[account.id],
+            detail={"failed_logins": current_app.config["LOGIN_MAX_FAILURES"]},
+            ip=ip,
+        )
 
 
 def authenticate(token: str) -> StaffAccount:
@@ -224,6 +240,7 @@ def reset_password(scope: Scope, account_id: int, *, ip=None) -> tuple[StaffAcco
     account.must_change_password = True
     account.failed_logins = 0
     account.locked_until = None
+    throttle.clear(account.username)
     account.token_version += 1
     audit.record(
         scope, "account.reset_password", target_type="staff_account", target_ids=[account.id], ip=ip
@@ -236,6 +253,7 @@ def unlock(scope: Scope, account_id: int, *, ip=None) -> StaffAccount:
     _below(scope, account)
     account.failed_logins = 0
     account.locked_until = None
+    throttle.clear(account.username)
     audit.record(
         scope, "account.unlock", target_type="staff_account", target_ids=[account.id], ip=ip
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import select
 
 from ..accounts.scope import Scope
@@ -230,14 +232,21 @@ def status_history(scope: Scope, member_id: int) -> list[MemberStatusChange]:
     )
 
 
+REVEAL_REASON_MIN = 2
+
+
+def visible_length(text: str) -> int:
+    """Characters a person can see: no blanks, control or format characters (\\u0000, ZWSP)."""
+    return sum(1 for c in text if not c.isspace() and unicodedata.category(c)[0] not in "CZ")
+
+
 def reveal(scope: Scope, member_id: int, fields: list[str], reason: str, *, ip=None) -> dict:
     """Show personal numbers in full to an authorised role; every reveal is audited."""
     scope.require("member.reveal")
     reason = free_text(reason)
-    if not reason:
-        raise ValidationFailed(
-            "请填写查看原因（将记录在审计日志中）", {"reason": ["请填写查看原因"]}
-        )
+    if visible_length(reason) < REVEAL_REASON_MIN:
+        text = f"请填写查看原因，至少 {REVEAL_REASON_MIN} 个文字（将记录在审计日志中）"
+        raise ValidationFailed(text, {"reason": [text]})
     bad = [f for f in fields if f not in REVEALABLE]
     if bad or not fields:
         raise ValidationFailed(

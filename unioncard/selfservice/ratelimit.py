@@ -14,15 +14,15 @@ clock = time.time  # seconds since the epoch (tests pin it)
 class RateLimited(TooManyRequests):
     """429 with the seconds until the window ends (``retry_after``)."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, message: str = MESSAGE):
         self.retry_after = retry_after
-        super().__init__(MESSAGE)
+        super().__init__(message)
 
 
-def hit(bucket: str, ident: str | int, limit: int, window: int) -> None:
+def hit(bucket: str, ident: str | int, limit: int, window: int, message: str = MESSAGE) -> None:
     """Count one request of ``ident`` in ``bucket``; raise ``RateLimited`` over ``limit``."""
     now = clock()
     slot = int(now // window)
     count = store().incr(f"rl:{bucket}:{ident}:{slot}", ttl=window + 1)
     if count > limit:
-        raise RateLimited(max(1, int(window - now % window)))
+        raise RateLimited(max(1, int(window - now % window)), message)
