@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields, pre_load, validate
 
-from unioncard.errors import DomainError
 from unioncard.members import services
 from unioncard.members.idcard import ID_TYPES
 from unioncard.members.models import (
@@ -22,13 +21,6 @@ from .security import current_scope, ip, requires
 
 blp = Blueprint(
     "admin_members", __name__, url_prefix="/api/admin/v1/members", description="会员信息"
-)
-
-
-URL_FORBIDDEN = {"id_number", "id_no", "mobile"}
-SEARCH_BY_NUMBER = (
-    "证件号码、手机号码不能放在网址中查询（网址会记入访问日志），"
-    "请改用 POST /api/admin/v1/members/search，在请求体中提交查询条件"
 )
 
 
@@ -106,13 +98,6 @@ class MemberQuery(Base):
     joined_from = fields.Date()
     joined_to = fields.Date()
     has_member_no = fields.Boolean()
-
-    @pre_load
-    def refuse_personal_numbers(self, data, **kwargs):
-        found = sorted(set(data) & URL_FORBIDDEN)
-        if found:
-            raise DomainError(SEARCH_BY_NUMBER, {key: [SEARCH_BY_NUMBER] for key in found})
-        return data
 
 
 class MemberSearch(MemberQuery):

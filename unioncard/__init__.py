@@ -61,9 +61,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .guards import register_request_guard
     from .web import register_error_handlers, register_request_transaction
 
-    register_request_guard(app)
     register_error_handlers(app)
     observability.init_app(app)  # its request line runs after the commit hook: the final answer
+    register_request_guard(app)  # after the request id is taken, so a refusal carries it too
     register_request_transaction(app)
     observability.init_principal(app)
 

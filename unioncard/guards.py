@@ -36,11 +36,31 @@ def register_request_guard(app: Flask) -> None:
     app.before_request(guard_request)
 
 
+# personal numbers a client may try to put in a URL (and so in every access log on the way)
+PERSONAL_QUERY_NAMES = {"id_number", "id_no", "mobile", "phone", "card_no"}
+
+
+def _refuse_personal_numbers(unknown: list[str]) -> None:
+    found = [name for name in unknown if name in PERSONAL_QUERY_NAMES]
+    if not found:
+        return
+    search = f"{request.path.rstrip('/')}/search"
+    adapter = current_app.url_map.bind("")
+    where = (
+        f"请改用 POST {search}，在请求体中提交查询条件"
+        if adapter.test(search, method="POST")
+        else "请在请求体中提交查询条件"
+    )
+    message = f"证件号码、手机号码等个人号码不能放在网址中查询（网址会记入访问日志），{where}"
+    raise DomainError(message, {name: [message] for name in found})
+
+
 def guard_request() -> None:
     allowed = _query_parameters().get(request.endpoint, {})
     method = "get" if request.method == "HEAD" else request.method.lower()
     if method in allowed:
         unknown = sorted(set(request.args) - allowed[method])
+        _refuse_personal_numbers(unknown)
         if unknown:
             names = "、".join(sorted(allowed[method])) or "无"
             raise ValidationFailed(

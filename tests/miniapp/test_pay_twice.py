@@ -17,8 +17,8 @@ REFUNDS = "/api/admin/v1/insurance/review/instant/refunds"
 
 
 @pytest.fixture()
-def world(ctx, monkeypatch):
-    freeze_today(monkeypatch, TODAY)
+def world(ctx, time_machine):
+    freeze_today(time_machine, TODAY)
     return build_world(members_per_union=0)
 
 

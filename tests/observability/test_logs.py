@@ -79,11 +79,17 @@ def test_one_json_line_per_request_without_personal_numbers(client, ctx, capture
     db.session.commit()
     headers = login(client, "ga1_operator")
     member = client.get("/api/admin/v1/members", headers=headers).get_json()[0]
+    ok = client.get(
+        f"/api/admin/v1/members/{member['id']}", headers={**headers, "X-Request-ID": "req-41"}
+    )
+    assert ok.status_code == 200 and ok.headers["X-Request-ID"] == "req-41"
     r = client.get(
         f"/api/admin/v1/members/{member['id']}?id_no={ID_NO}&mobile={MOBILE}&card_no={CARD}",
         headers={**headers, "X-Request-ID": "req-42"},
     )
-    assert r.status_code == 200 and r.headers["X-Request-ID"] == "req-42"
+    # personal numbers in a URL are refused (400) before anything else, and logged masked
+    assert r.status_code == 400 and r.headers["X-Request-ID"] == "req-42"
+    assert ID_NO not in r.get_data(as_text=True) and MOBILE not in r.get_data(as_text=True)
     logging.getLogger("unioncard.test").warning(
         "member %s called from %s, card %s", ID_NO, MOBILE, CARD
     )
@@ -91,15 +97,23 @@ def test_one_json_line_per_request_without_personal_numbers(client, ctx, capture
     output = captured.getvalue()
     assert not CLEAR.search(output), output
     lines = _lines(captured)
-    line = next(
-        x for x in lines if x.get("request_id") == "req-42" and x["logger"] == "unioncard.request"
-    )
+
+    def line_of(request_id):
+        return next(
+            x
+            for x in lines
+            if x.get("request_id") == request_id and x["logger"] == "unioncard.request"
+        )
+
     account = world.accounts["ga1_operator"]
+    line = line_of("req-41")
     assert line["route"] == "/api/admin/v1/members/<int:member_id>"
     assert line["status"] == 200 and line["method"] == "GET"
     assert line["user"] == f"staff:{account.id}" and line["org"] == account.org_id
     assert line["duration_ms"] >= 0 and line["level"] == "INFO" and line["time"].endswith("+00:00")
-    assert "id_no=***" in line["url"] and "mobile=***" in line["url"]
+    refused = line_of("req-42")
+    assert refused["status"] == 400 and refused["route"] == line["route"]
+    assert "id_no=***" in refused["url"] and "mobile=***" in refused["url"]
 
 
 def test_text_format_in_the_embedded_default():
