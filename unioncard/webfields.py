@@ -69,7 +69,7 @@ class Masked(Text):
 class Timestamp(fields.DateTime):
     """An instant, answered as ISO 8601 with its offset (``2026-01-31T08:00:00+00:00``).
 
-    A stored value read back without a zone (SQLite) is UTC, as ``UTCDateTime`` writes it."""
+    A stored value read back without a zone (SQLite drops it) is UTC: the app writes UTC."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if isinstance(value, datetime) and value.tzinfo is None:
