@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard.accounts import services as accounts
+from unioncard.accounts.scope import PERMISSIONS
 
 from .common import Base, Id, Message
 from .security import bearer_token, ip, public, requires
@@ -39,6 +40,20 @@ class AccountOut(Base):
     active = fields.Boolean()
     locked_until = fields.DateTime(allow_none=True)
     last_login_at = fields.DateTime(allow_none=True)
+
+
+class Permissions(fields.List):
+    """The permissions of the account's role: the console builds its menu from them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), attribute="role", dump_only=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return sorted(PERMISSIONS.get(value, ())) if value is not None else []
+
+
+class MeOut(AccountOut):
+    permissions = Permissions(metadata={"description": "本账号角色的权限（控制台据此显示菜单）"})
 
 
 class LoginOut(Base):
@@ -74,7 +89,7 @@ def logout():
 
 
 @blp.get("/me")
-@blp.response(200, AccountOut)
+@blp.response(200, MeOut)
 @requires("self")
 def me():
     """当前登录账号"""
