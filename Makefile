@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean
+.PHONY: run test lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean web types
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,31 @@ $(BIN)/activate: setup.cfg pyproject.toml
 
 install: $(BIN)/activate
 
+## The staff console (web/): `npm ci` when the lockfile changed, `vite build` when a source did.
+WEB_SOURCES := $(shell find web/console web/api -type f 2>/dev/null) web/vite.config.ts web/tsconfig.json
+web/.stamp-npm: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/.stamp-build: web/.stamp-npm $(WEB_SOURCES)
+	cd web && npx vite build --logLevel warn
+	touch $@
+
+web: web/.stamp-build
+
+## Regenerate web/api/schema.d.ts from the app's OpenAPI document (after an API change).
+types: install web/.stamp-npm
+	$(BIN)/python -m scripts.export_openapi var/openapi.json
+	cd web && npx openapi-typescript ../var/openapi.json -o api/schema.d.ts && npx vue-tsc --noEmit -p tsconfig.json
+
 ## Start everything on the embedded default (SQLite, in-process tasks), with demo data.
 run: install
+	@echo "管理控制台：http://127.0.0.1:$(PORT)/console/ （构建完成、服务启动后打开）"
+	@$(MAKE) --no-print-directory web
 	PORT=$(PORT) bash scripts/run_demo.sh
 
 ## Lint, migrations check, the suite on SQLite, then on PostgreSQL + Redis.
-test: install lint migrate-check test-sqlite test-pg
+test: install web lint migrate-check test-sqlite test-pg
 
 test-sqlite: install
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests

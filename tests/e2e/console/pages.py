@@ -1,0 +1,109 @@
+"""Page objects of the staff console: locators and actions by role and label, no assertions."""
+
+from __future__ import annotations
+
+import re
+
+
+class LoginPage:
+    def __init__(self, page):
+        self.page = page
+        self.username = page.get_by_label("用户名")
+        self.password = page.get_by_label("密码", exact=True)
+        self.submit = page.get_by_role("button", name="登录")
+        self.alert = page.get_by_role("alert")
+
+    def open(self, path: str = "/console/"):
+        self.page.goto(path)
+        return self
+
+    def sign_in(self, username: str, password: str):
+        self.username.fill(username)
+        self.password.fill(password)
+        self.submit.click()
+
+
+class PasswordPage:
+    def __init__(self, page):
+        self.page = page
+        self.heading = page.get_by_role("heading", name="修改密码")
+        self.alert = page.get_by_role("alert")
+
+    def change(self, old: str, new: str, again: str | None = None):
+        self.page.get_by_label("原密码").fill(old)
+        self.page.get_by_label("新密码", exact=True).fill(new)
+        self.page.get_by_label("确认新密码").fill(new if again is None else again)
+        self.page.get_by_role("button", name="确认修改").click()
+
+
+class Shell:
+    def __init__(self, page):
+        self.page = page
+        self.menu = page.get_by_role("navigation", name="主菜单")
+        self.header = page.locator("header")
+
+    def go(self, *titles: str):
+        for title in titles:
+            self.menu.get_by_text(title, exact=True).click()
+
+    def sign_out(self):
+        self.page.get_by_role("button", name="退出登录").click()
+
+    def large_font(self):
+        self.page.get_by_text("大字模式", exact=True).click()
+
+
+class ListScreen:
+    """The shared ListPage grammar: search row, toolbar, table, paging."""
+
+    def __init__(self, page, caption: str):
+        self.page = page
+        self.table = page.get_by_role("table", name=caption).first
+        self.rows = page.locator(".el-table__body-wrapper tbody tr")
+        self.total = page.locator(".el-pagination__total")
+
+    def search(self):
+        self.page.get_by_role("button", name="搜索").click()
+
+    def reset(self):
+        self.page.get_by_role("button", name="重置").click()
+
+    def choose(self, label: str, option: str):
+        box = self.page.get_by_role("combobox", name=label)
+        box.focus()
+        box.press("Enter")  # by keyboard, as a clerk without a mouse would
+        self.page.get_by_role("option", name=option, exact=True).click()
+
+    def row(self, text: str):
+        return self.rows.filter(has_text=text).first
+
+    def column_settings(self):
+        self.page.get_by_role("button", name="列设置").click()
+        return self.page.get_by_role("group", name="显示的列")
+
+    def total_count(self) -> int:
+        match = re.search(r"\d+", self.total.inner_text())
+        return int(match.group()) if match else -1
+
+
+class MembersScreen(ListScreen):
+    def __init__(self, page):
+        super().__init__(page, "会员列表")
+        self.drawer = page.get_by_role("dialog", name=re.compile("会员详情"))
+
+    def open_detail(self, name: str):
+        self.row(name).get_by_role("button", name=re.compile("查看详情")).click()
+
+    def reveal(self, reason: str):
+        self.drawer.get_by_role("button", name="查看完整号码").click()
+        dialog = self.page.get_by_role("dialog", name="查看完整号码")
+        dialog.get_by_label("查看原因").fill(reason)
+        dialog.get_by_role("button", name="确认查看").click()
+        return dialog
+
+    def edit_address(self, address: str):
+        self.drawer.get_by_role("button", name="编辑").click()
+        dialog = self.page.get_by_role("dialog", name="编辑会员信息")
+        dialog.get_by_label("工作单位地址").fill(address)
+        dialog.get_by_role("button", name="保存").click()
+        return dialog
