@@ -48,11 +48,10 @@ def console_page(path: str = ""):
             503,
             {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
         )
-    if path and "." in path.rsplit("/", 1)[-1] and (dist / path).is_file():
+    if path != "index.html" and "." in path.rsplit("/", 1)[-1] and (dist / path).is_file():
         return send_from_directory(dist, path, max_age=3600)
-    response = send_from_directory(dist, "index.html", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    html = (dist / "index.html").read_bytes()
+    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
 
 
 def register_console(app: Flask) -> None:

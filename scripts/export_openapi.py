@@ -21,9 +21,14 @@ def openapi_document() -> dict:
             return api.spec.to_dict()
 
 
+def document_text() -> str:
+    """The document as written for the generator (keys sorted: a stable output)."""
+    return json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else None
-    text = json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    text = document_text()
     if out is None:
         sys.stdout.write(text)
     else:

@@ -68,6 +68,9 @@ class ListScreen:
     def reset(self):
         self.page.get_by_role("button", name="重置").click()
 
+    def fill(self, label: str, value: str):
+        self.page.get_by_role("textbox", name=label, exact=True).fill(value)
+
     def choose(self, label: str, option: str):
         box = self.page.get_by_role("combobox", name=label)
         box.focus()
