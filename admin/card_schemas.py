@@ -11,6 +11,7 @@ from unioncard.cards.models import (
     RevocationStatus,
     Verification,
 )
+from unioncard.cards.pending import refusal
 from unioncard.members.idcard import ID_TYPES
 
 from .common import Base, Id, Masked, row_page
@@ -46,6 +47,7 @@ def present(row) -> dict:
         "failure_reason": card.failure_reason if card else None,
         "batch_id": card.batch_id if card else None,
         "delivered_at": card.delivered_at if card else None,
+        "cannot_add": refusal(member, card),
     }
 
 
@@ -74,6 +76,10 @@ class CardRowOut(Base):
     failure_reason = fields.String(allow_none=True)
     batch_id = fields.Integer(allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
+    cannot_add = fields.String(
+        allow_none=True,
+        metadata={"description": "不能添加至待办的原因（可添加时为空）：控制台据此禁用勾选框"},
+    )
 
 
 class CardQuery(Base):

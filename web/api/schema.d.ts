@@ -6762,6 +6762,8 @@ export interface components {
              */
             applied_at?: string | null;
             batch_id?: number | null;
+            /** @description 不能添加至待办的原因（可添加时为空）：控制台据此禁用勾选框 */
+            cannot_add?: string | null;
             /** @description 银行卡号（脱敏） */
             readonly card_no?: string;
             /** @description 申请通道 普通/特殊 */

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from integrations.sandboxes import ServerThread
@@ -69,7 +70,7 @@ def demo_world(ctx):
     """The demo org tree, accounts, branches and members (fewer of them), committed."""
     from unioncard.demo.seed import seed_demo
 
-    seed_demo(PASSWORD, today=DEMO_DAY, members=60)
+    seed_demo(PASSWORD, today=DEMO_DAY, members=150)
     db.session.commit()
     return ctx
 
@@ -102,7 +103,9 @@ def page(browser, console):
 
     context.route("**/*", guard)
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    # generous: CI machines and shared runners can be slow; a passing step takes far less
+    tab.set_default_timeout(30_000)
+    expect.set_options(timeout=20_000)
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab

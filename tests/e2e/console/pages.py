@@ -58,15 +58,23 @@ class ListScreen:
 
     def __init__(self, page, caption: str):
         self.page = page
-        self.table = page.get_by_role("table", name=caption).first
+        self.table = page.get_by_label(caption, exact=True)
         self.rows = page.locator(".el-table__body-wrapper tbody tr")
         self.total = page.locator(".el-pagination__total")
 
+    def _reloading(self, button: str):
+        """Click and wait until the list has its answer on screen."""
+        with self.page.expect_response(
+            lambda r: "/api/admin/v1/" in r.url and r.request.method == "GET"
+        ):
+            self.page.get_by_role("button", name=button, exact=True).click()
+        self.page.locator(".el-table .el-loading-mask").wait_for(state="hidden")
+
     def search(self):
-        self.page.get_by_role("button", name="搜索").click()
+        self._reloading("搜索")
 
     def reset(self):
-        self.page.get_by_role("button", name="重置").click()
+        self._reloading("重置")
 
     def fill(self, label: str, value: str):
         self.page.get_by_role("textbox", name=label, exact=True).fill(value)
@@ -110,3 +118,31 @@ class MembersScreen(ListScreen):
         dialog.get_by_label("工作单位地址").fill(address)
         dialog.get_by_role("button", name="保存").click()
         return dialog
+
+
+class CardsScreen(ListScreen):
+    def __init__(self, page):
+        super().__init__(page, "卡片信息列表")
+        self.confirmation = page.get_by_role("dialog").filter(has_text="添加至待办")
+
+    def _press(self, checkbox):
+        checkbox.focus()
+        checkbox.press("Space")  # by keyboard: the box itself is drawn by a styled span
+
+    def tick(self, name: str):
+        self._press(self.page.get_by_role("checkbox", name=f"选择 {name}"))
+
+    def tick_page(self):
+        self._press(self.page.get_by_role("checkbox", name="选择本页全部可选的行"))
+
+    def untickable(self, name: str):
+        return self.page.get_by_label(re.compile(f"^{re.escape(name)}不能勾选"))
+
+    def add_selected(self):
+        self.page.get_by_role("button", name="添加选中的未办卡会员至待办").click()
+
+    def add_all(self):
+        self.page.get_by_role("button", name="添加全部的未办卡会员至待办").click()
+
+    def confirm(self):
+        self.confirmation.get_by_role("button", name="确认添加").click()
