@@ -146,3 +146,29 @@ class CardsScreen(ListScreen):
 
     def confirm(self):
         self.confirmation.get_by_role("button", name="确认添加").click()
+
+
+class PendingScreen(ListScreen):
+    def __init__(self, page):
+        super().__init__(page, "待办会员列表")
+        self.summary = page.get_by_role("status").filter(has_text="待办会员共")
+        self.confirmation = page.get_by_role("dialog").filter(has_text="确认")
+
+    def tab(self, label: str):
+        return self.page.get_by_role("tab", name=label, exact=True)
+
+    def row_action(self, name: str, action: str):
+        label = re.compile(f"^{re.escape(action)}\\s*：\\s*{re.escape(name)}$")
+        self.row(name).get_by_role("button", name=label).click()
+
+    def confirm(self, button: str):
+        self.page.get_by_role("button", name=button).click()
+
+    def complete_info(self, name: str, expiry: str, country: str):
+        self.row_action(name, "完善信息")
+        dialog = self.page.get_by_role("dialog", name="完善信息")
+        dialog.get_by_label("证件到期日").fill(expiry)
+        dialog.get_by_label("证件到期日").press("Enter")
+        dialog.get_by_label("国籍").fill(country)
+        dialog.get_by_role("button", name="保存").click()
+        return dialog

@@ -30,3 +30,16 @@ def test_generated_types_are_up_to_date(tmp_path):
         "web/api/schema.d.ts is out of date with the API: run `make types` and commit it"
     )
     assert ROOT.joinpath("web", "api", "client.ts").is_file()
+
+
+def test_first_load_is_within_300_kb_gzipped(console_dist):
+    """The login screen's JS + CSS (what index.html loads, and the login chunk), gzipped."""
+    import gzip
+    import re
+
+    html = (console_dist / "index.html").read_text(encoding="utf-8")
+    files = set(re.findall(r"assets/[^\"]+\.(?:js|css)", html))
+    files |= {f"assets/{p.name}" for p in (console_dist / "assets").glob("LoginPage-*")}
+    assert any(f.endswith(".js") for f in files) and any(f.endswith(".css") for f in files)
+    size = sum(len(gzip.compress((console_dist / f).read_bytes(), 9)) for f in files)
+    assert size <= 300 * 1024, f"first load {size / 1024:.0f} KB gzipped"
