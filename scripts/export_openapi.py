@@ -21,9 +21,10 @@ def openapi_document() -> dict:
             return api.spec.to_dict()
 
 
-def document_text() -> str:
+def document_text(document: dict | None = None) -> str:
     """The document as written for the generator (keys sorted: a stable output)."""
-    return json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    document = openapi_document() if document is None else document
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def main(argv: list[str]) -> int:
