@@ -14,6 +14,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'members', name: 'members', component: () => import('./pages/MembersPage.vue'), meta: { title: '会员信息', permission: 'member.read' } },
       { path: 'cards', name: 'cards', component: () => import('./pages/CardsPage.vue'), meta: { title: '卡片信息管理', permission: 'member.read' } },
       { path: 'pending', name: 'pending', component: () => import('./pages/PendingPage.vue'), meta: { title: '待办会员列表', permission: 'member.read' } },
+      { path: 'audit', name: 'audit', component: () => import('./pages/AuditPage.vue'), meta: { title: '操作日志', permission: 'audit.read' } },
       { path: ':rest(.*)*', name: 'missing', component: () => import('./pages/MissingPage.vue'), meta: { title: '页面不存在' } },
     ],
   },
