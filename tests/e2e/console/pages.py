@@ -8,9 +8,9 @@ import re
 class LoginPage:
     def __init__(self, page):
         self.page = page
-        self.username = page.get_by_label("用户名")
+        self.username = page.get_by_role("textbox", name="用户名", exact=True)
         self.password = page.get_by_label("密码", exact=True)
-        self.submit = page.get_by_role("button", name="登录")
+        self.submit = page.get_by_role("button", name="登录", exact=True)
         self.alert = page.get_by_role("alert")
 
     def open(self, path: str = "/console/"):
@@ -172,3 +172,36 @@ class PendingScreen(ListScreen):
         dialog.get_by_label("国籍").fill(country)
         dialog.get_by_role("button", name="保存").click()
         return dialog
+
+
+class AccountsScreen(ListScreen):
+    def __init__(self, page):
+        super().__init__(page, "账号列表")
+        self.confirmation = page.get_by_role("dialog").filter(has_text="确认")
+        self.secret = page.get_by_role("dialog", name="一次性密码")
+
+    def create(self, username: str, name: str, org: str, role: str) -> str:
+        self.page.get_by_role("button", name="新建账号").click()
+        dialog = self.page.get_by_role("dialog", name="新建账号")
+        dialog.get_by_role("textbox", name="用户名", exact=True).fill(username)
+        dialog.get_by_role("textbox", name="姓名", exact=True).fill(name)
+        for label, option in (("所属工会", org), ("角色", role)):
+            box = dialog.get_by_role("combobox", name=label)
+            box.focus()
+            box.press("Enter")
+            self.page.get_by_role("option", name=option, exact=True).click()
+        dialog.get_by_role("button", name="确认新建").click()
+        return self.secret_password()
+
+    def secret_password(self) -> str:
+        return self.secret.locator(".secret").inner_text().strip()
+
+    def close_secret(self):
+        self.secret.get_by_role("button", name="我已记下").click()
+
+    def row_action(self, username: str, action: str):
+        label = re.compile(f"^{re.escape(action)}\\s*：\\s*{re.escape(username)}$")
+        self.row(username).get_by_role("button", name=label).click()
+
+    def confirm(self):
+        self.page.get_by_role("button", name="确认", exact=True).click()

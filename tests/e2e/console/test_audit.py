@@ -39,7 +39,9 @@ def test_audit_shows_before_and_after_in_scope_only(page):
     kept = page.url
 
     Shell(page).sign_out()
-    LoginPage(page).sign_in("gh_operator", PASSWORD)
+    login = LoginPage(page)
+    expect(login.submit).to_be_visible()
+    login.sign_in("gh_operator", PASSWORD)
     expect(
         page.get_by_role("heading", name="业务工作台 · 上海国华广场物业管理有限公司工会委员会")
     ).to_be_visible()
