@@ -26,6 +26,7 @@ export const MENU: MenuItem[] = [
       { title: '待办会员列表', path: '/pending', permission: 'member.write', levels: ['基层工会'] },
     ],
   },
+  { title: '组织管理', path: '/orgs', permission: 'org.write' },
   { title: '账号管理', path: '/accounts', permission: 'account.manage' },
   { title: '操作日志', path: '/audit', permission: 'audit.read' },
   // 会员服务卡管理 → 办卡批次管理, 撤销办卡批次审核 (the union

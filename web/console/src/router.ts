@@ -16,6 +16,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'pending', name: 'pending', component: () => import('./pages/PendingPage.vue'), meta: { title: '待办会员列表', permission: 'member.read' } },
       { path: 'audit', name: 'audit', component: () => import('./pages/AuditPage.vue'), meta: { title: '操作日志', permission: 'audit.read' } },
       { path: 'accounts', name: 'accounts', component: () => import('./pages/AccountsPage.vue'), meta: { title: '账号管理', permission: 'account.manage' } },
+      { path: 'orgs', name: 'orgs', component: () => import('./pages/OrgsPage.vue'), meta: { title: '组织管理', permission: 'org.read' } },
       { path: ':rest(.*)*', name: 'missing', component: () => import('./pages/MissingPage.vue'), meta: { title: '页面不存在' } },
     ],
   },
