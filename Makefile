@@ -22,11 +22,12 @@ web/.stamp-npm: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-web/.stamp-build: web/.stamp-npm $(WEB_SOURCES)
+# the built index.html is the build's stamp: a deleted web/dist is rebuilt too
+web/dist/console/index.html: web/.stamp-npm $(WEB_SOURCES)
 	cd web && npx vite build --logLevel warn
 	touch $@
 
-web: web/.stamp-build
+web: web/dist/console/index.html
 
 ## Regenerate web/api/schema.d.ts from the app's OpenAPI document (after an API change).
 types: install web/.stamp-npm
