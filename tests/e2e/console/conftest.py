@@ -81,8 +81,12 @@ def console(demo_world, console_dist):
     demo_world.config["CONSOLE_DIST"] = str(console_dist)
     db.session.remove()
     server = ServerThread(demo_world)
+    # track request threads so that stopping waits for the ones in flight: none may still hold
+    # a database connection when the next test resets the database
+    server.server.daemon_threads = False
+    server.server.block_on_close = True
     yield server.url
-    server.stop()
+    server.stop()  # shuts down, then joins the request threads
 
 
 @pytest.fixture()

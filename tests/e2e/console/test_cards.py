@@ -68,6 +68,7 @@ def test_add_ticked_members_then_all_matching_to_pending(page):
     )
     cards.untickable(names[0]).hover()
     expect(page.get_by_role("tooltip")).to_contain_text("办理状态为「待办中」，无需添加")
+    page.wait_for_timeout(400)  # the tooltip's fade-in, for the README's picture only
     screenshot(page, "cards")
 
     # the whole page ticked, then every member matching the filter (not only this page)
