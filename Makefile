@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-moved lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean prod-check
+.PHONY: run test test-moved lint fmt migrate-check bench install demo test-sqlite test-pg worker beat clean prod-check web types
 
 $(BIN)/activate: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,33 @@ $(BIN)/activate: setup.cfg pyproject.toml
 
 install: $(BIN)/activate
 
+## The staff console (web/): `npm ci` when the lockfile changed, `vite build` when a source did.
+WEB_SOURCES := $(shell find web/console web/api -type f 2>/dev/null) web/vite.config.ts web/tsconfig.json
+web/.stamp-npm: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# the built index.html is the build's stamp: a deleted web/dist is rebuilt too
+web/dist/console/index.html: web/.stamp-npm $(WEB_SOURCES)
+	cd web && npx vite build --logLevel warn
+	touch $@
+
+web: web/dist/console/index.html
+
+## Regenerate web/api/schema.d.ts from the app's OpenAPI document (after an API change).
+types: install web/.stamp-npm
+	$(BIN)/python -m scripts.export_openapi var/openapi.json
+	cd web && npx openapi-typescript ../var/openapi.json -o api/schema.d.ts && npx vue-tsc --noEmit -p tsconfig.json
+
 ## Start everything on the embedded default (SQLite, in-process tasks), with demo data.
 run: install
+	@echo "管理控制台：http://127.0.0.1:$(PORT)/console/ （构建完成、服务启动后打开）"
+	@$(MAKE) --no-print-directory web
 	PORT=$(PORT) bash scripts/run_demo.sh
 
-## Lint, migrations check, the suite on SQLite, on PostgreSQL + Redis, then on SQLite again
-## with the whole clock moved to 31 December 23:50 (Asia/Shanghai) of next year.
-test: install lint migrate-check test-sqlite test-pg test-moved
+## The console build, lint, migrations check, the suite on SQLite, on PostgreSQL + Redis, then on
+## SQLite again with the whole clock moved to 31 December 23:50 (Asia/Shanghai) of next year.
+test: install web lint migrate-check test-sqlite test-pg test-moved
 
 # Any other moment: make test-moved TEST_TODAY=2028-02-29 (10:00 Shanghai) or 2028-06-30T23:59
 TEST_TODAY ?= $(shell echo $$(( $$(date +%Y) + 1 )))-12-31T23:50

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard.accounts import services as accounts
+from unioncard.accounts.scope import PERMISSIONS
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Message
@@ -59,6 +60,20 @@ class AccountOut(Base):
     last_login_at = Timestamp(allow_none=True)
 
 
+class Permissions(fields.List):
+    """The permissions of the account's role: the console builds its menu from them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), attribute="role", dump_only=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return sorted(PERMISSIONS.get(value, ())) if value is not None else []
+
+
+class MeOut(AccountOut):
+    permissions = Permissions(metadata={"description": "本账号角色的权限（控制台据此显示菜单）"})
+
+
 class LoginOut(Base):
     token = Text()
     expires_in = fields.Integer(metadata={"description": "令牌有效秒数"})
@@ -106,7 +121,7 @@ def logout():
 
 
 @blp.get("/me")
-@blp.response(200, AccountOut)
+@blp.response(200, MeOut)
 @requires("self")
 def me():
     """当前登录账号"""

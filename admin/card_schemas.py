@@ -11,6 +11,7 @@ from unioncard.cards.models import (
     RevocationStatus,
     Verification,
 )
+from unioncard.cards.pending import refusal
 from unioncard.members.idcard import ID_TYPES
 from unioncard.webfields import Text, Timestamp
 
@@ -47,6 +48,7 @@ def present(row) -> dict:
         "failure_reason": card.failure_reason if card else None,
         "batch_id": card.batch_id if card else None,
         "delivered_at": card.delivered_at if card else None,
+        "cannot_add": refusal(member, card),
     }
 
 
@@ -75,6 +77,10 @@ class CardRowOut(Base):
     failure_reason = Text(allow_none=True)
     batch_id = fields.Integer(allow_none=True)
     delivered_at = Timestamp(allow_none=True)
+    cannot_add = Text(
+        allow_none=True,
+        metadata={"description": "不能添加至待办的原因（可添加时为空）：控制台据此禁用勾选框"},
+    )
 
 
 class CardQuery(Base):

@@ -54,7 +54,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_admin(api)
     register_miniapp(api)
+    from admin.console import register_console
     from integrations import register as register_integrations
+
+    register_console(app)
 
     register_integrations(api)
 

@@ -29,6 +29,8 @@ def test_login_and_me(client, world):
     assert me["username"] == "ga1_operator"
     assert me["org"]["name"] == "测试甲一公司工会委员会"
     assert "password_hash" not in me
+    # the console builds its menu from the role's permissions
+    assert "member.import" in me["permissions"] and "account.manage" not in me["permissions"]
 
 
 def test_wrong_password_is_one_chinese_message_and_counts(client, world):

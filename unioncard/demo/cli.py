@@ -35,6 +35,7 @@ def banner(port: int) -> None:
 
     base = f"http://127.0.0.1:{port}"
     click.echo("\n工会会员服务卡平台（演示模式：SQLite，后台任务在本进程内运行）")
+    click.echo(f"  管理控制台  {base}/console/   ← 用下面的演示账号登录")
     click.echo(f"  接口文档    {base}/docs")
     click.echo(f"  OpenAPI     {base}/openapi.json")
     click.echo(f"  管理端接口  {base}/api/admin/v1/...")

@@ -1,0 +1,154 @@
+"""The staff console in a real Chromium: the built app (web/dist) served by the real Flask app
+on a live loopback port, demo-like data, every request outside 127.0.0.1 refused and failing
+the test, and an axe-core check helper.
+
+Self-contained on purpose (tests/e2e/conftest.py belongs to the generic /docs test).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from integrations.sandboxes import ServerThread
+from unioncard.extensions import db
+
+ROOT = Path(__file__).resolve().parents[3]
+WEB = ROOT / "web"
+DIST = WEB / "dist" / "console"
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_DAY = date(2026, 6, 15)  # the demo data never depends on today's date
+PASSWORD = "Demo@2026"
+
+
+@pytest.fixture(scope="session")
+def console_dist():
+    """Build the console once per session (make's stamps make it a no-op when up to date)."""
+    if shutil.which("npm") is None and os.environ.get("CI") != "true":
+        pytest.skip("构建管理控制台需要 npm（make web）")
+    lock = ROOT / "web" / ".build.lock"
+    with open(lock, "w") as handle:  # xdist workers build one at a time
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        subprocess.run(["make", "-s", "web"], cwd=ROOT, check=True, capture_output=True)
+    assert (DIST / "index.html").is_file()
+    return DIST
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("需要 Debian chromium（/usr/bin/chromium）")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def demo_world(ctx):
+    """The demo org tree, accounts, branches and members (fewer of them), committed."""
+    from unioncard.demo.seed import seed_demo
+
+    seed_demo(PASSWORD, today=DEMO_DAY, members=150)
+    db.session.commit()
+    return ctx
+
+
+@pytest.fixture()
+def console(demo_world, console_dist):
+    """The real app serving the built console on 127.0.0.1, port 0."""
+    demo_world.config["CONSOLE_DIST"] = str(console_dist)
+    db.session.remove()
+    server = ServerThread(demo_world)
+    # track request threads so that stopping waits for the ones in flight: none may still hold
+    # a database connection when the next test resets the database
+    server.server.daemon_threads = False
+    server.server.block_on_close = True
+    yield server.url
+    server.stop()  # shuts down, then joins the request threads
+
+
+@pytest.fixture()
+def page(browser, console):
+    """A fresh browser context at 1366×768; any request not to 127.0.0.1 is refused and fails."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=console
+    )
+    outside: list[str] = []
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    # generous: CI machines and shared runners can be slow; a passing step takes far less
+    tab.set_default_timeout(30_000)
+    expect.set_options(timeout=20_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert errors == [], f"errors in the page: {errors}"
+
+
+def axe_violations(page) -> list[dict]:
+    """Critical and serious axe-core findings on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [(n["target"], n["html"][:160]) for n in v["nodes"][:5]],
+        }
+        for v in result
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def assert_accessible(page) -> None:
+    found = axe_violations(page)
+    assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def screenshot(page, name: str) -> None:
+    """Screenshots for the README come from the test run."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"))
+
+
+def account(username: str):
+    from unioncard.accounts.models import StaffAccount
+
+    return db.session.scalars(select(StaffAccount).where(StaffAccount.username == username)).one()

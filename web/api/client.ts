@@ -1,0 +1,72 @@
+// The one API client of the front ends: openapi-fetch typed by the generated schema.
+import createClient, { type Middleware } from 'openapi-fetch'
+import type { paths, components } from './schema'
+
+export type Schemas = components['schemas']
+export type { paths }
+
+const TOKEN_KEY = 'unioncard.console.token'
+
+export const session = {
+  get token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY)
+  },
+  set token(value: string | null) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value)
+    else sessionStorage.removeItem(TOKEN_KEY)
+  },
+}
+
+/** Called when the API answers 401 on an authenticated call (expired or revoked token). */
+let onUnauthenticated: () => void = () => {}
+export function setUnauthenticatedHandler(handler: () => void) {
+  onUnauthenticated = handler
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    const token = session.token
+    if (token) request.headers.set('Authorization', `Bearer ${token}`)
+    return request
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && request.headers.has('Authorization')) onUnauthenticated()
+    return response
+  },
+}
+
+export const api = createClient<paths>({ baseUrl: '' })
+api.use(auth)
+
+/** The API's error shape: {code, status, message, errors}. */
+export interface ApiError {
+  code?: number
+  status?: string
+  message?: string
+  errors?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+/** The Chinese message of an error answer, with field errors when there are any. */
+export function errorText(error: unknown): string {
+  const e = (error ?? {}) as ApiError
+  const parts: string[] = [e.message || '操作失败，请稍后再试']
+  const flat = (value: unknown, prefix = ''): void => {
+    if (Array.isArray(value)) parts.push(`${prefix}${value.join('；')}`)
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) flat(v, k === 'json' || k === 'query' || k === 'form' ? '' : `${k}：`)
+  }
+  flat(e.errors)
+  return parts.join(' ')
+}
+
+/** flask-smorest answers the list totals in the X-Pagination header. */
+export function totalOf(response: Response): number {
+  const header = response.headers.get('X-Pagination')
+  if (!header) return 0
+  try {
+    return Number(JSON.parse(header).total) || 0
+  } catch {
+    return 0
+  }
+}
