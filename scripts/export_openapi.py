@@ -13,12 +13,11 @@ from pathlib import Path
 
 def openapi_document() -> dict:
     from unioncard import create_app
-    from unioncard.extensions import api
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/spec.db", "TASK_MODE": "eager"})
         with app.app_context():
-            return api.spec.to_dict()
+            return app.extensions["unioncard.api"].spec.to_dict()
 
 
 def document_text(document: dict | None = None) -> str:

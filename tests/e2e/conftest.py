@@ -38,7 +38,9 @@ def live_server(ctx):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        if os.environ.get("CI") == "true":  # CI installs it (.ci/run): never skip there
+            pytest.fail(f"no Chromium at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

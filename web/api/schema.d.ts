@@ -275,6 +275,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/auth/captcha": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 取一张图形验证码（登录失败应答的 errors 含 captcha_code 时使用） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CaptchaOut"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/auth/login": {
         parameters: {
             query?: never;
@@ -284,7 +321,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 登录：用户名和密码换取令牌（连续输错将锁定账号） */
+        /** 登录：用户名和密码换取令牌（多次输错须填图形验证码，连续输错将锁定账号） */
         post: {
             parameters: {
                 query?: never;
@@ -1725,7 +1762,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 取消导入任务 */
+        /** 取消导入任务：尚未导入的都可以取消（含校验中、导入中、导入失败的），已写入的不受影响 */
         post: {
             parameters: {
                 query?: never;
@@ -1766,7 +1803,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 确认导入：全部写入或全部不写入，并生成会员编号 */
+        /** 确认导入：全部写入或全部不写入，并生成会员编号（进行中任务为“导入中”，可查进度） */
         post: {
             parameters: {
                 query?: never;
@@ -3096,6 +3133,52 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/insurance/review/instant/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 个人缴费退款（审核不通过、订单关闭后到账、重复支付自动退款） */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 退款状态：待申请/退款中/已退款/退款异常 */
+                    status?: "待申请" | "退款中" | "已退款" | "退款异常";
+                    /** @description true：只看重复支付的自动退款 */
+                    duplicate?: boolean;
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RefundOut"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4561,10 +4644,6 @@ export interface paths {
                     /** @description 工会（含下级） */
                     org_id?: number;
                     name?: string;
-                    /** @description 证件号码（精确匹配） */
-                    id_number?: string;
-                    /** @description 手机号码（精确匹配） */
-                    mobile?: string;
                     member_no?: string;
                     address?: string;
                     gender?: "男" | "女";
@@ -4619,6 +4698,52 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["MemberOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/members/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 按证件号码、手机号码等条件查询会员（条件放在请求体中，不进网址和访问日志）；分页同会员列表 */
+        post: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MemberSearch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MemberOut"][];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -5777,6 +5902,94 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description 已处理（或重复通知，已忽略） */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5805,6 +6018,94 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description 已处理（或重复通知，已忽略） */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
+                /** @description 处理失败，微信支付稍后重试 */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotifyFail"];
+                    };
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -6611,10 +6912,10 @@ export interface components {
         BatchMemberOut: {
             /** Format: date-time */
             answered_at?: string | null;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             member_id?: number;
-            member_no?: string;
+            member_no?: string | null;
             name?: string;
             reason?: string | null;
             reason_code?: string | null;
@@ -6747,6 +7048,13 @@ export interface components {
             /** Format: date */
             unit_to?: string;
         };
+        CaptchaOut: {
+            captcha_id?: string;
+            /** @description 有效秒数；每个验证码只能校验一次 */
+            expires_in?: number;
+            /** @description PNG 图片的 data URL，可直接作为 img 的 src */
+            image?: string;
+        };
         CardEvents: {
             events: components["schemas"]["Event"][];
         };
@@ -6765,7 +7073,7 @@ export interface components {
             /** @description 不能添加至待办的原因（可添加时为空）：控制台据此禁用勾选框 */
             cannot_add?: string | null;
             /** @description 银行卡号（脱敏） */
-            readonly card_no?: string;
+            readonly card_no?: string | null;
             /** @description 申请通道 普通/特殊 */
             channel?: string | null;
             channel_reason?: string | null;
@@ -6775,7 +7083,7 @@ export interface components {
             gender?: string;
             /** Format: date */
             id_expiry?: string | null;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             /** @description 信息完善状态 */
             info_complete?: boolean | null;
@@ -6825,7 +7133,7 @@ export interface components {
             /** Format: date-time */
             requested_at?: string;
             requested_by_name?: string | null;
-            readonly status?: unknown;
+            status?: string;
         };
         CollectiveSubmitIn: {
             /** @description 会员卡参保：手动排除的会员 */
@@ -6860,7 +7168,7 @@ export interface components {
             /** Format: date */
             birth_date?: string;
             /** @description 会员卡号（脱敏） */
-            readonly card_no?: string;
+            readonly card_no?: string | null;
             card_status?: string | null;
             /** @description 半年/全年 */
             coverage?: string;
@@ -6875,7 +7183,7 @@ export interface components {
             /** Format: decimal */
             fee?: string;
             gender?: string;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             /** @description 人保状态 */
             insurance_status?: string;
@@ -6986,7 +7294,7 @@ export interface components {
             /** @description 经办人 */
             handler_name?: string | null;
             /** @description 经办人手机号（脱敏） */
-            readonly handler_phone?: string;
+            readonly handler_phone?: string | null;
             has_voucher?: boolean;
             id?: number;
             /** @description 参保人数 */
@@ -7059,7 +7367,7 @@ export interface components {
             /** @description 经办人 */
             handler_name?: string | null;
             /** @description 经办人手机号（脱敏） */
-            readonly handler_phone?: string;
+            readonly handler_phone?: string | null;
             has_voucher?: boolean;
             id?: number;
             /** @description 参保人数 */
@@ -7123,7 +7431,7 @@ export interface components {
             grassroots_share?: string;
             half_year?: boolean;
             id?: number;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             /** Format: decimal */
             individual_share?: string;
@@ -7149,7 +7457,7 @@ export interface components {
             fee?: string;
             half_year?: boolean;
             id?: number;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             kind?: string;
             member_id?: number;
@@ -7221,7 +7529,7 @@ export interface components {
             created_at?: string;
             enrolment_id?: number | null;
             id?: number;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             item?: string;
             member_id?: number;
@@ -7378,7 +7686,7 @@ export interface components {
             created_at?: string;
             created_by_name?: string | null;
             filename?: string;
-            readonly has_annotated_file?: unknown;
+            readonly has_annotated_file?: boolean;
             header?: {
                 [key: string]: unknown;
             };
@@ -7388,9 +7696,9 @@ export interface components {
             invalid?: number;
             message?: string | null;
             org_id?: number;
-            /** @description 已校验行数（进度） */
+            /** @description 已处理行数（校验或导入的进度） */
             processed?: number;
-            /** @description 排队中/校验中/校验未通过/待确认导入/已导入/... */
+            /** @description 排队中/校验中/校验未通过/待确认导入/导入中/已导入/导入失败/已取消/文件无法读取 */
             status?: string;
             /** @description 数据行数 */
             total?: number;
@@ -7403,27 +7711,28 @@ export interface components {
             reason: string;
         };
         JoinRow: {
-            readonly birth_date?: unknown;
+            /** Format: date */
+            birth_date?: string | null;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
-            decided_at?: string;
-            decided_by_name?: string;
-            readonly gender?: unknown;
+            decided_at?: string | null;
+            decided_by_name?: string | null;
+            gender?: string | null;
             id?: number;
-            readonly id_number?: string;
-            readonly id_type?: unknown;
-            member_id?: number;
-            readonly member_no?: unknown;
-            readonly mobile?: string;
-            readonly name?: unknown;
+            readonly id_number?: string | null;
+            id_type?: string | null;
+            member_id?: number | null;
+            readonly member_no?: string | null;
+            readonly mobile?: string | null;
+            name?: string;
             org_id?: number;
-            reason?: string;
-            /** @enum {unknown} */
-            readonly source?: "灵活就业" | "企业外入会";
-            readonly status?: unknown;
-            readonly union?: unknown;
-            work_unit_address?: string;
+            reason?: string | null;
+            /** @enum {string} */
+            source?: "灵活就业" | "企业外入会";
+            status?: string;
+            union?: string;
+            work_unit_address?: string | null;
         };
         LogOut: {
             action?: string;
@@ -7436,6 +7745,10 @@ export interface components {
             to_status?: string | null;
         };
         LoginIn: {
+            /** @description 图形验证码上的字符；登录失败应答的 errors 含 captcha_code 时必填 */
+            captcha_code?: string;
+            /** @description 图形验证码编号（GET /auth/captcha 取得） */
+            captcha_id?: string;
             password: string;
             username: string;
         };
@@ -7500,7 +7813,7 @@ export interface components {
             /** Format: date */
             id_expiry?: string | null;
             /** @description 证件号码（脱敏） */
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             import_job_id?: number | null;
             insurance_status?: string;
@@ -7509,7 +7822,7 @@ export interface components {
             /** @description 会员编号（激活后生成） */
             member_no?: string | null;
             /** @description 手机号码（脱敏） */
-            readonly mobile?: string;
+            readonly mobile?: string | null;
             name?: string;
             org_id?: number;
             org_name?: string;
@@ -7526,7 +7839,7 @@ export interface components {
             /** Format: date */
             birth_date?: string;
             /** @description 会员卡号（脱敏） */
-            readonly card_no?: string;
+            readonly card_no?: string | null;
             card_status?: string | null;
             /** @description 半年/全年 */
             coverage?: string;
@@ -7538,7 +7851,7 @@ export interface components {
              */
             end_date?: string;
             gender?: string;
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             /** @description 人保状态 */
             insurance_status?: string;
@@ -7557,6 +7870,30 @@ export interface components {
              * @description 起保日期
              */
             start_date?: string;
+        };
+        MemberSearch: {
+            address?: string;
+            /** @enum {string} */
+            gender?: "男" | "女";
+            has_member_no?: boolean;
+            /** @description 证件号码（精确匹配） */
+            id_number?: string;
+            /** @enum {string} */
+            id_type?: "身份证" | "护照" | "户口簿" | "外国人居留许可证" | "港澳居民来往内地通行证（香港）" | "港澳居民来往内地通行证（澳门）" | "台湾居民来往大陆通行证" | "其他";
+            /** Format: date */
+            joined_from?: string;
+            /** Format: date */
+            joined_to?: string;
+            member_no?: string;
+            /** @description 手机号码（精确匹配） */
+            mobile?: string;
+            name?: string;
+            /** @description 工会（含下级） */
+            org_id?: number;
+            /** @enum {string} */
+            source?: "企业内" | "灵活就业" | "企业外入会";
+            /** @enum {string} */
+            status?: "正常" | "未审核" | "转会中" | "退休" | "离职" | "死亡";
         };
         MemberUpdate: {
             /** Format: date */
@@ -7597,23 +7934,23 @@ export interface components {
             name?: string;
         };
         MiniCardApplicationOut: {
-            batch_no?: string;
-            batch_status?: string;
+            batch_no?: string | null;
+            batch_status?: string | null;
             branch_code?: string;
             branch_name?: string;
             /** Format: date-time */
-            cancelled_at?: string;
-            readonly card_no?: string;
-            card_status?: string;
+            cancelled_at?: string | null;
+            readonly card_no?: string | null;
+            card_status?: string | null;
             /** @description 普通 / 特殊 */
             channel?: string;
-            channel_reason?: string;
+            channel_reason?: string | null;
             /** Format: date-time */
             created_at?: string;
-            failure_reason?: string;
+            failure_reason?: string | null;
             id?: number;
             /** Format: date */
-            id_expiry?: string;
+            id_expiry?: string | null;
             log?: components["schemas"]["MiniCardLogOut"][];
             mailing_address?: string;
             /** @description 校验中 / 校验未通过 / 已提交银行 / 已取消 */
@@ -7630,21 +7967,21 @@ export interface components {
         };
         MiniCardLogOut: {
             action?: string;
-            actor?: string;
+            actor?: string | null;
             /** Format: date-time */
             at?: string;
-            detail?: string;
-            from_status?: string;
-            to_status?: string;
+            detail?: string | null;
+            from_status?: string | null;
+            to_status?: string | null;
         };
         MiniCardStatusOut: {
             /** Format: date-time */
-            applied_at?: string;
-            readonly card_no?: string;
-            readonly channel?: unknown;
+            applied_at?: string | null;
+            readonly card_no?: string | null;
+            channel?: string;
             individual?: boolean;
-            readonly status?: unknown;
-            readonly verification?: unknown;
+            status?: string;
+            verification?: string;
         };
         MiniCoverageOut: {
             covered?: boolean;
@@ -7792,17 +8129,17 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
-            decided_at?: string;
+            decided_at?: string | null;
             id?: number;
-            readonly member_no?: unknown;
+            readonly member_no?: string | null;
             /** @description 驳回原因 */
-            reason?: string;
-            readonly source?: unknown;
-            /** @enum {unknown} */
-            readonly status?: "待审核" | "已通过" | "已驳回" | "已撤回";
-            readonly union?: unknown;
+            reason?: string | null;
+            source?: string;
+            /** @enum {string} */
+            status?: "待审核" | "已通过" | "已驳回" | "已撤回";
+            union?: string;
             union_id?: number;
-            work_unit_address?: string;
+            work_unit_address?: string | null;
         };
         MiniLoginIn: {
             /** @description wx.login 的 code */
@@ -7829,8 +8166,8 @@ export interface components {
         };
         MiniMembershipOut: {
             /** Format: date */
-            join_date?: string;
-            member_no?: string;
+            join_date?: string | null;
+            member_no?: string | null;
             source?: string;
             status?: string;
             union?: string;
@@ -7840,24 +8177,24 @@ export interface components {
             phone_code: string;
         };
         MiniPhoneOut: {
-            readonly mobile?: string;
+            readonly mobile?: string | null;
         };
         MiniProfileOut: {
             /** Format: date */
-            birth_date?: string;
-            country?: string;
-            gender?: string;
+            birth_date?: string | null;
+            country?: string | null;
+            gender?: string | null;
             /** Format: date */
-            id_expiry?: string;
-            readonly id_number?: string;
-            id_type?: string;
-            member_id?: number;
-            readonly mobile?: string;
-            name?: string;
+            id_expiry?: string | null;
+            readonly id_number?: string | null;
+            id_type?: string | null;
+            member_id?: number | null;
+            readonly mobile?: string | null;
+            name?: string | null;
         };
         MiniUnionOut: {
-            address?: string;
-            contact_phone?: string;
+            address?: string | null;
+            contact_phone?: string | null;
             id?: number;
             name?: string;
         };
@@ -7870,10 +8207,22 @@ export interface components {
             /** Format: date-time */
             issued_at?: string;
             issued_by_name?: string | null;
-            readonly kind?: unknown;
+            kind?: string;
             org_id?: number;
             submission_id?: number | null;
             year?: number;
+        };
+        NotifyFail: {
+            /**
+             * @description 固定为 FAIL
+             * @enum {string}
+             */
+            code?: "FAIL";
+            errors?: {
+                [key: string]: unknown;
+            };
+            message?: string;
+            status?: string;
         };
         OrgBrief: {
             id?: number;
@@ -8066,6 +8415,9 @@ export interface components {
             count?: number;
             /** Format: date */
             end_date?: string;
+            /** @description 确定保障类型的参保渠道（首次提交的渠道） */
+            fixed_by_kind?: string | null;
+            fixed_plan_id?: number | null;
             /** @description 本年度已确定的保障类型 */
             fixed_plan_name?: string | null;
             /** @description 【重要提示】 */
@@ -8078,6 +8430,8 @@ export interface components {
             /** Format: date */
             payment_deadline?: string;
             payment_text?: string;
+            /** @description 所选保障类型与本年度已确定的不同：原因与应选的保障类型；提交将被拒绝 */
+            plan_conflict?: string | null;
             plan_id?: number;
             plan_name?: string;
             shares?: components["schemas"]["SharesOut"];
@@ -8092,6 +8446,34 @@ export interface components {
             /** Format: date */
             unit_to?: string;
             year?: number;
+        };
+        RefundOut: {
+            /**
+             * Format: decimal
+             * @description 退款金额（元）
+             */
+            amount?: string;
+            /** Format: date-time */
+            created_at?: string;
+            enrolment_id?: number;
+            id?: number;
+            /** @description 退款原因类别：审核不通过/关闭后到账/重复支付 */
+            kind?: string;
+            /** @description 最近一次失败原因 */
+            last_error?: string | null;
+            /** @description 会员姓名 */
+            member_name?: string;
+            /** @description 所属工会 */
+            org_name?: string;
+            /** @description 商户退款单号 */
+            out_refund_no?: string;
+            /** @description 商户订单号 */
+            out_trade_no?: string;
+            reason?: string;
+            /** @description 待申请/退款中/已退款/退款异常 */
+            status?: string;
+            /** Format: date-time */
+            succeeded_at?: string | null;
         };
         Refused: {
             member_id?: number;
@@ -8267,7 +8649,7 @@ export interface components {
         ReviewedMemberOut: {
             gender?: string;
             /** @description 证件号码（脱敏） */
-            readonly id_number?: string;
+            readonly id_number?: string | null;
             id_type?: string;
             member_id?: number;
             member_no?: string | null;
@@ -8288,7 +8670,7 @@ export interface components {
         };
         RevocationOut: {
             applicant_name?: string;
-            readonly applicant_phone?: string;
+            readonly applicant_phone?: string | null;
             batch_id?: number;
             /** Format: date-time */
             created_at?: string;
@@ -8395,21 +8777,21 @@ export interface components {
             grassroots_total?: string;
             id?: number;
             /** @description 参保类型 */
-            readonly kind?: unknown;
+            kind?: string;
             /** @description 参保人数 */
             member_count?: number;
             /** @description 本次生成的告知书 */
-            readonly notice_id?: unknown;
+            readonly notice_id?: number | null;
             org_id?: number;
-            readonly org_name?: unknown;
+            org_name?: string;
             plan_id?: number;
-            readonly plan_name?: unknown;
+            plan_name?: string;
             /** @description 退回原因 */
             return_reason?: string | null;
             /** @description 状态 */
-            readonly status?: unknown;
+            status?: string;
             /** @description 批次编号 */
-            readonly submission_no?: unknown;
+            readonly submission_no?: string;
             /**
              * Format: date-time
              * @description 提交时间
@@ -8454,8 +8836,10 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description Pagination metadata */
-        PAGINATION: components["schemas"]["PaginationMetadata"];
+        /** @description 分页信息，JSON 文本，如 {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2} */
+        PAGINATION: {
+            "application/json": components["schemas"]["PaginationMetadata"];
+        };
     };
     pathItems: never;
 }

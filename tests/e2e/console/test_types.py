@@ -8,7 +8,6 @@ import subprocess
 import pytest
 
 from scripts.export_openapi import document_text
-from unioncard.extensions import api
 
 from .conftest import ROOT, WEB
 
@@ -22,7 +21,8 @@ def test_generated_types_are_up_to_date(app, tmp_path):
         pytest.skip("需要 web/node_modules（make web）")
     spec = tmp_path / "openapi.json"
     with app.app_context():  # the session's app: the same document as a fresh one
-        spec.write_text(document_text(api.spec.to_dict()), encoding="utf-8")
+        document = app.extensions["unioncard.api"].spec.to_dict()
+        spec.write_text(document_text(document), encoding="utf-8")
     out = tmp_path / "schema.d.ts"
     subprocess.run(
         ["node", str(CLI), str(spec), "-o", str(out)], cwd=WEB, check=True, capture_output=True
