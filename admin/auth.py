@@ -64,7 +64,7 @@ class Permissions(fields.List):
     """The permissions of the account's role: the console builds its menu from them."""
 
     def __init__(self, **kwargs):
-        super().__init__(fields.String(), attribute="role", dump_only=True, **kwargs)
+        super().__init__(Text(), attribute="role", dump_only=True, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return sorted(PERMISSIONS.get(value, ())) if value is not None else []
