@@ -14,9 +14,9 @@ from unioncard.accounts.scope import Scope
 from unioncard.cards import batches, pending
 from unioncard.cards.models import CardBatch, Channel, MemberCard, RevocationStatus
 from unioncard.extensions import db
+from unioncard.members.idcard import today_in_china
 from unioncard.members.models import Member
 from unioncard.orgs.services import branch_codes_for
-from unioncard.members.idcard import today_in_china
 
 from .conftest import PASSWORD, account, assert_accessible, screenshot
 from .pages import BatchesScreen, LoginPage, Shell
