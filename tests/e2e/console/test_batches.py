@@ -58,7 +58,7 @@ def test_batch_list_detail_roster_and_revocation(page, demo_world):
     batch, names = _submitted_batch(demo_world)
     batch_no, batch_id = batch.batch_no, batch.id
     LoginPage(page).open().sign_in("jm_operator", PASSWORD)
-    Shell(page).go("会员服务卡管理", "办卡批次管理")
+    Shell(page).go("办卡批次管理")
     screen = BatchesScreen(page)
     for title in (
         "批次编号",
