@@ -88,6 +88,10 @@ class ListScreen:
     def row(self, text: str):
         return self.rows.filter(has_text=text).first
 
+    def _press(self, checkbox):
+        checkbox.focus()
+        checkbox.press("Space")  # by keyboard: the box itself is drawn by a styled span
+
     def column_settings(self):
         self.page.get_by_role("button", name="列设置").click()
         return self.page.get_by_role("group", name="显示的列")
@@ -124,10 +128,6 @@ class CardsScreen(ListScreen):
     def __init__(self, page):
         super().__init__(page, "卡片信息列表")
         self.confirmation = page.get_by_role("dialog").filter(has_text="添加至待办")
-
-    def _press(self, checkbox):
-        checkbox.focus()
-        checkbox.press("Space")  # by keyboard: the box itself is drawn by a styled span
 
     def tick(self, name: str):
         self._press(self.page.get_by_role("checkbox", name=f"选择 {name}"))
@@ -205,3 +205,26 @@ class AccountsScreen(ListScreen):
 
     def confirm(self):
         self.page.get_by_role("button", name="确认", exact=True).click()
+
+
+class BatchesScreen(ListScreen):
+    def __init__(self, page):
+        super().__init__(page, "办卡批次列表")
+        self.drawer = page.get_by_role("dialog", name=re.compile("批次详情"))
+
+    def row_action(self, batch_no: str, action: str):
+        label = re.compile(f"^{re.escape(action)}\\s*：\\s*{re.escape(batch_no)}$")
+        self.row(batch_no).get_by_role("button", name=label).click()
+
+    def close_drawer(self):
+        self.page.keyboard.press("Escape")
+
+    def tick(self, batch_no: str):
+        self._press(self.page.get_by_role("checkbox", name=f"选择 批次 {batch_no}"))
+
+    def untickable(self, batch_no: str):
+        return self.page.get_by_label(re.compile(f"^批次 {re.escape(batch_no)}不能勾选"))
+
+    def open_revocation(self):
+        self.page.get_by_role("button", name="撤销办卡批次申请").click()
+        return self.page.get_by_role("dialog", name="撤销办卡批次申请")

@@ -24,12 +24,13 @@ export const MENU: MenuItem[] = [
     children: [
       { title: '卡片信息管理', path: '/cards', permission: 'member.write', levels: ['基层工会'] },
       { title: '待办会员列表', path: '/pending', permission: 'member.write', levels: ['基层工会'] },
+      { title: '办卡批次管理', path: '/batches', permission: 'member.write', levels: ['基层工会'] },
     ],
   },
   { title: '组织管理', path: '/orgs', permission: 'org.write' },
   { title: '账号管理', path: '/accounts', permission: 'account.manage' },
   { title: '操作日志', path: '/audit', permission: 'audit.read' },
-  // 会员服务卡管理 → 办卡批次管理, 撤销办卡批次审核 (the union
+  // 会员服务卡管理 → 撤销办卡批次审核 (the union
   // above: levels ABOVE_GRASSROOTS), 组织管理, 账号管理 and 操作日志 join here as their
   // screens are built.
 ]
