@@ -68,7 +68,11 @@ class ListScreen:
             lambda r: "/api/admin/v1/" in r.url and r.request.method == "GET"
         ):
             self.page.get_by_role("button", name=button, exact=True).click()
-        self.page.locator(".el-table .el-loading-mask").wait_for(state="hidden")
+        # every table's loading mask gone (a screen may hold more than one table)
+        self.page.wait_for_function(
+            "() => ![...document.querySelectorAll('.el-table .el-loading-mask')]"
+            ".some((mask) => mask.offsetParent !== null)"
+        )
 
     def search(self):
         self._reloading("搜索")
