@@ -232,6 +232,10 @@ class ImportScreen(ListScreen):
 
     def commit(self):
         self.page.get_by_role("button", name="确认导入", exact=True).click()
+        self.confirmation.wait_for()
+        # the dialog fades in: its colours are checked once the transition has ended
+        # (Vue's transition classes stay on the overlay until then)
+        self.page.wait_for_function("() => !document.querySelector('[class*=\"-enter-active\"]')")
 
     def cancel_job(self, job_id: int):
         label = re.compile(f"^取消\\s*：\\s*导入任务 {job_id}$")
