@@ -232,3 +232,39 @@ class BatchesScreen(ListScreen):
     def open_revocation(self):
         self.page.get_by_role("button", name="撤销办卡批次申请").click()
         return self.page.get_by_role("dialog", name="撤销办卡批次申请")
+
+
+class ImportScreen(ListScreen):
+    """会员管理 → 会员导入: the wizard above, the job history (a ListPage) below."""
+
+    def __init__(self, page):
+        super().__init__(page, "导入记录")
+        self.issues = page.get_by_label("错误明细", exact=True)
+        self.issue_rows = self.issues.locator(".el-table__body-wrapper tbody tr")
+        self.confirmation = page.get_by_role("dialog", name="确认导入")
+        self.cancellation = page.get_by_role("dialog", name="取消导入任务")
+
+    def download(self, button: str, folder):
+        """Click a download button; the file saved into ``folder`` under its suggested name."""
+        with self.page.expect_download() as info:
+            self.page.get_by_role("button", name=button, exact=True).click()
+        path = folder / info.value.suggested_filename
+        info.value.save_as(path)
+        return path
+
+    def upload(self, path, button: str = "上传采集表"):
+        with self.page.expect_file_chooser() as chooser:
+            self.page.get_by_role("button", name=button, exact=True).click()
+        chooser.value.set_files(str(path))
+
+    def commit(self):
+        self.page.get_by_role("button", name="确认导入", exact=True).click()
+        self.confirmation.wait_for()
+        # the dialog fades in: its colours are checked once the transition has ended
+        # (Vue's transition classes stay on the overlay until then)
+        self.page.wait_for_function("() => !document.querySelector('[class*=\"-enter-active\"]')")
+
+    def cancel_job(self, job_id: int):
+        label = re.compile(f"^取消\\s*：\\s*导入任务 {job_id}$")
+        self.table.get_by_role("button", name=label).click()
+        self.cancellation.get_by_role("button", name="确认取消").click()

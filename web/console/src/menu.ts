@@ -17,7 +17,10 @@ export const MENU: MenuItem[] = [
   { title: '首页', path: '/' },
   {
     title: '会员管理',
-    children: [{ title: '会员信息', path: '/members', permission: 'member.read' }],
+    children: [
+      { title: '会员信息', path: '/members', permission: 'member.read' },
+      { title: '会员导入', path: '/imports', permission: 'member.import', levels: ['基层工会'] },
+    ],
   },
   {
     title: '会员服务卡管理',

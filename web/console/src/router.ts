@@ -12,6 +12,7 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'home', component: () => import('./pages/HomePage.vue'), meta: { title: '首页' } },
       { path: 'members', name: 'members', component: () => import('./pages/MembersPage.vue'), meta: { title: '会员信息', permission: 'member.read' } },
+      { path: 'imports', name: 'imports', component: () => import('./pages/ImportPage.vue'), meta: { title: '会员导入', permission: 'member.import' } },
       { path: 'cards', name: 'cards', component: () => import('./pages/CardsPage.vue'), meta: { title: '卡片信息管理', permission: 'member.read' } },
       { path: 'batches', name: 'batches', component: () => import('./pages/BatchesPage.vue'), meta: { title: '办卡批次管理', permission: 'member.read' } },
       { path: 'pending', name: 'pending', component: () => import('./pages/PendingPage.vue'), meta: { title: '待办会员列表', permission: 'member.read' } },
