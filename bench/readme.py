@@ -99,11 +99,23 @@ def miniapp_table(r: dict) -> list[str]:
     return rows
 
 
+def login_flood_table(r: dict) -> list[str]:
+    answers = "、".join(f"{status}×{n}" for status, n in r["answers"].items())
+    return [
+        "| 项目 | 最慢 | p95 | 同时 200 个 `/livez` 时（基线）最慢 / p95 | 倍数 | 应答 |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| {r['requests']} 个并发错误登录期间的 `/livez` | {r['livez_worst_s']:.2f} s |"
+        f" {r['livez_p95_s'] * 1000:.0f} ms | {r['baseline_worst_s']:.2f} s /"
+        f" {r['baseline_p95_s'] * 1000:.0f} ms | {r['worst_ratio']:.1f}× | {answers} |",
+    ]
+
+
 TABLES: dict[str, tuple[str, Callable]] = {
     "member_import": ("### 会员导入", import_table),
     "card_batch": ("### 办卡批次与银行回调", cards_table),
     "insurance": ("### 集中参保", insurance_table),
     "miniapp_reads": ("### 小程序读接口", miniapp_table),
+    "login_flood": ("### 登录洪水", login_flood_table),
 }
 
 

@@ -7,13 +7,21 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench import cards_bench, import_bench, insurance_bench, miniapp_bench, readme
+from bench import (
+    cards_bench,
+    import_bench,
+    insurance_bench,
+    login_flood_bench,
+    miniapp_bench,
+    readme,
+)
 
 BENCHMARKS = {
     "member_import": import_bench.main,
     "card_batch": cards_bench.main,
     "insurance": insurance_bench.main,
     "miniapp_reads": miniapp_bench.main,
+    "login_flood": login_flood_bench.main,
 }
 
 

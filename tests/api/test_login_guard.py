@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import subprocess
-import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +16,7 @@ import time_machine
 from PIL import Image
 from sqlalchemy import select
 
+from bench.flood import worst_latency_during
 from integrations.sandboxes import ServerThread
 from tests.world import PASSWORD, build_world
 from unioncard.accounts import captcha
@@ -92,79 +89,6 @@ def test_parallel_guesses_reach_the_account_exactly_max_times(app, live, bypass,
     assert status == 423
 
 
-FLOOD = """
-import json, selectors, socket, sys, time
-host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-bodies = json.load(sys.stdin)
-sockets = []
-for body in bodies:
-    payload = json.dumps(body).encode()
-    sock = socket.create_connection((host, port), timeout=120)
-    head = (f"POST {path} HTTP/1.1\\r\\nHost: {host}\\r\\nContent-Type: application/json\\r\\n"
-            f"Content-Length: {len(payload)}\\r\\nConnection: close\\r\\n\\r\\n")
-    sock.sendall(head.encode() + payload)
-    sockets.append(sock)
-received = {sock: b"" for sock in sockets}
-selector = selectors.DefaultSelector()
-for sock in sockets:
-    selector.register(sock, selectors.EVENT_READ)
-deadline = time.monotonic() + 120
-while selector.get_map() and time.monotonic() < deadline:
-    for key, _ in selector.select(timeout=5):
-        chunk = key.fileobj.recv(65536)
-        if chunk:
-            received[key.fileobj] += chunk
-        else:
-            selector.unregister(key.fileobj)
-            key.fileobj.close()
-answers = []
-for sock in sockets:
-    head, _, body = received[sock].partition(b"\\r\\n\\r\\n")
-    lines = head.decode().split("\\r\\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    answers.append([int(lines[0].split()[1]), json.loads(body), headers])
-json.dump(answers, sys.stdout)
-"""
-
-
-def _flood(url: str, bodies: list[dict], path: str = LOGIN) -> list[tuple[int, dict, dict]]:
-    """Send every login at once, each on its own connection, from another process (as an
-    attacker would: no share of this process's interpreter), and collect the answers."""
-    host, port = url.removeprefix("http://").split(":")
-    done = subprocess.run(
-        [sys.executable, "-c", FLOOD, host, port, path],
-        input=json.dumps(bodies),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    return [tuple(answer) for answer in json.loads(done.stdout)]
-
-
-def _worst_latency_during(url: str, path: str, bodies: list[dict]):
-    """Poll /healthz every 50 ms while ``bodies`` hit ``path`` at once: (worst, answers)."""
-    done = threading.Event()
-    latencies = []
-
-    def poll():
-        while not done.is_set():
-            started = time.monotonic()
-            assert requests.get(url + "/healthz", timeout=30).status_code == 200
-            latencies.append(time.monotonic() - started)
-            time.sleep(0.05)
-
-    poller = threading.Thread(target=poll)
-    poller.start()
-    try:
-        answers = _flood(url, bodies, path)
-    finally:
-        done.set()
-        poller.join(60)
-    assert len(latencies) >= 3
-    return max(latencies), answers
-
-
 def test_a_flood_of_wrong_logins_does_not_starve_other_requests(app, live, bypass, monkeypatch):
     # production hashing costs, and the IP limit out of the way: the semaphore alone holds
     monkeypatch.setitem(app.config, "ARGON2_TIME_COST", 3)
@@ -179,8 +103,8 @@ def test_a_flood_of_wrong_logins_does_not_starve_other_requests(app, live, bypas
         for i in range(200)
     ]
     # baseline, same run: what 200 connections at once cost this (shared) machine anyway
-    baseline, _ = _worst_latency_during(live, "/healthz", bodies)
-    worst, answers = _worst_latency_during(live, LOGIN, bodies)
+    baseline, _ = worst_latency_during(live, "/healthz", bodies)
+    worst, answers = worst_latency_during(live, LOGIN, bodies)
     statuses = [status for status, _, _ in answers]
     assert set(statuses) <= {401, 423, 503}, statuses
     busy = [(body, headers) for status, body, headers in answers if status == 503]
