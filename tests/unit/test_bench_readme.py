@@ -29,6 +29,9 @@ RESULTS = {
                   "plain_count_submissions_ms": 1.5, "review_pages": 100,
                   "review_page_p50_ms": 14.0, "review_page_p95_ms": 20.0,
                   "review_p95_ratio": 13.3},
+    "login_flood": {"requests": 200, "answers": {"401": 7, "503": 193}, "livez_worst_s": 0.42,
+                    "livez_p95_s": 0.061, "baseline_worst_s": 0.2, "baseline_p95_s": 0.03,
+                    "worst_ratio": 2.1},
     # the mini-program run is missing a figure: its table stays as it was
     "miniapp_reads": {"endpoints": {"/api/miniapp/v1/me": {"service": {"rps": 400.0}}}},
 }  # fmt: skip
@@ -62,6 +65,10 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
     )
     assert "p50 14.0 ms，p95 20.0 ms | 1.5 ms | 13× | p95 < 100 ms 达到 |" in after
     assert "以下数据测于 2031-12-31，本机：" in after
+    assert (
+        "| 200 个并发错误登录期间的 `/livez` | 0.42 s | 61 ms | 0.20 s / 30 ms | 2.1× |"
+        " 401×7、503×193 |" in after
+    )
     # the mini-program table and everything outside the tables are untouched
     mini = "### 小程序读接口"
     assert _table(after, mini) == _table(before, mini) and len(_table(before, mini)) >= 3
