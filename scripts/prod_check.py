@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -34,8 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -43,6 +40,7 @@ import redis
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from personal_numbers import personal_numbers, text_of  # scripts/: numbers in clear
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -382,49 +380,6 @@ def results_arrived_once(run: Run) -> None:
 
 # -- privacy: nothing in clear ------------------------------------------------------------
 
-_TOKEN = re.compile(r"[0-9A-Za-z]+")
-_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def _is_id(token: str) -> bool:
-    if not re.fullmatch(r"\d{17}[\dXx]", token):
-        return False
-    return (
-        "10X98765432"[sum(int(c) * w for c, w in zip(token, _W, strict=False)) % 11]
-        == token[-1].upper()
-    )
-
-
-def _luhn(token: str) -> bool:
-    digits = [int(c) for c in reversed(token)]
-    return (
-        sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(digits)) % 10
-        == 0
-    )
-
-
-def personal_numbers(text: str) -> list[str]:
-    """Whole tokens that are an ID number, a mobile (optionally +86) or a card number."""
-    found = []
-    for token in _TOKEN.findall(text):
-        if (
-            _is_id(token)
-            or re.fullmatch(r"(?:86)?1[3-9]\d{9}", token)
-            or (re.fullmatch(r"\d{16,19}", token) and _luhn(token))
-        ):
-            found.append(token)
-    return found
-
-
-def _text(value) -> str:
-    if isinstance(value, bytes | memoryview):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, date | datetime | Decimal):
-        return str(value)
-    return "" if value is None else str(value)
-
 
 def nothing_in_clear(run: Run) -> None:
     leaks, cells = [], 0
@@ -435,7 +390,7 @@ def nothing_in_clear(run: Run) -> None:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
                 for value in row:
                     cells += 1
-                    leaks += [(table, hit) for hit in personal_numbers(_text(value))]
+                    leaks += [(table, hit) for hit in personal_numbers(text_of(value))]
     FIGURES["tables dumped / cells searched"] = f"{len(tables)}/{cells}"
     check(not leaks, f"personal numbers in clear in tables: {leaks[:5]}")
     log_bytes = 0
