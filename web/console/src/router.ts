@@ -2,6 +2,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { setUnauthenticatedHandler } from '@api/client'
 import { loadMe, signedOut, state, can } from './session'
 import Shell from './layout/Shell.vue'
+import { FEATURES } from './features'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true, title: '登录' } },
@@ -19,6 +20,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'audit', name: 'audit', component: () => import('./pages/AuditPage.vue'), meta: { title: '操作日志', permission: 'audit.read' } },
       { path: 'accounts', name: 'accounts', component: () => import('./pages/AccountsPage.vue'), meta: { title: '账号管理', permission: 'account.manage' } },
       { path: 'orgs', name: 'orgs', component: () => import('./pages/OrgsPage.vue'), meta: { title: '组织管理', permission: 'org.read' } },
+      ...FEATURES.flatMap((f) => f.routes),
       { path: ':rest(.*)*', name: 'missing', component: () => import('./pages/MissingPage.vue'), meta: { title: '页面不存在' } },
     ],
   },
