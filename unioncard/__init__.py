@@ -66,6 +66,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     observability.init_app(app)  # its request line runs after the commit hook: the final answer
+    from .accounts.throttle import register_flood_shed
+
+    register_flood_shed(app)  # a login flood is refused before its body is even read
     register_request_guard(app)  # after the request id is taken, so a refusal carries it too
     register_request_transaction(app)
     observability.init_principal(app)

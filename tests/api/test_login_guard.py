@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bench.flood import worst_latency_during
 from integrations.sandboxes import ServerThread
 from tests.world import PASSWORD, build_world
-from unioncard.accounts import captcha
+from unioncard.accounts import captcha, throttle
 from unioncard.accounts.models import StaffAccount
 from unioncard.audit.models import AuditRecord
 from unioncard.config import ConfigError, load_config
@@ -115,6 +115,36 @@ def test_a_flood_of_wrong_logins_does_not_starve_other_requests(app, live, bypas
     # test (house rule: benchmarks measure speed, and this machine is shared); this bound
     # only catches a return of the freeze. Measured figures: README, 登录安全.
     assert worst < max(10.0, 5 * baseline), (worst, baseline)
+
+
+def test_a_full_queue_refuses_a_login_before_reading_it(app, client, world, bypass, monkeypatch):
+    # one hash slot, no queue: while a hash runs, a newcomer is refused before its body is
+    # parsed, its username counted or the database asked (the flood's cheap path)
+    monkeypatch.setitem(app.config, "LOGIN_HASH_CONCURRENCY", 1)
+    monkeypatch.setitem(app.config, "LOGIN_HASH_QUEUE", 0)
+    gate = throttle._gate()
+    assert not gate.full()
+    body = {"username": "ga1_operator", "password": "wrong-guess", "captcha_code": bypass}
+    assert gate.acquire(timeout=0)  # a hash in progress holds the only slot
+    try:
+        assert gate.full()
+        broken = client.post(LOGIN, data="{not json", content_type="application/json")
+        assert broken.status_code == 503, broken.get_json()
+        assert broken.get_json()["message"] == "登录请求过多，请稍后再试"
+        assert broken.headers["Retry-After"] == "1"
+        assert broken.headers["X-Request-ID"]  # still an answer of ours, logged and traced
+        assert client.post(LOGIN, json=body).status_code == 503
+        assert throttle._count(throttle._user_key("ga1_operator")) == 0  # not an attempt
+        assert client.get("/livez").status_code == 200
+    finally:
+        gate.release()
+    assert not gate.full()
+    assert client.post(LOGIN, data="{not json", content_type="application/json").status_code in (
+        400,
+        422,
+    )
+    assert client.post(LOGIN, json=body).status_code == 401
+    assert throttle._count(throttle._user_key("ga1_operator")) == 1
 
 
 def test_known_and_unknown_usernames_get_identical_answers(client, world, bypass):

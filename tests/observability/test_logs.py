@@ -130,3 +130,23 @@ def test_text_format_in_the_embedded_default():
     finally:
         logger.removeHandler(handler)
     assert "WARNING [r-1] unioncard.text-test: mobile 138****5678" in stream.getvalue()
+
+
+def test_embedded_server_logs_each_request_once(app):
+    """werkzeug's own access line is dropped (ours has the request id and the duration);
+    its errors still reach the log."""
+    stream = io.StringIO()
+    handler = logs.make_handler("text", stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    werkzeug = logging.getLogger("werkzeug")
+    try:
+        werkzeug.info('127.0.0.1 - - [01/Dec/2026 10:00:00] "GET /livez HTTP/1.1" 200 -')
+        werkzeug.error("127.0.0.1 - - [01/Dec/2026 10:00:00] code 400, message Bad request")
+        werkzeug.info(" * Running on http://127.0.0.1:5000")
+    finally:
+        root.removeHandler(handler)
+    text = stream.getvalue()
+    assert "GET /livez" not in text
+    assert "code 400, message Bad request" in text
+    assert "Running on http://127.0.0.1:5000" in text

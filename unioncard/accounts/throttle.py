@@ -10,7 +10,10 @@
   refused before it is counted, so locking an account out takes more than a script.
 - Per process: at most ``LOGIN_HASH_CONCURRENCY`` password hashes at once and
   ``LOGIN_HASH_QUEUE`` requests waiting (at most ``LOGIN_HASH_WAIT_MS``) for one; any other
-  is answered 503 at once, so a flood cannot take the CPU from every other request.
+  is answered 503 at once, so a flood cannot take the CPU from every other request. While
+  the queue is full, a login is refused before its body is read, the kv store or the
+  database is asked (``shed_when_full``): the refusal costs a flood almost nothing, and
+  the interpreter stays free for ``/livez`` and the clerks' requests.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import hashlib
 import math
 import threading
 
-from flask import current_app
+from flask import Flask, current_app, request
 
 from ..errors import DomainError, Locked, NotAuthenticated
 from ..kvstore import store
@@ -151,34 +154,62 @@ class _HashGate:
     def __init__(self, size: int, queue: int):
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
+        self._size = size
         self._queue = queue
+        self._busy = 0
         self._waiting = 0
 
     def acquire(self, timeout: float) -> bool:
-        if self._slots.acquire(blocking=False):
-            return True
-        with self._lock:
-            if self._waiting >= self._queue:
-                return False
-            self._waiting += 1
-        try:
-            return self._slots.acquire(timeout=timeout)
-        finally:
+        if not self._slots.acquire(blocking=False):
             with self._lock:
-                self._waiting -= 1
+                if self._waiting >= self._queue:
+                    return False
+                self._waiting += 1
+            try:
+                if not self._slots.acquire(timeout=timeout):
+                    return False
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+        with self._lock:
+            self._busy += 1
+        return True
 
     def release(self) -> None:
+        with self._lock:
+            self._busy -= 1
         self._slots.release()
+
+    def full(self) -> bool:
+        """Every slot and every place in the queue is taken: a newcomer would be refused."""
+        return self._busy >= self._size and self._waiting >= self._queue
+
+
+def _gate() -> _HashGate:
+    cfg = current_app.config
+    size, queue = cfg["LOGIN_HASH_CONCURRENCY"], cfg["LOGIN_HASH_QUEUE"]
+    return current_app.extensions.setdefault(
+        f"{_SEMAPHORES}:{size}:{queue}", _HashGate(size, queue)
+    )
+
+
+LOGIN_PATH = "/api/admin/v1/auth/login"
+
+
+def shed_when_full() -> None:
+    """before_request: the 503 a login would get anyway, before any of its work is done."""
+    if request.method == "POST" and request.path == LOGIN_PATH and _gate().full():
+        raise LoginBusy()
+
+
+def register_flood_shed(app: Flask) -> None:
+    app.before_request(shed_when_full)
 
 
 def check_password(username: str, stored_hash: str, password: str) -> bool:
     """Verify holding one of this process's password-check slots; 503 at once if none."""
-    cfg = current_app.config
-    size, queue = cfg["LOGIN_HASH_CONCURRENCY"], cfg["LOGIN_HASH_QUEUE"]
-    gate = current_app.extensions.setdefault(
-        f"{_SEMAPHORES}:{size}:{queue}", _HashGate(size, queue)
-    )
-    if not gate.acquire(timeout=cfg["LOGIN_HASH_WAIT_MS"] / 1000):
+    gate = _gate()
+    if not gate.acquire(timeout=current_app.config["LOGIN_HASH_WAIT_MS"] / 1000):
         release(username)
         raise LoginBusy()
     try:

@@ -73,6 +73,15 @@ def log_format(config) -> str:
     return config.get("LOG_FORMAT") or ("json" if config.get("ENV") == "production" else "text")
 
 
+class RepeatedAccessLine(logging.Filter):
+    """The embedded server's (werkzeug's) access line repeats our own request line
+    (``unioncard.request``: request id, user, duration) at twice the cost: drop it. Its
+    errors and start-up lines stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and " - - [" in record.getMessage())
+
+
 def configure(config) -> None:
     """One masked handler on the root logger (replacing an earlier one of ours); the masking
     filter also goes on any handler someone else installed (pytest's, gunicorn's)."""
@@ -82,6 +91,9 @@ def configure(config) -> None:
             root.removeHandler(handler)
     root.addHandler(make_handler(log_format(config)))
     root.setLevel(config.get("LOG_LEVEL") or "INFO")
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RepeatedAccessLine) for f in werkzeug.filters):
+        werkzeug.addFilter(RepeatedAccessLine())
     protect_all_handlers()
 
 
