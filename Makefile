@@ -42,13 +42,15 @@ run: install
 
 ## The console build, lint, migrations check, the suite on SQLite, on PostgreSQL + Redis, then on
 ## SQLite again with the whole clock moved to 31 December 23:50 (Asia/Shanghai) of next year.
+## The browser tests (tests/e2e) run twice, not three times: on PostgreSQL + Redis (production's
+## stores) and with the clock moved (SQLite, as `make run` serves); `make test-sqlite E2E=1` adds them.
 test: install web lint migrate-check test-sqlite test-pg test-moved
 
 # Any other moment: make test-moved TEST_TODAY=2028-02-29 (10:00 Shanghai) or 2028-06-30T23:59
 TEST_TODAY ?= $(shell echo $$(( $$(date +%Y) + 1 )))-12-31T23:50
 
 test-sqlite: install
-	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests $(if $(E2E),,--ignore=tests/e2e)
 
 test-pg: install
 	bash .ci/services.sh
