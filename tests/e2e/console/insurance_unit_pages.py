@@ -8,6 +8,14 @@ import re
 from .pages import ListScreen
 
 
+def loaded(page):
+    """Wait until no table shows its loading mask."""
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.el-table .el-loading-mask')]"
+        ".some((mask) => mask.offsetParent !== null)"
+    )
+
+
 def settled(page):
     """Wait until dialogs have faded in (Vue's transition classes gone): colours are checked then."""
     page.wait_for_function("() => !document.querySelector('[class*=\"-enter-active\"]')")

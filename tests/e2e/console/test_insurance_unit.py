@@ -33,7 +33,7 @@ from unioncard.insurance.models import (
 from unioncard.orgs.models import Org
 
 from .conftest import DEMO_DAY, PASSWORD, account, assert_accessible, screenshot
-from .insurance_unit_pages import CardEnrolmentScreen, QueryScreen, SocialEnrolmentScreen
+from .insurance_unit_pages import CardEnrolmentScreen, QueryScreen, SocialEnrolmentScreen, loaded
 from .pages import LoginPage, Shell
 
 YEAR = DEMO_DAY.year + 1
@@ -165,6 +165,8 @@ def test_card_channel_confirmation_screen_and_notice(page, campaign_day, tmp_pat
     expect(row).to_contain_text("区局确认中")
     expect(row.locator("td").nth(1)).to_have_text(str(n))
     expect(screen.stats).to_contain_text(f"集中参保已提交人数：{n}人。")
+    expect(row.locator("td").nth(2)).to_have_text(f"{DEMO_DAY} 10:00")  # Shanghai time
+    loaded(page)
     screenshot(page, "insurance-card")
 
     # 重新下载集中参保告知书: the same notice again
