@@ -84,7 +84,7 @@ def registers(demo_world, monkeypatch):
 
 def test_card_channel_confirmation_screen_and_notice(page, campaign_day, tmp_path):
     LoginPage(page).open().sign_in("jm_operator", PASSWORD)
-    Shell(page).go("会员专享保障", "会员卡参保信息管理")
+    Shell(page).go("会员卡参保信息管理")
     screen = CardEnrolmentScreen(page)
     for title in ("批次编号", "会员卡参保人数", "提交时间", "最后更新时间", "状态", "参保类型"):
         expect(screen.table.get_by_role("columnheader", name=title, exact=True)).to_have_count(1)
@@ -199,7 +199,7 @@ def test_social_channel_fixes_the_plan_of_the_card_channel(page, campaign_day, r
     db.session.commit()
 
     LoginPage(page).open().sign_in("jm_operator", PASSWORD)
-    Shell(page).go("会员专享保障", "社保卡参保信息管理")
+    Shell(page).go("社保卡参保信息管理")
     screen = SocialEnrolmentScreen(page)
     expect(screen.check_line).to_contain_text("需等待一个工作日返回结果")
     for title in ("姓名", "证件类型", "证件号码", "社保卡状态", "就业状态", "原因"):
@@ -298,7 +298,7 @@ def test_query_screens_show_the_union_and_not_its_sibling(page, campaign_day):
 
     LoginPage(page).open().sign_in("gh_operator", PASSWORD)
     shell = Shell(page)
-    shell.go("会员专享保障", "参保信息查询")
+    shell.go("参保信息查询")
     enrolments = QueryScreen(page, "参保信息列表")
     expect(enrolments.row(gh_no)).to_contain_text(GUOHUA)
     expect(enrolments.row(gh_no)).to_contain_text("区局确认中")
@@ -335,7 +335,7 @@ def test_query_screens_show_the_union_and_not_its_sibling(page, campaign_day):
     LoginPage(page).sign_in("yp_admin", PASSWORD)
     expect(shell.menu.get_by_text("参保信息查询", exact=True)).to_have_count(1)
     expect(shell.menu.get_by_text("会员卡参保信息管理", exact=True)).to_have_count(0)
-    shell.go("会员专享保障", "参保信息查询")
+    shell.go("参保信息查询")
     enrolments = QueryScreen(page, "参保信息列表")
     expect(enrolments.row(jm_no)).to_contain_text(JIANMING)
     expect(enrolments.row(gh_no)).to_contain_text(GUOHUA)
