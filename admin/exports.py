@@ -8,16 +8,21 @@ and audited by ``unioncard.exports``.
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
 from unioncard import exports
 from unioncard.audit import services as audit_services
+from unioncard.audit.models import AuditRecord
 from unioncard.cards import batches, pending
+from unioncard.cards.models import CardBatch
 from unioncard.members import services as members
+from unioncard.members.models import Member
 from unioncard.storage.services import XLSX
 from unioncard.web import send_download
 
 from .audit import AuditOut, AuditQuery
 from .card_schemas import BatchOut, BatchQuery, CardQuery, CardRowOut, present
+from .common import Id
 from .members import MemberOut, MemberSearch
 from .security import current_scope, ip, requires
 
@@ -81,7 +86,19 @@ AUDIT_COLUMNS = (
 )
 
 
-def _send(list_name, title, stmt, columns, to_row, filters):
+def _with_ids(filters_schema):
+    """The list's filters plus the ticked rows (none: every matching row)."""
+    ids = fields.List(
+        Id(),
+        validate=validate.Length(max=1000),
+        metadata={"description": "勾选的记录（不传则导出全部符合条件的记录）"},
+    )
+    return type(f"{filters_schema.__name__}Export", (filters_schema,), {"ids": ids})
+
+
+def _send(list_name, title, stmt, columns, to_row, query, id_column):
+    filters = dict(query)
+    ids = filters.pop("ids", None)
     name, data = exports.export_list(
         current_scope(),
         list_name=list_name,
@@ -90,47 +107,54 @@ def _send(list_name, title, stmt, columns, to_row, filters):
         columns=columns,
         to_row=to_row,
         filters=filters,
+        id_column=id_column,
+        ids=ids,
         ip=ip(),
     )
     return send_download(data, name, XLSX)
 
 
 @blp.post("/members/export")
-@blp.arguments(MemberSearch)
+@blp.arguments(_with_ids(MemberSearch))
 @blp.doc(**XLSX_DOC)
 @requires("member.read")
 def export_members(query):
     """导出会员信息（条件同会员列表，放在请求体中；号码脱敏，记入操作日志）"""
     stmt = members.list_members(current_scope(), query)
-    return _send("members", "会员信息", stmt, MEMBER_COLUMNS, MemberOut().dump, query)
+    return _send("members", "会员信息", stmt, MEMBER_COLUMNS, MemberOut().dump, query, Member.id)
 
 
 @blp.post("/cards/export")
-@blp.arguments(CardQuery)
+@blp.arguments(_with_ids(CardQuery))
 @blp.doc(**XLSX_DOC)
 @requires("member.read")
 def export_cards(query):
     """导出卡片信息（条件同卡片信息管理；号码脱敏，记入操作日志）"""
     stmt = pending.card_info(current_scope(), query)
     schema = CardRowOut()
-    return _send("cards", "卡片信息", stmt, CARD_COLUMNS, lambda r: schema.dump(present(r)), query)
+    return _send(
+        "cards", "卡片信息", stmt, CARD_COLUMNS, lambda r: schema.dump(present(r)), query, Member.id
+    )
 
 
 @blp.post("/cards/batches/export")
-@blp.arguments(BatchQuery)
+@blp.arguments(_with_ids(BatchQuery))
 @blp.doc(**XLSX_DOC)
 @requires("member.read")
 def export_batches(query):
     """导出办卡批次（条件同办卡批次管理，记入操作日志）"""
     stmt = batches.list_batches(current_scope(), query)
-    return _send("card_batches", "办卡批次", stmt, BATCH_COLUMNS, BatchOut().dump, query)
+    return _send(
+        "card_batches", "办卡批次", stmt, BATCH_COLUMNS, BatchOut().dump, query, CardBatch.id
+    )
 
 
 @blp.post("/audit/export")
-@blp.arguments(AuditQuery)
+@blp.arguments(_with_ids(AuditQuery))
 @blp.doc(**XLSX_DOC)
 @requires("audit.read")
 def export_audit(query):
     """导出操作日志（条件同操作日志；导出本身也记入操作日志）"""
-    stmt = audit_services.query(current_scope(), **query)
-    return _send("audit", "操作日志", stmt, AUDIT_COLUMNS, AuditOut().dump, query)
+    filters = {key: value for key, value in query.items() if key != "ids"}
+    stmt = audit_services.query(current_scope(), **filters)
+    return _send("audit", "操作日志", stmt, AUDIT_COLUMNS, AuditOut().dump, query, AuditRecord.id)

@@ -199,3 +199,13 @@ def test_a_grassroots_clerk_exports_only_their_union(client, world):
 
 def test_export_needs_a_login(client, world):
     assert client.post("/api/admin/v1/members/export", json={}).status_code == 401
+
+
+def test_ticked_rows_only_when_ids_are_given_and_never_outside_the_scope(client, world, district):
+    two = members_in(world.org("gA1"))[:2]
+    outside = members_in(world.org("gB1"))[0]
+    body = {"ids": [two[0].id, two[1].id, outside.id]}
+    rows = sheet(client.post("/api/admin/v1/members/export", headers=district, json=body))
+    assert sorted(r[1] for r in rows[1:]) == sorted(m.name for m in two)
+    [entry] = export_records("members")
+    assert entry.detail["rows"] == 2 and entry.detail["filters"] == {"ids": 3}
