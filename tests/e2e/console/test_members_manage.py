@@ -27,7 +27,11 @@ def _mine(**where) -> list[Member]:
 
 
 def _sheet(path) -> list[tuple]:
-    return list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return list(workbook.active.iter_rows(values_only=True))
+    finally:
+        workbook.close()
 
 
 def _exports() -> list[AuditRecord]:
