@@ -7052,6 +7052,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
@@ -7073,6 +7075,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
@@ -8019,6 +8023,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
