@@ -16,7 +16,7 @@ from unioncard.extensions import db
 from unioncard.members.idcard import resident_id_check_char
 from unioncard.members.models import Member, MemberStatus
 
-from .conftest import PASSWORD, account, assert_accessible, screenshot
+from .conftest import PASSWORD, account, assert_accessible
 from .pages import LoginPage, MembersScreen, Shell
 
 
@@ -153,4 +153,3 @@ def test_filters_and_page_are_kept_when_coming_back(page):
     )
     expect(status).to_contain_text("正常")
     expect(members.rows.first).to_contain_text(second_page)
-    screenshot(page, "members-page2")
