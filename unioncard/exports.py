@@ -30,6 +30,7 @@ from .extensions import db
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 CHUNK = 500
+_FORMULA_START = ("=", "+", "-", "@")
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -58,6 +59,16 @@ def _shown(value) -> object:
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=UTC)
         return instant.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def _cell(ws, value):
+    """Text that starts like a formula (a name or address typed as ``=HYPERLINK(…)``) stays
+    text: the exported workbook never runs what a person typed into a form."""
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 
@@ -123,7 +134,7 @@ def export_list(
     written = 0
     for item in _results(stmt, single_entity):
         row = to_row(item)
-        ws.append([_shown(row.get(column.key)) for column in columns])
+        ws.append([_cell(ws, _shown(row.get(column.key))) for column in columns])
         written += 1
     out = io.BytesIO()
     wb.save(out)

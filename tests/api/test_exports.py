@@ -209,3 +209,13 @@ def test_ticked_rows_only_when_ids_are_given_and_never_outside_the_scope(client,
     assert sorted(r[1] for r in rows[1:]) == sorted(m.name for m in two)
     [entry] = export_records("members")
     assert entry.detail["rows"] == 2 and entry.detail["filters"] == {"ids": 3}
+
+
+def test_text_typed_like_a_formula_is_exported_as_text(client, world, district):
+    member = members_in(world.org("gA1"))[0]
+    member.work_address = '=HYPERLINK("http://example.invalid","点我")'
+    db.session.commit()
+    r = client.post("/api/admin/v1/members/export", headers=district, json={"ids": [member.id]})
+    assert r.status_code == 200
+    cell = load_workbook(io.BytesIO(r.data)).active["H2"]
+    assert cell.value == member.work_address and cell.data_type == "s"
