@@ -11,6 +11,7 @@ from . import (
     audit,
     auth,
     cards,
+    exports,
     imports,
     insurance,
     insurance_batches,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     insurance.blp,
     insurance_review.blp,
     insurance_batches.blp,
+    exports.blp,
 )
 # deny by default: the hook is installed once, at import, so that every app registering the
 # blueprints (create_app may run more than once in a process) gets them unchanged

@@ -57,6 +57,7 @@ class AccountOut(Base):
     must_change_password = fields.Boolean()
     active = fields.Boolean()
     locked_until = Timestamp(allow_none=True)
+    locked = fields.Boolean(metadata={"description": "登录锁定中（按服务器时间）"})
     last_login_at = Timestamp(allow_none=True)
 
 

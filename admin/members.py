@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields, pre_load, validate
 
+from unioncard.insurance import queries as insurance_queries
 from unioncard.members import services
 from unioncard.members.idcard import ID_TYPES
 from unioncard.members.models import (
@@ -17,6 +18,7 @@ from unioncard.members.models import (
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, SelectPage
+from .insurance_review_schemas import InsCoverageOut
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -218,3 +220,11 @@ def status_history(member_id):
 def reveal(data, member_id):
     """查看完整证件号码或手机号码（记入审计日志）"""
     return services.reveal(current_scope(), member_id, data["fields_"], data["reason"], ip=ip())
+
+
+@blp.get("/<int:member_id>/enrolments")
+@blp.response(200, InsCoverageOut(many=True))
+@requires("insurance.read")
+def enrolments(member_id):
+    """会员的参保记录（会员专享保障，新年度在前）"""
+    return insurance_queries.member_enrolments(current_scope(), member_id)

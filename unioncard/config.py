@@ -89,6 +89,7 @@ class Config:
     IMPORT_MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
     IMPORT_MAX_RATIO = 200
     IMPORT_MAX_ROWS = 100_000
+    EXPORT_MAX_ROWS = 10_000  # 导出: rows of one xlsx; above it the clerk narrows the filter
 
     # Card issuance: the bank's printable names, the partner bank and the registers
     CARD_NAME_CHARSET = "gbk"  # names outside it go to the special channel

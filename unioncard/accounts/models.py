@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models_base import TimestampMixin, UTCDateTime, enum_column
+from ..models_base import TimestampMixin, UTCDateTime, as_aware, enum_column, utcnow
 from ..orgs.models import Org
 
 
@@ -45,3 +45,8 @@ class StaffAccount(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Org | None] = relationship()
+
+    @property
+    def locked(self) -> bool:
+        """登录锁定中, on the server's clock (the console shows 已锁定 and 解除锁定 from it)."""
+        return self.locked_until is not None and as_aware(self.locked_until) > utcnow()

@@ -30,6 +30,8 @@ def _member_filters(stmt, f: dict):
         stmt = stmt.where(Member.id_number_bidx.in_(sorted(bidx)))
     if f.get("member_no"):
         stmt = stmt.where(Member.member_no == normalise_text(f["member_no"]))
+    if f.get("member_id"):
+        stmt = stmt.where(Member.id == f["member_id"])
     return stmt
 
 
@@ -104,6 +106,12 @@ def present_coverage(row) -> dict:
         "failed_reason": e.failed_reason,
         "status_changed_at": e.status_changed_at,
     }
+
+
+def member_enrolments(scope: Scope, member_id: int) -> list[dict]:
+    """One member's enrolments in scope (the 会员详情 drawer), newest year first."""
+    rows = db.session.execute(coverage(scope, {"member_id": member_id})).all()
+    return [present_coverage(row) for row in rows]
 
 
 def payouts(scope: Scope, f: dict):

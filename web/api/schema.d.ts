@@ -275,6 +275,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导出操作日志（条件同操作日志；导出本身也记入操作日志） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AuditQueryExport"];
+                };
+            };
+            responses: {
+                /** @description xlsx：符合条件的全部记录（个人号码已脱敏） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/auth/captcha": {
         parameters: {
             query?: never;
@@ -711,6 +753,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/cards/batches/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导出办卡批次（条件同办卡批次管理，记入操作日志） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchQueryExport"];
+                };
+            };
+            responses: {
+                /** @description xlsx：符合条件的全部记录（个人号码已脱敏） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/cards/batches/{batch_id}": {
         parameters: {
             query?: never;
@@ -879,6 +963,48 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/cards/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导出卡片信息（条件同卡片信息管理；号码脱敏，记入操作日志） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CardQueryExport"];
+                };
+            };
+            responses: {
+                /** @description xlsx：符合条件的全部记录（个人号码已脱敏） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4710,6 +4836,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/members/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导出会员信息（条件同会员列表，放在请求体中；号码脱敏，记入操作日志） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MemberSearchExport"];
+                };
+            };
+            responses: {
+                /** @description xlsx：符合条件的全部记录（个人号码已脱敏） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/members/search": {
         parameters: {
             query?: never;
@@ -4823,6 +4991,47 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        trace?: never;
+    };
+    "/api/admin/v1/members/{member_id}/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: number;
+            };
+            cookie?: never;
+        };
+        /** 会员的参保记录（会员专享保障，新年度在前） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    member_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InsCoverageOut"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/v1/members/{member_id}/reveal": {
@@ -6969,6 +7178,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
@@ -6990,6 +7201,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
@@ -7035,6 +7248,19 @@ export interface components {
             target_ids?: number[];
             target_type?: string | null;
         };
+        AuditQueryExport: {
+            /** @description 操作（前缀匹配），如 member.、member.reveal */
+            action?: string;
+            actor_id?: number;
+            /** @description 勾选的记录（不传则导出全部符合条件的记录） */
+            ids?: number[];
+            /** Format: date-time */
+            since?: string;
+            target_id?: number;
+            target_type?: string;
+            /** Format: date-time */
+            until?: string;
+        };
         BatchMemberOut: {
             /** Format: date-time */
             answered_at?: string | null;
@@ -7075,6 +7301,20 @@ export interface components {
             success_count?: number;
             /** @description 办理总人数 */
             total?: number;
+        };
+        BatchQueryExport: {
+            batch_no?: string;
+            /** @enum {string} */
+            channel?: "普通" | "特殊";
+            /** @description 勾选的记录（不传则导出全部符合条件的记录） */
+            ids?: number[];
+            org_id?: number;
+            /** @enum {string} */
+            status?: "待发送" | "已发送" | "已反馈" | "撤销中" | "已撤销";
+            /** Format: date */
+            submitted_from?: string;
+            /** Format: date */
+            submitted_to?: string;
         };
         BranchIn: {
             address: string;
@@ -7183,6 +7423,24 @@ export interface components {
         };
         CardEvents: {
             events: components["schemas"]["Event"][];
+        };
+        CardQueryExport: {
+            address?: string;
+            /** Format: date-time */
+            applied_from?: string;
+            /** Format: date-time */
+            applied_to?: string;
+            /** @enum {string} */
+            card_status?: "未办卡" | "待办中" | "办理中" | "已办卡" | "办卡失败" | "已制卡" | "已送达单位" | "已发放" | "已激活";
+            /** @enum {string} */
+            channel?: "普通" | "特殊";
+            /** @enum {string} */
+            gender?: "男" | "女";
+            id_number?: string;
+            /** @description 勾选的记录（不传则导出全部符合条件的记录） */
+            ids?: number[];
+            name?: string;
+            org_id?: number;
         };
         CardResults: {
             batch_no: string;
@@ -7911,6 +8169,8 @@ export interface components {
             id?: number;
             /** Format: date-time */
             last_login_at?: string | null;
+            /** @description 登录锁定中（按服务器时间） */
+            locked?: boolean;
             /** Format: date-time */
             locked_until?: string | null;
             must_change_password?: boolean;
@@ -8026,6 +8286,32 @@ export interface components {
             id_number?: string;
             /** @enum {string} */
             id_type?: "身份证" | "护照" | "户口簿" | "外国人居留许可证" | "港澳居民来往内地通行证（香港）" | "港澳居民来往内地通行证（澳门）" | "台湾居民来往大陆通行证" | "其他";
+            /** Format: date */
+            joined_from?: string;
+            /** Format: date */
+            joined_to?: string;
+            member_no?: string;
+            /** @description 手机号码（精确匹配） */
+            mobile?: string;
+            name?: string;
+            /** @description 工会（含下级） */
+            org_id?: number;
+            /** @enum {string} */
+            source?: "企业内" | "灵活就业" | "企业外入会";
+            /** @enum {string} */
+            status?: "正常" | "未审核" | "转会中" | "退休" | "离职" | "死亡";
+        };
+        MemberSearchExport: {
+            address?: string;
+            /** @enum {string} */
+            gender?: "男" | "女";
+            has_member_no?: boolean;
+            /** @description 证件号码（精确匹配） */
+            id_number?: string;
+            /** @enum {string} */
+            id_type?: "身份证" | "护照" | "户口簿" | "外国人居留许可证" | "港澳居民来往内地通行证（香港）" | "港澳居民来往内地通行证（澳门）" | "台湾居民来往大陆通行证" | "其他";
+            /** @description 勾选的记录（不传则导出全部符合条件的记录） */
+            ids?: number[];
             /** Format: date */
             joined_from?: string;
             /** Format: date */

@@ -104,6 +104,30 @@ class ListScreen:
         match = re.search(r"\d+", self.total.inner_text())
         return int(match.group()) if match else -1
 
+    def download(self, button: str, folder):
+        """Click a download button; the file saved into ``folder`` under its suggested name."""
+        with self.page.expect_download() as info:
+            self.page.get_by_role("button", name=button, exact=True).click()
+        path = folder / info.value.suggested_filename
+        info.value.save_as(path)
+        return path
+
+    def export(self, folder):
+        """导出: the confirmation's text, and the file saved into ``folder``."""
+        self.page.get_by_role("button", name="导出", exact=True).click()
+        dialog = self.page.get_by_role("dialog", name="导出")
+        text = dialog.inner_text()
+        return text, self.download("确认导出", folder)
+
+    def tick_page(self):
+        self._press(self.table.get_by_role("checkbox", name="选择本页全部可选的行"))
+
+    def tick(self, name: str):
+        self._press(self.table.get_by_role("checkbox", name=f"选择 {name}", exact=True))
+
+    def page_button(self, number: int):
+        return self.page.locator(".el-pager").get_by_text(str(number), exact=True)
+
 
 class MembersScreen(ListScreen):
     def __init__(self, page):
@@ -118,6 +142,16 @@ class MembersScreen(ListScreen):
         dialog = self.page.get_by_role("dialog", name="查看完整号码")
         dialog.get_by_label("查看原因").fill(reason)
         dialog.get_by_role("button", name="确认查看").click()
+        return dialog
+
+    def register(self, **fields: str):
+        """新增会员: fill the labelled fields and confirm; the dialog for what it answers."""
+        self.page.get_by_role("button", name="新增会员", exact=True).click()
+        dialog = self.page.get_by_role("dialog", name="新增会员")
+        for label, value in fields.items():
+            # a required field's name starts with the asterisk Element draws before the label
+            dialog.get_by_role("textbox", name=label).fill(value)
+        dialog.get_by_role("button", name="确认登记").click()
         return dialog
 
     def edit_address(self, address: str):
@@ -243,14 +277,6 @@ class ImportScreen(ListScreen):
         self.issue_rows = self.issues.locator(".el-table__body-wrapper tbody tr")
         self.confirmation = page.get_by_role("dialog", name="确认导入")
         self.cancellation = page.get_by_role("dialog", name="取消导入任务")
-
-    def download(self, button: str, folder):
-        """Click a download button; the file saved into ``folder`` under its suggested name."""
-        with self.page.expect_download() as info:
-            self.page.get_by_role("button", name=button, exact=True).click()
-        path = folder / info.value.suggested_filename
-        info.value.save_as(path)
-        return path
 
     def upload(self, path, button: str = "上传采集表"):
         with self.page.expect_file_chooser() as chooser:

@@ -25,3 +25,17 @@ export type Filters = Record<string, string>
 export function cleanFilters(filters: Filters): Filters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== '' && v != null))
 }
+
+/** An answer of the typed client for a file fetched with `parseAs: 'blob'`. */
+export interface FileAnswer {
+  data?: unknown
+  error?: unknown
+  response: Response
+}
+
+/**
+ * 导出: fetches the xlsx of the ticked rows, or of every row matching the filters when
+ * nothing is ticked or "all N matching" is chosen (`rows` is then null). The API masks the
+ * personal numbers, caps the rows and records the export in 操作日志.
+ */
+export type Exporter<Row> = (filters: Filters, rows: Row[] | null) => Promise<FileAnswer>
