@@ -1,0 +1,43 @@
+// What the insurance review screens share: the year's campaign with its windows (as the API
+// answers them), a file download with the clerk's token, and how times and amounts are shown.
+import { ElMessage } from 'element-plus'
+import { api, errorText, type Schemas } from '@api/client'
+
+export type Campaign = Schemas['CampaignOut']
+export type Batch = Schemas['InsBatchOut']
+
+export const when = (value?: string | null) => (value ? value.slice(0, 16).replace('T', ' ') : '-')
+export const cnDate = (value?: string | null) => {
+  if (!value) return '-'
+  const [y, m, d] = value.split('-').map(Number)
+  return `${y}年${m}月${d}日`
+}
+
+/** The newest campaign (the one being run), or null when 职保中心 has opened none. */
+export async function currentCampaign(): Promise<Campaign | null> {
+  const { data, error } = await api.GET('/api/admin/v1/insurance/campaigns', { params: { query: {} } })
+  if (!data) throw new Error(errorText(error))
+  return data[0] ?? null
+}
+
+/** A file answer of the API saved by the browser under ``name``. */
+export async function download(path: string, name: string): Promise<boolean> {
+  // the paths are typed one by one where the call is made; this helper only moves bytes
+  const { data, error } = await (api.GET as unknown as (p: string, o: object) => Promise<{ data?: Blob; error?: unknown }>)(path, { parseAs: 'blob' })
+  if (!data) {
+    ElMessage.error(errorText(error))
+    return false
+  }
+  const url = URL.createObjectURL(data)
+  const link = document.createElement('a')
+  link.href = url
+  link.download = name
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+  return true
+}
+
+export const noticeName = (b: Batch) => `集中参保告知书-${b.batch_no}.pdf`
+export const statisticsName = (b: Batch) => `集中参保统计表-${b.batch_no}.xlsx`
