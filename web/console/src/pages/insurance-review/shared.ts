@@ -6,7 +6,21 @@ import { api, errorText, type Schemas } from '@api/client'
 export type Campaign = Schemas['CampaignOut']
 export type Batch = Schemas['InsBatchOut']
 
-export const when = (value?: string | null) => (value ? value.slice(0, 16).replace('T', ' ') : '-')
+// Instants come in UTC with their offset; clerks read them in Shanghai time whatever the PC's zone.
+const SHANGHAI = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+})
+export const when = (value?: string | null) => {
+  if (!value) return '-'
+  const p = Object.fromEntries(SHANGHAI.formatToParts(new Date(value)).map((x) => [x.type, x.value]))
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`
+}
 export const cnDate = (value?: string | null) => {
   if (!value) return '-'
   const [y, m, d] = value.split('-').map(Number)
