@@ -264,3 +264,53 @@ def test_split_form_is_read_only_outside_its_window(page, time_machine):
     expect(page.get_by_role("status").filter(has_text="当前不在设置时间内")).to_be_visible()
     expect(split.district).to_be_disabled()
     expect(split.save).to_be_disabled()
+
+
+def test_centre_screens_plans_campaigns_and_payout_import(page, demo_day, tmp_path):
+    _sign_in(page, "center")
+    shell = Shell(page)
+    shell.go("保障类型设置")
+    plans = page.get_by_label("保障类型列表", exact=True)
+    expect(plans.locator("tr").filter(has_text="A类会员专享基本保障")).to_contain_text("26.00")
+    expect(page.get_by_role("combobox", name="保障年度")).to_be_visible()
+    assert_accessible(page)
+
+    shell.go("集中参保时间设置")
+    campaigns = page.get_by_label("集中参保列表", exact=True)
+    expect(campaigns.locator("tr").filter(has_text=str(YEAR))).to_contain_text("进行中")
+    assert_accessible(page)
+
+    shell.go("给付信息管理")
+    with page.expect_download() as template:
+        page.get_by_role("button", name="下载导入模板", exact=True).click()
+    saved = tmp_path / "template.xlsx"
+    template.value.save_as(saved)
+    book = openpyxl.load_workbook(saved)
+    header = next(book.active.iter_rows(values_only=True))
+    assert header[:3] == ("给付编号", "姓名", "证件号码")
+    # a row naming nobody: nothing is imported and the reason is shown
+    book.active.append(
+        ["GF2027-0001", "无此人", "310110198803151234", "住院", "100", "2027-03-01", ""]
+    )
+    book.save(saved)
+    page.get_by_label("选择给付信息文件").set_input_files(str(saved))
+    expect(page.get_by_role("alert").filter(has_text="第2行")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_secondary_union_reviews_but_the_district_submits(page, demo_day):
+    _unit_submits("jm_operator")
+    _sign_in(page, "park_reviewer")
+    shell = Shell(page)
+    expect(shell.menu.get_by_text("集中参保审核", exact=True)).to_be_visible()
+    for title in ("参保批次管理", "保障金额设置", "即时参保审核"):
+        expect(shell.menu.get_by_text(title, exact=True)).to_have_count(0)
+    shell.go("集中参保审核")
+    screen = ReviewScreen(page)
+    screen.open_review(JIANMING)
+    screen.accept()
+    screen.tab("待提交参保列表")
+    expect(screen.row(JIANMING)).to_be_visible()
+    expect(screen.submit_button).to_have_count(0)
+    expect(page.get_by_text("由区局(产业)工会统一提交至职保中心")).to_be_visible()
+    assert_accessible(page)
