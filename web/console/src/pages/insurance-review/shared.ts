@@ -1,7 +1,8 @@
 // What the insurance review screens share: the year's campaign with its windows (as the API
 // answers them), a file download with the clerk's token, and how times and amounts are shown.
 import { ElMessage } from 'element-plus'
-import { api, errorText, type Schemas } from '@api/client'
+import { api, errorText, totalOf, type Schemas } from '@api/client'
+import type { Filters } from '../../components/listing'
 
 export type Campaign = Schemas['CampaignOut']
 export type Batch = Schemas['InsBatchOut']
@@ -55,3 +56,14 @@ export async function download(path: string, name: string): Promise<boolean> {
 
 export const noticeName = (b: Batch) => `集中参保告知书-${b.batch_no}.pdf`
 export const statisticsName = (b: Batch) => `集中参保统计表-${b.batch_no}.xlsx`
+
+type BatchQuery = NonNullable<import('@api/client').paths['/api/admin/v1/insurance/batches']['get']['parameters']['query']>
+
+/** One page of the insurance batches in the clerk's scope (ListPage's ``load``). */
+export async function loadBatches(f: Filters, page: number, pageSize: number) {
+  const { data, error, response } = await api.GET('/api/admin/v1/insurance/batches', {
+    params: { query: { ...(f as unknown as BatchQuery), page, page_size: pageSize } },
+  })
+  if (!data) throw new Error(errorText(error))
+  return { rows: data, total: totalOf(response) }
+}
