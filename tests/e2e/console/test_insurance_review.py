@@ -10,6 +10,7 @@ put them."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -313,4 +314,37 @@ def test_secondary_union_reviews_but_the_district_submits(page, demo_day):
     expect(screen.row(JIANMING)).to_be_visible()
     expect(screen.submit_button).to_have_count(0)
     expect(page.get_by_text("由区局(产业)工会统一提交至职保中心")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_district_approves_an_instant_enrolment_and_sees_the_refunds(page, demo_day):
+    from unioncard.insurance import instant
+    from unioncard.insurance.models import CoveragePlan
+
+    clerk = Scope.for_account(account("jm_operator"))
+    rows = list(db.session.execute(instant.candidates(clerk, None, "有卡无保")))[:2]
+    assert len(rows) == 2
+    plan = db.session.scalars(select(CoveragePlan).where(CoveragePlan.year == DEMO_DAY.year)).one()
+    sub = instant.submit(
+        clerk, None, kind="有卡无保", plan_id=plan.id, member_ids=[r[0].id for r in rows]
+    )
+    db.session.commit()
+    sub_id = sub.id
+
+    _sign_in(page, "yp_reviewer")
+    Shell(page).go("即时参保审核")
+    row = page.get_by_label("即时参保审核列表", exact=True).locator("tr").filter(has_text=JIANMING)
+    expect(row).to_contain_text("有卡无保")
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile(f"^审核\\s*：\\s*{re.escape(JIANMING)}")).click()
+    dialog = page.get_by_role("dialog", name="即时参保审核")
+    expect(dialog).to_contain_text("有卡无保 2 人")
+    dialog.get_by_role("button", name="通过", exact=True).click()
+    expect(page.get_by_text("审核通过，已生成即时参保批次")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(UnitSubmission, sub_id).batch_id is not None
+
+    page.get_by_role("tab", name="个人缴费退款", exact=True).click()
+    expect(page.get_by_label("个人缴费退款列表", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="退款状态")).to_be_visible()
     assert_accessible(page)
