@@ -88,7 +88,7 @@ def set_split(data):
 @requires("insurance.read")
 def list_campaigns(query):
     """集中参保及其时间窗口"""
-    return plans.list_campaigns(query.get("year"))
+    return [plans.campaign_state(c) for c in plans.list_campaigns(query.get("year"))]
 
 
 @blp.post("/campaigns")
@@ -97,7 +97,7 @@ def list_campaigns(query):
 @requires("plan.manage")
 def create_campaign(data):
     """开启集中参保（职保中心）：各截止日须为工作日"""
-    return plans.create_campaign(current_scope(), data, ip=ip())
+    return plans.campaign_state(plans.create_campaign(current_scope(), data, ip=ip()))
 
 
 @blp.put("/campaigns/<int:campaign_id>")
@@ -106,7 +106,7 @@ def create_campaign(data):
 @requires("plan.manage")
 def update_campaign(data, campaign_id):
     """修改集中参保时间"""
-    return plans.update_campaign(current_scope(), campaign_id, data, ip=ip())
+    return plans.campaign_state(plans.update_campaign(current_scope(), campaign_id, data, ip=ip()))
 
 
 # --- 集中参保（会员卡参保） ----------------------------------------------------------------

@@ -222,6 +222,9 @@ class InsOrgCount(Base):
     submissions = fields.Integer()
     members = fields.Integer()
     by_status = fields.Dict(keys=Text(), values=fields.Integer())
+    by_kind = fields.Dict(
+        keys=Text(), values=fields.Integer(), metadata={"description": "各参保通道人数"}
+    )
 
 
 class InsBatchCount(Base):

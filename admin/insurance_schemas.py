@@ -143,10 +143,22 @@ class CampaignUpdateIn(Base):
     district_to = fields.Date()
 
 
+class WindowOut(Base):
+    state = Text(metadata={"description": "未开始/进行中/已结束"})
+    days_left = fields.Integer(allow_none=True, metadata={"description": "进行中：含今天还剩几天"})
+    days_to_start = fields.Integer(
+        allow_none=True, metadata={"description": "未开始：还有几天开始"}
+    )
+
+
 class CampaignOut(CampaignIn):
     id = fields.Integer()
     opened_by_name = Text(allow_none=True)
     updated_at = Timestamp()
+    today = fields.Date(metadata={"description": "服务器的今天（上海）"})
+    split_window = fields.Nested(WindowOut, metadata={"description": "保障金额设置时间"})
+    unit_window = fields.Nested(WindowOut, metadata={"description": "基层单位提交时间"})
+    district_window = fields.Nested(WindowOut, metadata={"description": "区局提交时间"})
 
 
 # --- collective ------------------------------------------------------------------------

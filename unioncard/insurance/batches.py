@@ -190,6 +190,26 @@ def confirm(scope: Scope, batch_id: int, *, ip=None) -> dict:
     return batch_dict(batch)
 
 
+def _org_count(org_id: int, name: str) -> dict:
+    return {
+        "org_id": org_id,
+        "org_name": name,
+        "submissions": 0,
+        "members": 0,
+        "by_status": {},
+        "by_kind": {},
+    }
+
+
+def _add(entry: dict, status: str, kind, subs: int, members) -> None:
+    """One group-by row (status × channel) added into an org's counts."""
+    kind = EnrolmentKind(kind).value
+    entry["submissions"] += subs
+    entry["members"] += int(members)
+    entry["by_status"][status] = entry["by_status"].get(status, 0) + int(members)
+    entry["by_kind"][kind] = entry["by_kind"].get(kind, 0) + int(members)
+
+
 def monitor(scope: Scope, year: int) -> dict:
     """集中参保实时监控: submissions and members of the year by district, by unit and by
     status (SQL group-by over what the caller's scope reaches)."""
@@ -201,31 +221,23 @@ def monitor(scope: Scope, year: int) -> dict:
             UnitSubmission.district_id,
             district.c.name,
             UnitSubmission.status,
+            UnitSubmission.kind,
             func.count(),
             func.coalesce(func.sum(UnitSubmission.member_count), 0),
         )
         .join(district, district.c.id == UnitSubmission.district_id)
         .where(base)
-        .group_by(UnitSubmission.district_id, district.c.name, UnitSubmission.status)
+        .group_by(
+            UnitSubmission.district_id, district.c.name, UnitSubmission.status, UnitSubmission.kind
+        )
         .order_by(UnitSubmission.district_id)
     ).all()
     by_district: dict[int, dict] = {}
     by_status: dict[str, dict] = {}
-    for district_id, name, status, subs, members in rows:
+    for district_id, name, status, kind, subs, members in rows:
         status = SubmissionStatus(status).value
-        entry = by_district.setdefault(
-            district_id,
-            {
-                "org_id": district_id,
-                "org_name": name,
-                "submissions": 0,
-                "members": 0,
-                "by_status": {},
-            },
-        )
-        entry["submissions"] += subs
-        entry["members"] += int(members)
-        entry["by_status"][status] = int(members)
+        entry = by_district.setdefault(district_id, _org_count(district_id, name))
+        _add(entry, status, kind, subs, members)
         total = by_status.setdefault(status, {"status": status, "submissions": 0, "members": 0})
         total["submissions"] += subs
         total["members"] += int(members)
@@ -234,23 +246,19 @@ def monitor(scope: Scope, year: int) -> dict:
             UnitSubmission.org_id,
             Org.name,
             UnitSubmission.status,
+            UnitSubmission.kind,
             func.count(),
             func.coalesce(func.sum(UnitSubmission.member_count), 0),
         )
         .join(Org, Org.id == UnitSubmission.org_id)
         .where(base)
-        .group_by(UnitSubmission.org_id, Org.name, UnitSubmission.status)
+        .group_by(UnitSubmission.org_id, Org.name, UnitSubmission.status, UnitSubmission.kind)
         .order_by(Org.name)
     ).all()
     by_unit: dict[int, dict] = {}
-    for org_id, name, status, subs, members in unit_rows:
-        entry = by_unit.setdefault(
-            org_id,
-            {"org_id": org_id, "org_name": name, "submissions": 0, "members": 0, "by_status": {}},
-        )
-        entry["submissions"] += subs
-        entry["members"] += int(members)
-        entry["by_status"][SubmissionStatus(status).value] = int(members)
+    for org_id, name, status, kind, subs, members in unit_rows:
+        entry = by_unit.setdefault(org_id, _org_count(org_id, name))
+        _add(entry, SubmissionStatus(status).value, kind, subs, members)
     batch_rows = db.session.execute(
         select(InsuranceBatch.status, func.count(), func.sum(InsuranceBatch.member_count))
         .where(InsuranceBatch.year == year, scope.owned_by(InsuranceBatch.org_id))

@@ -337,6 +337,27 @@ def list_campaigns(year: int | None = None) -> list[Campaign]:
     return list(db.session.scalars(stmt))
 
 
+def window_state(day: date, start: date, end: date) -> dict:
+    """Where ``day`` stands in one window: open, or not yet (days to wait), or over."""
+    if rules.in_window(day, start, end):
+        return {"state": "进行中", "days_left": (end - day).days + 1, "days_to_start": 0}
+    if day < start:
+        return {"state": "未开始", "days_left": None, "days_to_start": (start - day).days}
+    return {"state": "已结束", "days_left": None, "days_to_start": None}
+
+
+def campaign_state(campaign: Campaign) -> dict:
+    """The campaign with today's place in its windows (the console shows, the API enforces)."""
+    day = today()
+    values = {k: getattr(campaign, k) for k in ("id", "year", "opened_by_name", "updated_at")}
+    values |= {k: getattr(campaign, k) for k in CAMPAIGN_DATES}
+    values["today"] = day
+    values["split_window"] = window_state(day, campaign.split_from, campaign.split_to)
+    values["unit_window"] = window_state(day, campaign.unit_from, campaign.unit_to)
+    values["district_window"] = window_state(day, campaign.district_from, campaign.district_to)
+    return values
+
+
 def campaign_for(year: int) -> Campaign:
     campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
     if campaign is None:

@@ -7373,6 +7373,8 @@ export interface components {
             district_from: string;
             /** Format: date */
             district_to: string;
+            /** @description 区局提交时间 */
+            district_window?: components["schemas"]["WindowOut"];
             id?: number;
             opened_by_name?: string | null;
             /**
@@ -7387,6 +7389,13 @@ export interface components {
             split_from: string;
             /** Format: date */
             split_to: string;
+            /** @description 保障金额设置时间 */
+            split_window?: components["schemas"]["WindowOut"];
+            /**
+             * Format: date
+             * @description 服务器的今天（上海）
+             */
+            today?: string;
             /**
              * Format: date
              * @description 基层单位提交开始
@@ -7394,6 +7403,8 @@ export interface components {
             unit_from: string;
             /** Format: date */
             unit_to: string;
+            /** @description 基层单位提交时间 */
+            unit_window?: components["schemas"]["WindowOut"];
             /** Format: date-time */
             updated_at?: string;
             year: number;
@@ -7893,6 +7904,10 @@ export interface components {
             year?: number;
         };
         InsOrgCount: {
+            /** @description 各参保通道人数 */
+            by_kind?: {
+                [key: string]: number;
+            };
             by_status?: {
                 [key: string]: number;
             };
@@ -9250,6 +9265,14 @@ export interface components {
              * @description 填写好的会员信息采集表（.xlsx）
              */
             file: string;
+        };
+        WindowOut: {
+            /** @description 进行中：含今天还剩几天 */
+            days_left?: number | null;
+            /** @description 未开始：还有几天开始 */
+            days_to_start?: number | null;
+            /** @description 未开始/进行中/已结束 */
+            state?: string;
         };
     };
     responses: {
