@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from unioncard.audit import services
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, SelectPage

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Page
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from unioncard.extensions import db
+from unioncard.openapi import CappedTotal
 from unioncard.webfields import BaseSchema, Masked, Text  # noqa: F401 (Masked: for admin/*)
 
 
 class SelectPage(Page):
-    """flask-smorest pagination over an SQLAlchemy 2 ``select``."""
+    """flask-smorest pagination over an SQLAlchemy 2 ``select``; the total is exact up to
+    ``LIST_COUNT_CAP`` and capped beyond (``total_capped`` in ``X-Pagination``): an exact
+    count(*) over a city's million members would cost most of the page's time."""
 
     @property
     def items(self):
@@ -20,8 +24,9 @@ class SelectPage(Page):
 
     @property
     def item_count(self):
-        count = select(func.count()).select_from(self.collection.order_by(None).subquery())
-        return db.session.scalar(count)
+        cap = current_app.config["LIST_COUNT_CAP"]
+        capped = self.collection.order_by(None).limit(cap + 1).subquery()
+        return CappedTotal.of(db.session.scalar(select(func.count()).select_from(capped)), cap)
 
 
 class RowPage(SelectPage):

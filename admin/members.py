@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, pre_load, validate
 
 from unioncard.members import services
@@ -14,6 +13,7 @@ from unioncard.members.models import (
     MemberStatus,
     SocialCardStatus,
 )
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Masked, SelectPage
