@@ -8309,6 +8309,10 @@ export interface components {
             previous_page?: number;
             /** @description Total number of items. */
             total?: number;
+            /** @description true：符合条件的记录超过计数上限，total 为上限而非精确总数 */
+            total_capped?: boolean;
+            /** @description 给人看的总数，如 “1,234” 或 “10,000+” */
+            total_display?: string;
             /** @description Total number of pages. */
             total_pages?: number;
         };
@@ -8836,7 +8840,7 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description 分页信息，JSON 文本，如 {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2} */
+        /** @description 分页信息，JSON 文本，如 {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2, "total_capped": false, "total_display": "42"}；符合条件的记录超过计数上限时 total 为上限，total_capped 为 true，total_display 如 "10,000+" */
         PAGINATION: {
             "application/json": components["schemas"]["PaginationMetadata"];
         };
