@@ -16,7 +16,7 @@ from unioncard.members.models import (
 from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
-from .common import Base, Id, Masked, SelectPage
+from .common import CURSOR_DOC, Base, Id, Masked, SelectPage
 from .security import current_scope, ip, requires
 
 blp = Blueprint(
@@ -100,6 +100,10 @@ class MemberQuery(Base):
     has_member_no = fields.Boolean()
 
 
+class MemberListQuery(MemberQuery):
+    cursor = Text(metadata={"description": CURSOR_DOC})
+
+
 class MemberSearch(MemberQuery):
     """The same filters in a JSON body, plus the personal numbers (exact match)."""
 
@@ -147,7 +151,7 @@ class RevealOut(Base):
 
 
 @blp.get("")
-@blp.arguments(MemberQuery, location="query")
+@blp.arguments(MemberListQuery, location="query")
 @blp.response(200, MemberOut(many=True))
 @blp.paginate(SelectPage)
 @requires("member.read")

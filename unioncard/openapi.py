@@ -7,6 +7,8 @@ JSON text, not an OpenAPI "simple" object) and the security schemes of every cal
 
 from __future__ import annotations
 
+import json
+
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema as _SmorestPaginationMetadata
 from marshmallow import fields
@@ -43,6 +45,9 @@ class PaginationMetadataSchema(_SmorestPaginationMetadata):
     total_capped = fields.Boolean(
         metadata={"description": "true：符合条件的记录超过计数上限，total 为上限而非精确总数"}
     )
+    next_cursor = Text(
+        metadata={"description": "下一页的翻页标记（按 id 排序的列表），作为 cursor 参数传回"}
+    )
     total_display = Text(metadata={"description": "给人看的总数，如 “1,234” 或 “10,000+”"})
 
 
@@ -68,6 +73,15 @@ class Blueprint(flask_smorest.Blueprint):
         meta["total_capped"] = capped
         meta["total_display"] = f"{int(item_count):,}" + ("+" if capped else "")
         return meta
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        cursor = getattr(page_params, "next_cursor", None)
+        if cursor:
+            meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            meta["next_cursor"] = cursor
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
+        return result, headers
 
 
 PAGINATION_HEADER = {

@@ -97,3 +97,70 @@ def test_postgres_connections_plan_each_call_without_jit(ctx):
     raw = db.session.connection().connection.driver_connection
     assert raw.prepare_threshold is None
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def _pages_by_offset(client, url, headers, size):
+    rows, page = [], 1
+    while True:
+        r = client.get(f"{url}&page_size={size}&page={page}", headers=headers)
+        assert r.status_code == 200
+        if not r.get_json():
+            return rows
+        rows.extend(m["id"] for m in r.get_json())
+        page += 1
+
+
+def _pages_by_cursor(client, url, headers, size):
+    rows, cursor = [], None
+    while True:
+        r = client.get(f"{url}&page_size={size}" + (f"&cursor={cursor}" if cursor else ""),
+                       headers=headers)  # fmt: skip
+        assert r.status_code == 200, r.get_json()
+        rows.extend(m["id"] for m in r.get_json())
+        cursor = json.loads(r.headers["X-Pagination"]).get("next_cursor")
+        if cursor is None:
+            return rows
+
+
+def test_keyset_pages_give_the_rows_of_offset_pages(client, ctx):
+    world = build_world(members_per_union=7)
+    headers = login(client, "city_admin")
+    for url in (
+        "/api/admin/v1/members?status=正常",
+        f"/api/admin/v1/members?org_id={world.org('dA').id}",
+        "/api/admin/v1/members?name=",
+    ):
+        by_offset = _pages_by_offset(client, url, headers, 4)
+        assert len(by_offset) >= 14
+        assert _pages_by_cursor(client, url, headers, 4) == by_offset, url
+        assert _pages_by_cursor(client, url, headers, 7) == by_offset, url
+
+
+def test_a_cursor_from_other_filters_or_a_forged_one_is_refused(client, ctx):
+    world = build_world(members_per_union=4)
+    headers = login(client, "city_admin")
+    r = client.get("/api/admin/v1/members?page_size=3", headers=headers)
+    cursor = json.loads(r.headers["X-Pagination"])["next_cursor"]
+    r = client.get(f"/api/admin/v1/members?page_size=3&cursor={cursor}", headers=headers)
+    assert r.status_code == 200 and len(r.get_json()) == 3
+    # the same cursor with another union chosen: the rows after it would be another list's
+    other = f"/api/admin/v1/members?page_size=3&org_id={world.org('dB').id}&cursor={cursor}"
+    r = client.get(other, headers=headers)
+    assert r.status_code == 422
+    assert "筛选条件不符" in r.get_json()["message"]
+    r = client.get("/api/admin/v1/members?page_size=3&cursor=bm90LWpzb24", headers=headers)
+    assert r.status_code == 422 and "翻页标记无效" in r.get_json()["message"]
+
+
+def test_audit_pages_by_cursor(client, ctx):
+    world = build_world(members_per_union=2)
+    headers = login(client, "city_admin")
+    member = db.session.scalar(select(Member).where(Member.org_id == world.org("gA1").id))
+    for n in range(9):
+        r = client.patch(f"/api/admin/v1/members/{member.id}", json={"remark": f"改{n}"},
+                         headers=headers)  # fmt: skip
+        assert r.status_code == 200
+    url = "/api/admin/v1/audit?action=member."
+    by_offset = _pages_by_offset(client, url, headers, 4)
+    assert len(by_offset) >= 9
+    assert _pages_by_cursor(client, url, headers, 4) == by_offset

@@ -52,7 +52,9 @@ def card_info(scope: Scope, f: dict):
         stmt = stmt.where(MemberCard.applied_at >= f["applied_from"])
     if f.get("applied_to"):
         stmt = stmt.where(MemberCard.applied_at <= f["applied_to"])
-    return stmt.order_by(Member.member_no.is_(None), Member.member_no, Member.id)
+    # numbered members by number, then the unnumbered by id: NULLS LAST walks the index on
+    # member_no (a sort on "member_no IS NULL" would sort a whole city's members first)
+    return stmt.order_by(Member.member_no.asc().nulls_last(), Member.id)
 
 
 def card_of(member: Member) -> MemberCard:

@@ -244,6 +244,8 @@ export interface paths {
                     target_id?: number;
                     since?: string;
                     until?: string;
+                    /** @description 翻页标记：上一页应答 X-Pagination 中的 next_cursor。给出时按标记接着上一页往后取（不看 page），深页也一样快；筛选条件须与取得标记时相同 */
+                    cursor?: string;
                     page?: number;
                     page_size?: number;
                 };
@@ -4653,6 +4655,8 @@ export interface paths {
                     joined_from?: string;
                     joined_to?: string;
                     has_member_no?: boolean;
+                    /** @description 翻页标记：上一页应答 X-Pagination 中的 next_cursor。给出时按标记接着上一页往后取（不看 page），深页也一样快；筛选条件须与取得标记时相同 */
+                    cursor?: string;
                     page?: number;
                     page_size?: number;
                 };
@@ -8301,6 +8305,8 @@ export interface components {
             first_page?: number;
             /** @description Last available page number. */
             last_page?: number;
+            /** @description 下一页的翻页标记（按 id 排序的列表），作为 cursor 参数传回 */
+            next_cursor?: string;
             /** @description Next page number. */
             next_page?: number;
             /** @description Current page number. */
