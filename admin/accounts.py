@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard.accounts import services
 from unioncard.accounts.models import Role
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text
 
 from .auth import AccountOut

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from unioncard.audit import services
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
-from .common import Base, Id, SelectPage
+from .common import CURSOR_DOC, Base, Id, SelectPage
 from .security import current_scope, requires
 
 blp = Blueprint("admin_audit", __name__, url_prefix="/api/admin/v1/audit", description="操作审计")
@@ -35,6 +35,7 @@ class AuditQuery(Base):
     target_id = Id()
     since = Timestamp()
     until = Timestamp()
+    cursor = Text(metadata={"description": CURSOR_DOC})
 
 
 @blp.get("")
@@ -44,4 +45,5 @@ class AuditQuery(Base):
 @requires("audit.read")
 def list_audit(query):
     """本单位及下级的操作记录（只增不改）"""
+    query.pop("cursor", None)  # paging, read by SelectPage
     return services.query(current_scope(), **query)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard.accounts import services as accounts
 from unioncard.accounts.scope import PERMISSIONS
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Message

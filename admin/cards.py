@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from unioncard.cards import batches, checks, lifecycle, pending, roster
+from unioncard.openapi import Blueprint
 from unioncard.web import send_download
 
 from .card_schemas import (

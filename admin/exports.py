@@ -7,7 +7,6 @@ and audited by ``unioncard.exports``.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard import exports
@@ -17,6 +16,7 @@ from unioncard.cards import batches, pending
 from unioncard.cards.models import CardBatch
 from unioncard.members import services as members
 from unioncard.members.models import Member
+from unioncard.openapi import Blueprint
 from unioncard.storage.services import XLSX
 from unioncard.web import send_download
 

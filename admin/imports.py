@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from unioncard.imports import services
 from unioncard.imports.models import ImportStatus
+from unioncard.openapi import Blueprint
 from unioncard.storage.services import XLSX
 from unioncard.web import send_download
 from unioncard.webfields import Text, Timestamp

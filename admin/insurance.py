@@ -7,9 +7,8 @@ checks it before the view runs, and only grassroots unions are accepted by the s
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from unioncard.insurance import collective, instant, notices, plans, social
+from unioncard.openapi import Blueprint
 from unioncard.web import send_download
 
 from . import insurance_schemas as s

@@ -6,10 +6,9 @@ unioncard.orgs.messages.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from unioncard.insurance import batches, payouts, queries, statistics, vouchers
 from unioncard.members import idcard
+from unioncard.openapi import Blueprint
 from unioncard.orgs import messages
 from unioncard.web import send_download
 

@@ -6,10 +6,9 @@ refunds list: unioncard.payments.district.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from unioncard.insurance import district_submit, instant_review, review
 from unioncard.insurance.batches import batch_dict
+from unioncard.openapi import Blueprint
 from unioncard.payments import district
 
 from .common import row_page

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from unioncard.openapi import Blueprint
 from unioncard.selfservice import joins
 from unioncard.selfservice.models import JoinSource, JoinStatus
 from unioncard.webfields import Text, Timestamp

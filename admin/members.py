@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, pre_load, validate
 
 from unioncard.insurance import queries as insurance_queries
@@ -15,9 +14,10 @@ from unioncard.members.models import (
     MemberStatus,
     SocialCardStatus,
 )
+from unioncard.openapi import Blueprint
 from unioncard.webfields import Text, Timestamp
 
-from .common import Base, Id, Masked, SelectPage
+from .common import CURSOR_DOC, Base, Id, Masked, SelectPage
 from .insurance_review_schemas import InsCoverageOut
 from .security import current_scope, ip, requires
 
@@ -102,6 +102,10 @@ class MemberQuery(Base):
     has_member_no = fields.Boolean()
 
 
+class MemberListQuery(MemberQuery):
+    cursor = Text(metadata={"description": CURSOR_DOC})
+
+
 class MemberSearch(MemberQuery):
     """The same filters in a JSON body, plus the personal numbers (exact match)."""
 
@@ -149,7 +153,7 @@ class RevealOut(Base):
 
 
 @blp.get("")
-@blp.arguments(MemberQuery, location="query")
+@blp.arguments(MemberListQuery, location="query")
 @blp.response(200, MemberOut(many=True))
 @blp.paginate(SelectPage)
 @requires("member.read")

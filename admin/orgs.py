@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from unioncard.openapi import Blueprint
 from unioncard.orgs import services
 from unioncard.orgs.models import OrgLevel, UnitType
 from unioncard.webfields import Text

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, pre_dump, validate
 
+from unioncard.openapi import Blueprint
 from unioncard.orgs.models import UnitType
 from unioncard.reviews import marks, reminders, services
 from unioncard.reviews.models import FailReason, MarkSource, ReviewStatus

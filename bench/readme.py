@@ -110,12 +110,33 @@ def login_flood_table(r: dict) -> list[str]:
     ]
 
 
+CITY_LEVELS = ("city", "district", "secondary", "biggest", "small")
+
+
+def city_table(r: dict) -> list[str]:
+    """Pages down, the five levels across; each cell: API p95 / hand-written SQL p95 (ratio),
+    bold when over the budget (p95 ≤ 100 ms and ≤ 3× the SQL)."""
+    cells: dict[str, dict[str, str]] = {}
+    for row in r["pages"]:
+        cell = f"{row['p95_ms']:.1f} / {row['hand_p95_ms']:.1f}（{row['ratio']:.1f}×）"
+        cells.setdefault(row["page"], {})[row["level"]] = cell if row["ok"] else f"**{cell}**"
+    rows = [
+        f"| 页面（{_people(r['members'])}会员，p95 / 手写 SQL p95 ms） | 市总 | 区局 | 二级工会"
+        " | 最大基层工会 | 12 人基层工会 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for page, by_level in cells.items():
+        rows.append(f"| {page} | " + " | ".join(by_level.get(k, "—") for k in CITY_LEVELS) + " |")
+    return rows
+
+
 TABLES: dict[str, tuple[str, Callable]] = {
     "member_import": ("### 会员导入", import_table),
     "card_batch": ("### 办卡批次与银行回调", cards_table),
     "insurance": ("### 集中参保", insurance_table),
     "miniapp_reads": ("### 小程序读接口", miniapp_table),
     "login_flood": ("### 登录洪水", login_flood_table),
+    "city": ("### 全市规模", city_table),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench import (
     cards_bench,
+    city_bench,
     import_bench,
     insurance_bench,
     login_flood_bench,
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "insurance": insurance_bench.main,
     "miniapp_reads": miniapp_bench.main,
     "login_flood": login_flood_bench.main,
+    "city": city_bench.main,
 }
 
 

@@ -16,9 +16,9 @@ member's bearer token unless it is marked ``@public`` (login). The hooks, in ord
 from __future__ import annotations
 
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 
 from unioncard.errors import NotAuthenticated
+from unioncard.openapi import Blueprint
 from unioncard.selfservice import accounts, idempotency, ratelimit
 from unioncard.selfservice.models import MemberUser
 from unioncard.web import client_ip, document_no_security, error_response

@@ -99,7 +99,15 @@ def _init_database(app: Flask) -> None:
                 "pool_pre_ping": True,
                 "pool_size": 5,
                 "max_overflow": 10,
-                "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]},
+                "connect_args": {
+                    "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                    # Plans that fit each caller: no server-side prepared statements (psycopg
+                    # would prepare after 5 runs and PostgreSQL then keeps one generic plan for
+                    # a city admin and a 12-member union alike), and no JIT (it costs ~170 ms
+                    # on an aggregate that runs in tens of milliseconds: this is OLTP work).
+                    "prepare_threshold": None,
+                    "options": "-c jit=off",
+                },
             },
         )
     db.init_app(app)

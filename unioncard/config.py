@@ -46,6 +46,8 @@ class Config:
     REDIS_CONNECT_TIMEOUT = 0.5  # seconds
     REDIS_SOCKET_TIMEOUT = 1.0  # seconds to read an answer
     DATABASE_CONNECT_TIMEOUT = 2  # seconds (PostgreSQL)
+    # Rows an admin list counts for its total at most; beyond: "10,000+" (total_capped)
+    LIST_COUNT_CAP = 10_000
 
     # Observability (unioncard/observability): logs, metrics, readiness, error reports
     LOG_FORMAT = ""  # json | text; empty: json in production, text otherwise

@@ -7,8 +7,13 @@ JSON text, not an OpenAPI "simple" object) and the security schemes of every cal
 
 from __future__ import annotations
 
+import json
+
 import flask_smorest
-from flask_smorest.pagination import PaginationMetadataSchema
+from flask_smorest.pagination import PaginationMetadataSchema as _SmorestPaginationMetadata
+from marshmallow import fields
+
+from .webfields import Text
 
 SECURITY_SCHEMES = {
     "staffToken": {
@@ -35,9 +40,55 @@ SECURITY_SCHEMES = {
     },
 }
 
+
+class PaginationMetadataSchema(_SmorestPaginationMetadata):
+    total_capped = fields.Boolean(
+        metadata={"description": "true：符合条件的记录超过计数上限，total 为上限而非精确总数"}
+    )
+    next_cursor = Text(
+        metadata={"description": "下一页的翻页标记（按 id 排序的列表），作为 cursor 参数传回"}
+    )
+    total_display = Text(metadata={"description": "给人看的总数，如 “1,234” 或 “10,000+”"})
+
+
+class CappedTotal(int):
+    """A list total counted up to a cap: ``capped`` when more rows match than were counted."""
+
+    capped = False
+
+    @classmethod
+    def of(cls, counted: int, cap: int) -> CappedTotal:
+        total = cls(min(counted, cap))
+        total.capped = counted > cap
+        return total
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's, whose ``X-Pagination`` also says whether the total is capped."""
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        meta = flask_smorest.Blueprint._make_pagination_metadata(page, page_size, item_count)
+        capped = bool(getattr(item_count, "capped", False))
+        meta["total_capped"] = capped
+        meta["total_display"] = f"{int(item_count):,}" + ("+" if capped else "")
+        return meta
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        cursor = getattr(page_params, "next_cursor", None)
+        if cursor:
+            meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            meta["next_cursor"] = cursor
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
+        return result, headers
+
+
 PAGINATION_HEADER = {
     "description": "分页信息，JSON 文本，如 "
-    '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2}',
+    '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2,'
+    ' "total_capped": false, "total_display": "42"}；符合条件的记录超过计数上限时 total 为上限，'
+    'total_capped 为 true，total_display 如 "10,000+"',
     "required": True,
     "content": {"application/json": {"schema": PaginationMetadataSchema}},
 }

@@ -110,7 +110,9 @@ def test_pagination_header_is_documented_as_the_json_it_is(client, ctx, spec):
     sent = json.loads(r.headers["X-Pagination"])
     assert sent["total"] == 6 and sent["page"] == 1 and sent["next_page"] == 2
     assert set(sent) <= set(properties)
-    assert all(properties[key]["type"] == "integer" for key in sent)
+    assert sent["total_capped"] is False and sent["total_display"] == "6"
+    kinds = {"total_capped": "boolean", "total_display": "string", "next_cursor": "string"}
+    assert all(properties[key]["type"] == kinds.get(key, "integer") for key in sent)
 
 
 def test_every_timestamp_in_an_answer_carries_its_offset(client, ctx):

@@ -32,6 +32,14 @@ RESULTS = {
     "login_flood": {"requests": 200, "answers": {"401": 7, "503": 193}, "livez_worst_s": 0.42,
                     "livez_p95_s": 0.061, "baseline_worst_s": 0.2, "baseline_p95_s": 0.03,
                     "worst_ratio": 2.1},
+    "city": {"members": 100_000, "build_s": 50.0, "repeat": 20, "over_budget": 1,
+             "load_average": 1.0,
+             "pages": [{"page": "会员列表", "level": "city", "p50_ms": 8.0, "p95_ms": 12.5,
+                        "hand_p95_ms": 5.0, "ratio": 2.5, "ok": True},
+                       {"page": "会员列表", "level": "small", "p50_ms": 3.0, "p95_ms": 4.0,
+                        "hand_p95_ms": 0.5, "ratio": 8.0, "ok": True},
+                       {"page": "参保统计", "level": "biggest", "p50_ms": 90.0, "p95_ms": 140.0,
+                        "hand_p95_ms": 20.0, "ratio": 7.0, "ok": False}]},
     # the mini-program run is missing a figure: its table stays as it was
     "miniapp_reads": {"endpoints": {"/api/miniapp/v1/me": {"service": {"rps": 400.0}}}},
 }  # fmt: skip
@@ -69,6 +77,12 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
         "| 200 个并发错误登录期间的 `/livez` | 0.42 s | 61 ms | 0.20 s / 30 ms | 2.1× |"
         " 401×7、503×193 |" in after
     )
+    # the city: pages down, levels across, a page over budget in bold, a level it lacks "—"
+    assert _table(after, "### 全市规模")[2:] == [
+        "| 会员列表 | 12.5 / 5.0（2.5×） | — | — | — | 4.0 / 0.5（8.0×） |",
+        "| 参保统计 | — | — | — | **140.0 / 20.0（7.0×）** | — |",
+    ]
+    assert "10 万会员" in _table(after, "### 全市规模")[0]
     # the mini-program table and everything outside the tables are untouched
     mini = "### 小程序读接口"
     assert _table(after, mini) == _table(before, mini) and len(_table(before, mini)) >= 3

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..orgs.models import Org
+from ..orgs.models import Org, within
 from .models import Role
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
@@ -97,7 +97,7 @@ class Scope:
     # --- query helpers -------------------------------------------------------------
     def org_clause(self) -> ColumnElement[bool]:
         """Orgs inside the subtree."""
-        return Org.path.startswith(self.org_path, autoescape=True)
+        return within(Org.path, self.org_path)
 
     def org_ids(self):
         """A sub-select of every org id inside the subtree."""

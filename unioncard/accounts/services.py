@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..audit import services as audit
 from ..errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
@@ -154,7 +155,7 @@ def list_accounts(scope: Scope, *, org_id=None, role=None, q=None):
             StaffAccount.username.contains(q, autoescape=True)
             | StaffAccount.display_name.contains(q, autoescape=True)
         )
-    return stmt.order_by(StaffAccount.id)
+    return stmt.order_by(StaffAccount.id).options(selectinload(StaffAccount.org))
 
 
 def _below(scope: Scope, account: StaffAccount) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..accounts.scope import Scope
 from ..extensions import db
+from ..orgs.models import within
 from ..security.masking import mask_value
 from .models import AuditRecord
 
@@ -98,9 +99,7 @@ def query(
     until=None,
 ):
     """Records written by accounts inside the caller's subtree, newest first."""
-    stmt = select(AuditRecord).where(
-        AuditRecord.org_path.startswith(scope.org_path, autoescape=True)
-    )
+    stmt = select(AuditRecord).where(within(AuditRecord.org_path, scope.org_path))
     if action:
         stmt = stmt.where(AuditRecord.action.startswith(action, autoescape=True))
     if actor_id:

@@ -52,7 +52,9 @@ def card_info(scope: Scope, f: dict):
         stmt = stmt.where(MemberCard.applied_at >= f["applied_from"])
     if f.get("applied_to"):
         stmt = stmt.where(MemberCard.applied_at <= f["applied_to"])
-    return stmt.order_by(Member.member_no.is_(None), Member.member_no, Member.id)
+    # numbered members by number, then the unnumbered by id: NULLS LAST walks the index on
+    # member_no (a sort on "member_no IS NULL" would sort a whole city's members first)
+    return stmt.order_by(Member.member_no.asc().nulls_last(), Member.id)
 
 
 def card_of(member: Member) -> MemberCard:
@@ -161,13 +163,15 @@ def add_to_pending(
 
 
 def pending(scope: Scope, f: dict):
+    # the card's own org_id (a member never changes union): the (org_id, status) index of
+    # member_card finds the pending cards, rather than every member of the union
     stmt = (
         select(Member, MemberCard)
         .join(MemberCard, MemberCard.member_id == Member.id)
-        .where(scope.owned_by(Member.org_id), MemberCard.status == CardStatus.PENDING)
+        .where(scope.owned_by(MemberCard.org_id), MemberCard.status == CardStatus.PENDING)
     )
     if f.get("org_id"):
-        stmt = stmt.where(Member.org_id == scope.get_org(f["org_id"]).id)
+        stmt = stmt.where(MemberCard.org_id == scope.get_org(f["org_id"]).id)
     if f.get("channel"):
         stmt = stmt.where(MemberCard.channel == Channel(f["channel"]))
     if f.get("verification"):
@@ -187,8 +191,7 @@ def summary(scope: Scope, org_id: int | None) -> dict:
     org = scope.get_org(org_id or scope.org_id)
     rows = db.session.execute(
         select(MemberCard.channel, MemberCard.verification, MemberCard.info_complete, func.count())
-        .join(Member, Member.id == MemberCard.member_id)
-        .where(Member.org_id == org.id, MemberCard.status == CardStatus.PENDING)
+        .where(MemberCard.org_id == org.id, MemberCard.status == CardStatus.PENDING)
         .group_by(MemberCard.channel, MemberCard.verification, MemberCard.info_complete)
     ).all()
     out = {

@@ -25,6 +25,27 @@ def seed(members: int) -> None:
     )
 
 
+@demo.command("city")
+@click.option("--members", default=100_000, show_default=True, help="全市会员人数")
+def city(members: int) -> None:
+    """Build a whole city (16 districts, 200 secondary unions, one union per 20 members)."""
+    import time
+
+    from .city import build_city
+
+    started = time.perf_counter()
+    try:
+        levels = build_city(
+            members, today=today_in_china(), password=current_app.config["DEMO_PASSWORD"]
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"已建成演示城市：{members:,} 名会员，用时 {time.perf_counter() - started:.0f} 秒")
+    for level, org_id in levels.accounts().items():
+        click.echo(f"  city_{level:<10} 工会 id {org_id}")
+
+
 @demo.command("banner")
 @click.option("--port", default=5000)
 def banner(port: int) -> None:

@@ -85,7 +85,9 @@ def _stats(org_id: int, year: int) -> dict:
             n(waiting),
         )
         .select_from(Member)
-        .outerjoin(MemberCard, MemberCard.member_id == Member.id)
+        # the card's own org_id too (a member never changes union): the union's cards come
+        # from the (org_id, status) index instead of a scan of every card in the city
+        .outerjoin(MemberCard, and_(MemberCard.member_id == Member.id, MemberCard.org_id == org_id))
         .where(Member.org_id == org_id, Member.status.in_(COUNTED))
     ).one()
     submitted = db.session.scalar(

@@ -12,7 +12,7 @@ from ..accounts.scope import Scope
 from ..extensions import db
 from ..members.idcard import normalise_id_number, normalise_text
 from ..members.models import Member
-from ..orgs.models import Org
+from ..orgs.models import Org, within
 from ..security.crypto import keyring
 from .models import CoveragePlan, Enrolment, EnrolmentKind, EnrolmentStatus, InsuranceBatch, Payout
 
@@ -38,7 +38,7 @@ def _member_filters(stmt, f: dict):
 def _unit(scope: Scope, stmt, column, org_id: int | None):
     if org_id:
         org = scope.get_org(org_id)
-        stmt = stmt.where(column.in_(select(Org.id).where(Org.path.startswith(org.path))))
+        stmt = stmt.where(column.in_(select(Org.id).where(within(Org.path, org.path))))
     return stmt
 
 

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..members.idcard import normalise_text
 from ..models_base import SHANGHAI, money, utcnow
 from ..orgs import messages
-from ..orgs.models import Org, OrgLevel
+from ..orgs.models import Org, OrgLevel, within
 from .models import (
     COLLECTIVE_KINDS,
     CoveragePlan,
@@ -164,7 +164,7 @@ def submission_rows(scope: Scope, statuses, kinds, f: dict):
         stmt = stmt.where(UnitSubmission.submitted_at < end)
     if f.get("parent_id"):
         upper = scope.get_org(f["parent_id"])
-        stmt = stmt.where(Org.path.startswith(upper.path, autoescape=True), Org.id != upper.id)
+        stmt = stmt.where(within(Org.path, upper.path), Org.id != upper.id)
     if f.get("plan_id"):
         stmt = stmt.where(UnitSubmission.plan_id == f["plan_id"])
     if f.get("year"):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
-from ..orgs.models import Org, OrgLevel
+from ..orgs.models import Org, OrgLevel, within
 from ..security.crypto import blind_index
 from . import numbers
 from .idcard import free_text, normalise_id_number, normalise_text
@@ -44,7 +45,7 @@ def list_members(scope: Scope, f: dict):
     stmt = select(Member).where(scope.owned_by(Member.org_id))
     if f.get("org_id"):
         org = scope.get_org(f["org_id"])
-        stmt = stmt.where(Member.org_id.in_(select(Org.id).where(Org.path.startswith(org.path))))
+        stmt = stmt.where(Member.org_id.in_(select(Org.id).where(within(Org.path, org.path))))
     if f.get("name"):
         stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
     if f.get("id_number"):
@@ -67,7 +68,8 @@ def list_members(scope: Scope, f: dict):
     if f.get("has_member_no") is not None:
         col = Member.member_no
         stmt = stmt.where(col.is_not(None) if f["has_member_no"] else col.is_(None))
-    return stmt.order_by(Member.id.desc())
+    # the page's orgs in one statement, not one per row (org_name in every row)
+    return stmt.order_by(Member.id.desc()).options(selectinload(Member.org))
 
 
 def get_member(scope: Scope, member_id: int) -> Member:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -34,6 +34,18 @@ CHILD_LEVELS = {
     OrgLevel.SECONDARY: {OrgLevel.SECONDARY, OrgLevel.GRASSROOTS},
     OrgLevel.GRASSROOTS: set(),
 }
+
+
+def within(path_column, path: str) -> ColumnElement[bool]:
+    """Rows whose materialised path lies inside the subtree at ``path`` ("/1/4/").
+
+    A range on the path, ``path >= '/1/4/' AND path < '/1/40'`` ('0' follows '/'), not
+    ``LIKE '/1/4/%'``: under a non-C collation (C.UTF-8) PostgreSQL cannot turn a LIKE
+    prefix into a btree range, so the plain index on the path serves every level only
+    this way (and SQLite's too)."""
+    if not path.endswith("/"):  # not a stored path: the plain prefix match
+        return path_column.startswith(path, autoescape=True)
+    return and_(path_column >= path, path_column < path[:-1] + "0")
 
 
 class Org(TimestampMixin, db.Model):

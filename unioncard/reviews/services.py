@@ -22,7 +22,7 @@ from ..members.idcard import free_text
 from ..members.models import Member, MemberStatus
 from ..models_base import utcnow
 from ..orgs import services as orgs
-from ..orgs.models import UNIT_TYPE_NAMES, Org, OrgLevel
+from ..orgs.models import UNIT_TYPE_NAMES, Org, OrgLevel, within
 from .models import AnnualReview, AnnualReviewMark, AnnualReviewResult, FailReason, ReviewStatus
 from .rules import APPROVE, REJECT, SUBMIT, business_year, check_editable, next_status
 
@@ -58,11 +58,7 @@ def list_reviews(scope: Scope, *, year=None, status=None, org_id=None):
     stmt = select(AnnualReview).where(scope.owned_by(AnnualReview.org_id))
     if org_id:
         org = scope.get_org(org_id)
-        stmt = stmt.where(
-            AnnualReview.org_id.in_(
-                select(Org.id).where(Org.path.startswith(org.path, autoescape=True))
-            )
-        )
+        stmt = stmt.where(AnnualReview.org_id.in_(select(Org.id).where(within(Org.path, org.path))))
     if year:
         stmt = stmt.where(AnnualReview.year == year)
     if status:

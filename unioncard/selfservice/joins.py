@@ -13,7 +13,7 @@ from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member, MemberSource, MemberStatus
 from ..members.services import activate, apply_status
 from ..models_base import utcnow
-from ..orgs.models import Org, OrgLevel
+from ..orgs.models import Org, OrgLevel, within
 from .models import JoinApplication, JoinSource, JoinStatus, MemberUser
 
 # The one transition function's table: only 待审核 moves, to one of these (the verb).
@@ -44,7 +44,7 @@ def unions(f: dict):
         district = db.session.scalar(select(Org).where(Org.district_code == f["district"]))
         if district is None:
             return stmt.where(Org.id.is_(None))
-        stmt = stmt.where(Org.path.startswith(district.path, autoescape=True))
+        stmt = stmt.where(within(Org.path, district.path))
     return stmt.order_by(Org.name)
 
 
@@ -126,7 +126,7 @@ def list_applications(scope: Scope, f: dict):
     if f.get("org_id"):
         org = scope.get_org(f["org_id"])
         stmt = stmt.where(
-            JoinApplication.org_id.in_(select(Org.id).where(Org.path.startswith(org.path)))
+            JoinApplication.org_id.in_(select(Org.id).where(within(Org.path, org.path)))
         )
     if f.get("status"):
         stmt = stmt.where(JoinApplication.status == JoinStatus(f["status"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
-from ..orgs.models import BankBranch, Org
+from ..orgs.models import BankBranch, Org, within
 
 
 def branches(f: dict):
@@ -15,8 +15,6 @@ def branches(f: dict):
         if district is None:
             return stmt.where(BankBranch.id.is_(None))
         stmt = stmt.where(
-            BankBranch.org_id.in_(
-                select(Org.id).where(Org.path.startswith(district.path, autoescape=True))
-            )
+            BankBranch.org_id.in_(select(Org.id).where(within(Org.path, district.path)))
         )
     return stmt.order_by(BankBranch.code)

@@ -60,6 +60,15 @@ export function errorText(error: unknown): string {
   return parts.join(' ')
 }
 
+/** The total as the API words it ("1,234", or "10,000+" when it stopped counting). */
+export function totalTextOf(response: Response): string {
+  try {
+    return String(JSON.parse(response.headers.get('X-Pagination') ?? '{}').total_display ?? '')
+  } catch {
+    return ''
+  }
+}
+
 /** flask-smorest answers the list totals in the X-Pagination header. */
 export function totalOf(response: Response): number {
   const header = response.headers.get('X-Pagination')

@@ -244,6 +244,8 @@ export interface paths {
                     target_id?: number;
                     since?: string;
                     until?: string;
+                    /** @description 翻页标记：上一页应答 X-Pagination 中的 next_cursor。给出时按标记接着上一页往后取（不看 page），深页也一样快；筛选条件须与取得标记时相同 */
+                    cursor?: string;
                     page?: number;
                     page_size?: number;
                 };
@@ -4779,6 +4781,8 @@ export interface paths {
                     joined_from?: string;
                     joined_to?: string;
                     has_member_no?: boolean;
+                    /** @description 翻页标记：上一页应答 X-Pagination 中的 next_cursor。给出时按标记接着上一页往后取（不看 page），深页也一样快；筛选条件须与取得标记时相同 */
+                    cursor?: string;
                     page?: number;
                     page_size?: number;
                 };
@@ -8755,6 +8759,8 @@ export interface components {
             first_page?: number;
             /** @description Last available page number. */
             last_page?: number;
+            /** @description 下一页的翻页标记（按 id 排序的列表），作为 cursor 参数传回 */
+            next_cursor?: string;
             /** @description Next page number. */
             next_page?: number;
             /** @description Current page number. */
@@ -8763,6 +8769,10 @@ export interface components {
             previous_page?: number;
             /** @description Total number of items. */
             total?: number;
+            /** @description true：符合条件的记录超过计数上限，total 为上限而非精确总数 */
+            total_capped?: boolean;
+            /** @description 给人看的总数，如 “1,234” 或 “10,000+” */
+            total_display?: string;
             /** @description Total number of pages. */
             total_pages?: number;
         };
@@ -9298,7 +9308,7 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description 分页信息，JSON 文本，如 {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2} */
+        /** @description 分页信息，JSON 文本，如 {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2, "total_capped": false, "total_display": "42"}；符合条件的记录超过计数上限时 total 为上限，total_capped 为 true，total_display 如 "10,000+" */
         PAGINATION: {
             "application/json": components["schemas"]["PaginationMetadata"];
         };

@@ -10,6 +10,8 @@ export interface Column {
 export interface PageAnswer<Row> {
   rows: Row[]
   total: number
+  /** the API's total_display: "10,000+" when more rows match than it counted */
+  totalText?: string
 }
 
 /** What the toolbar's batch actions act on: the ticked rows, or every row matching the filter. */
