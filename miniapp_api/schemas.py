@@ -140,6 +140,11 @@ class MiniUnionOut(Base):
     contact_phone = Text(allow_none=True)
 
 
+class MiniDistrictOut(Base):
+    code = Text(attribute="district_code", metadata={"description": "区局代码"})
+    name = Text()
+
+
 class MiniBranchQuery(Base):
     district = Text(validate=validate.Regexp(r"^\d{3}$"), metadata={"description": "区局代码"})
 

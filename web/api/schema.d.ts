@@ -6391,6 +6391,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/miniapp/v1/districts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 区局列表（代码与名称）：查找工会与领卡网点时先选区局 */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MiniDistrictOut"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/miniapp/v1/insurance/enrolments": {
         parameters: {
             query?: never;
@@ -6772,6 +6814,48 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/miniapp/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的消息：办卡与参保的通知，最新的在前 */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MiniMessageOut"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -7994,6 +8078,11 @@ export interface components {
             status?: string;
             year?: number;
         };
+        MiniDistrictOut: {
+            /** @description 区局代码 */
+            code?: string;
+            name?: string;
+        };
         MiniDone: {
             message?: string;
         };
@@ -8172,6 +8261,20 @@ export interface components {
             status?: string;
             union?: string;
             union_id?: number;
+        };
+        MiniMessageOut: {
+            /** Format: date-time */
+            created_at?: string;
+            detail?: string | null;
+            id?: number;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description 通知的状态，如 已办卡、已支付 */
+            state?: string;
+            /** @description 待发送 / 已发送 / 用户未订阅 / 发送失败 / 未配置模板 */
+            status?: string;
+            /** @description 会员服务卡 / 个人参保 */
+            topic?: string;
         };
         MiniPhoneIn: {
             phone_code: string;
