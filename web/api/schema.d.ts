@@ -8022,6 +8022,8 @@ export interface components {
             batch_status?: string | null;
             branch_code?: string;
             branch_name?: string;
+            /** @description 现在可以取消申请 */
+            cancellable?: boolean;
             /** Format: date-time */
             cancelled_at?: string | null;
             readonly card_no?: string | null;
@@ -8037,6 +8039,8 @@ export interface components {
             id_expiry?: string | null;
             log?: components["schemas"]["MiniCardLogOut"][];
             mailing_address?: string;
+            /** @description 办卡进度 */
+            stages?: components["schemas"]["MiniCardStageOut"][];
             /** @description 校验中 / 校验未通过 / 已提交银行 / 已取消 */
             status?: string;
             /** @description 未校验 / 校验中 / 已通过 / 未通过 */
@@ -8057,6 +8061,16 @@ export interface components {
             detail?: string | null;
             from_status?: string | null;
             to_status?: string | null;
+        };
+        MiniCardStageOut: {
+            /** Format: date-time */
+            at?: string | null;
+            /** @description 如银行的失败原因 */
+            detail?: string | null;
+            /** @description 校验 / 提交银行 / 银行结果 / 制卡 / 送达 / 激活 */
+            name?: string;
+            /** @description 已完成 / 进行中 / 未通过 / 未开始 */
+            state?: string;
         };
         MiniCardStatusOut: {
             /** Format: date-time */
