@@ -58,7 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from integrations import register as register_integrations
 
     register_console(app)
-    from miniapp_api.hall import register_hall
+    from miniapp_api.hall_site import register_hall
 
     register_hall(app)
 
