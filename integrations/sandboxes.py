@@ -24,12 +24,22 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from integrations.bank.sandbox import BankSandbox, create_bank_sandbox
+from integrations.sms.sandbox import SmsSandbox, create_sms_sandbox
 from integrations.verification.sandbox import RegistersSandbox, create_registers_sandbox
 from integrations.wechat.sandbox import WeChatSandbox, create_wechat_sandbox
 from integrations.wechatpay.sandbox import WeChatPaySandbox
 from integrations.wechatpay.sandbox_app import create_wechatpay_sandbox
 
-__all__ = ["ServerThread", "Sandboxes", "start_sandboxes"]
+__all__ = ["DEMO_WECHAT_PEOPLE", "ServerThread", "Sandboxes", "start_sandboxes"]
+
+# The demo's WeChat users on the sandbox's authorize page (unioncard/demo/hall.py seeds the
+# registry side: the same person codes, hence the same unionids as in the mini-program)
+DEMO_WECHAT_PEOPLE = (
+    ("demo-hall-new", "新用户（首次进入，未入会）"),
+    ("demo-hall-member", "在册会员（会员库中已有记录，已在小程序登录过）"),
+    ("demo-hall-retired", "退休会员（会员库中已有记录）"),
+    ("demo-hall-nounion", "未绑定开放平台的公众号用户（无 unionid）"),
+)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 log = logging.getLogger(__name__)
@@ -76,6 +86,17 @@ class Sandboxes:
     wechat: WeChatSandbox | None = None
     wechatpay_url: str = ""  # WECHATPAY_API_BASE_URL
     wechatpay: WeChatPaySandbox | None = None
+    sms_url: str = ""  # SMS_API_ENDPOINT is its host:port, SMS_API_SCHEME http
+    sms: SmsSandbox | None = None
+
+    @property
+    def sms_endpoint(self) -> str:
+        return self.sms_url.split("://", 1)[1]
+
+    @property
+    def oauth_url(self) -> str:
+        """WECHAT_OAUTH_BASE_URL: the WeChat sandbox's authorize page."""
+        return self.wechat_url + "/connect/"
 
     def stop(self) -> None:
         """Drop pending bank callbacks and shut both servers down."""
@@ -105,6 +126,11 @@ def start_sandboxes(
     wechat_app_secret: str = "dev-wechat-secret",
     wechatpay_port: int = 0,
     wechatpay: dict | None = None,
+    wechat_oa_app_id: str = "wxdemooa00000000",
+    wechat_oa_app_secret: str = "dev-wechat-oa-secret",
+    demo_people: tuple = (),
+    sms_port: int = 0,
+    sms: dict | None = None,
 ) -> Sandboxes:
     """Start the bank and the registers sandboxes in background threads."""
     bank_app = create_bank_sandbox(
@@ -121,16 +147,24 @@ def start_sandboxes(
     bank_server = ServerThread(bank_app, host, bank_port)
     try:
         registers_server = ServerThread(registers_app, host, registers_port)
-        wechat_app = create_wechat_sandbox(app_id=wechat_app_id, app_secret=wechat_app_secret)
+        wechat_app = create_wechat_sandbox(
+            app_id=wechat_app_id,
+            app_secret=wechat_app_secret,
+            oa_app_id=wechat_oa_app_id,
+            oa_app_secret=wechat_oa_app_secret,
+            demo_people=demo_people,
+        )
         wechat_server = ServerThread(wechat_app, host, wechat_port)
-        pay_app = create_wechatpay_sandbox(**dev_wechatpay(wechat_app_id) | (wechatpay or {}))
+        pay_settings = dev_wechatpay(wechat_app_id) | {"oa_appid": wechat_oa_app_id}
+        pay_app = create_wechatpay_sandbox(**pay_settings | (wechatpay or {}))
         pay_server = ServerThread(pay_app, host, wechatpay_port)
+        sms_app = create_sms_sandbox(**dev_sms() | (sms or {}))
+        sms_server = ServerThread(sms_app, host, sms_port)
     except BaseException:
         bank_server.stop()
-        if "registers_server" in locals():
-            registers_server.stop()
-        if "wechat_server" in locals():
-            wechat_server.stop()
+        for name in ("registers_server", "wechat_server", "pay_server"):
+            if name in locals():
+                locals()[name].stop()
         raise
     return Sandboxes(
         bank_url=bank_server.url,
@@ -138,12 +172,27 @@ def start_sandboxes(
         social_security_url=registers_server.url + "/social-security",
         bank=bank_app.extensions["bank_sandbox"],
         registers=registers_app.extensions["registers_sandbox"],
-        _servers=(bank_server, registers_server, wechat_server, pay_server),
+        _servers=(bank_server, registers_server, wechat_server, pay_server, sms_server),
         wechat_url=wechat_server.url,
         wechat=wechat_app.extensions["wechat_sandbox"],
         wechatpay_url=pay_server.url,
         wechatpay=pay_app.extensions["wechatpay_sandbox"],
+        sms_url=sms_server.url,
+        sms=sms_app.extensions["sms_sandbox"],
     )
+
+
+def dev_sms() -> dict:
+    """The SMS sandbox's settings matching the development defaults of config.py."""
+    from unioncard.config import Config
+
+    return {
+        "secret_id": Config.SMS_SECRET_ID,
+        "secret_key": Config.SMS_SECRET_KEY,
+        "sdk_app_id": Config.SMS_SDK_APP_ID,
+        "sign_name": Config.SMS_SIGN_NAME,
+        "template_id": Config.SMS_TEMPLATE_ID,
+    }
 
 
 def dev_wechatpay(appid: str) -> dict:
@@ -180,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wechat-app-id", default="wxdemo0000000000")
     parser.add_argument("--wechat-app-secret", default="dev-wechat-secret")
     parser.add_argument("--wechatpay-port", type=int, default=5104)
+    parser.add_argument("--sms-port", type=int, default=5105)
     parser.add_argument("--wechatpay-auto-pay", type=float, default=None,
                         help="pay every order this many seconds after it is placed")  # fmt: skip
     args = parser.parse_args(argv)
@@ -201,9 +251,12 @@ def main(argv: list[str] | None = None) -> None:
         wechat_app_secret=args.wechat_app_secret,
         wechatpay_port=args.wechatpay_port,
         wechatpay={"auto_pay_after": args.wechatpay_auto_pay},
+        demo_people=DEMO_WECHAT_PEOPLE,
+        sms_port=args.sms_port,
     )
     print(f"微信接口沙箱    {sandboxes.wechat_url}", flush=True)
     print(f"微信支付沙箱    {sandboxes.wechatpay_url}", flush=True)
+    print(f"短信沙箱        {sandboxes.sms_url}/sandbox/sms", flush=True)
     print(f"银行沙箱        {sandboxes.bank_url}   回调 → {args.callback_base_url}", flush=True)
     print(f"人口库核验沙箱  {sandboxes.population_url}", flush=True)
     print(f"社保核验沙箱    {sandboxes.social_security_url}", flush=True)

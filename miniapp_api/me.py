@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unioncard.selfservice import profile
+from unioncard.selfservice import profile, sms
 
 from .schemas import MiniIdentityIn, MiniMeOut, MiniPhoneIn, MiniPhoneOut, MiniProfileOut
 from .security import SECURITY, current_user, member_blueprint
@@ -23,8 +23,10 @@ def me():
 @blp.response(200, MiniPhoneOut)
 @blp.doc(security=SECURITY)
 def bind_phone(data):
-    """绑定手机号（getPhoneNumber 的 code）；返回脱敏号码"""
-    return profile.bind_phone(current_user(), data["phone_code"])
+    """绑定手机号：小程序用 getPhoneNumber 的 code，服务大厅用手机号与短信验证码；返回脱敏号码"""
+    if data.get("phone_code"):
+        return profile.bind_phone(current_user(), data["phone_code"])
+    return sms.verify_and_bind(current_user(), data["mobile"], data["sms_code"])
 
 
 @blp.post("/identity")

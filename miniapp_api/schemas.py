@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from unioncard.members.idcard import ID_TYPES
 from unioncard.selfservice.models import JoinSource, JoinStatus
@@ -41,7 +41,25 @@ class MiniDone(Base):
 
 # --- me ----------------------------------------------------------------------------------
 class MiniPhoneIn(Base):
-    phone_code = Text(required=True, validate=validate.Length(1, 200))
+    """小程序: ``{phone_code}``; 服务大厅 (H5): ``{mobile, sms_code}``."""
+
+    phone_code = Text(
+        validate=validate.Length(1, 200),
+        metadata={"description": "getPhoneNumber 的 code（小程序）"},
+    )
+    mobile = Text(validate=validate.Length(1, 20), metadata={"description": "手机号（服务大厅）"})
+    sms_code = Text(
+        validate=validate.Length(1, 10), metadata={"description": "短信验证码（服务大厅）"}
+    )
+
+    @validates_schema
+    def _one_way(self, data, **kwargs):
+        if data.get("phone_code"):
+            return
+        if not data.get("mobile"):
+            raise ValidationError("请填写手机号", "mobile")
+        if not data.get("sms_code"):
+            raise ValidationError("请填写短信验证码", "sms_code")
 
 
 class MiniPhoneOut(Base):

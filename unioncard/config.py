@@ -142,6 +142,34 @@ class Config:
     WECHAT_SUBSCRIBE_TEMPLATES = {"card": "dev-tmpl-card-status", "insurance": "dev-tmpl-insurance"}
     WECHAT_SUBSCRIBE_PAGES = {"card": "pages/card/index", "insurance": "pages/insurance/index"}
 
+    # 服务大厅 (the official account's H5 pages, issue 14): web login, SMS, H5 payment
+    WECHAT_OA_APP_ID = "wxdemooa00000000"  # 公众号 AppID
+    WECHAT_OA_APP_SECRET = "dev-wechat-oa-secret"
+    WECHAT_OAUTH_BASE_URL = "https://open.weixin.qq.com/connect/"  # where browsers authorize
+    HALL_URL = "http://127.0.0.1:5000/hall/"  # the hall's public address (OAuth, pay return)
+    HALL_OAUTH_STATE_TTL = 600  # seconds a login's state (bound to the browser) is valid
+    # Official-account template messages (模板消息) by topic; empty: that topic is not sent
+    WECHAT_OA_TEMPLATES = {"card": "dev-oa-tmpl-card", "insurance": "dev-oa-tmpl-insurance"}
+    # The page that stands in for WeChat's pay sheet outside WeChat: the sandbox's, in the
+    # demo and the tests only (production refuses any value)
+    HALL_PAY_SHEET_URL = ""
+    # SMS (腾讯云短信 SendSms, API 2021-01-11): the hall's phone binding codes
+    SMS_API_ENDPOINT = "sms.tencentcloudapi.com"  # host[:port]
+    SMS_API_SCHEME = "https"
+    SMS_REGION = "ap-guangzhou"
+    SMS_SECRET_ID = "dev-sms-secret-id"
+    SMS_SECRET_KEY = "dev-sms-secret-key"
+    SMS_SDK_APP_ID = "1400000000"  # 短信应用 SdkAppId
+    SMS_SIGN_NAME = "申工社"  # 短信签名
+    SMS_TEMPLATE_ID = "100000"  # 模板：验证码{1}，{2}分钟内有效…
+    SMS_TIMEOUT = 10  # seconds
+    SMS_CODE_TTL = 300  # a code is valid 5 minutes
+    SMS_INTERVAL = 60  # one code a minute per mobile
+    SMS_DAILY_LIMIT = 10  # codes a day per mobile (Shanghai day)
+    SMS_IP_LIMIT = 20  # codes per IP per SMS_IP_WINDOW
+    SMS_IP_WINDOW = 3600
+    SMS_MAX_WRONG = 5  # wrong tries of one code; then it is void
+
     # API docs, served with local assets (intranets often have no internet)
     API_TITLE = "工会会员服务卡平台 API"
     API_VERSION = "v1"
@@ -235,6 +263,14 @@ def check_production(values: dict) -> None:
         problems.append("DATABASE_URL (PostgreSQL)")
     if not values["REDIS_URL"]:
         problems.append("REDIS_URL")
+    if values["WECHAT_OA_APP_SECRET"] == Config.WECHAT_OA_APP_SECRET:
+        problems.append("UNIONCARD_WECHAT_OA_APP_ID / UNIONCARD_WECHAT_OA_APP_SECRET")
+    if values["SMS_SECRET_KEY"] == Config.SMS_SECRET_KEY:
+        problems.append("UNIONCARD_SMS_SECRET_ID / UNIONCARD_SMS_SECRET_KEY")
+    if values["HALL_PAY_SHEET_URL"]:
+        problems.append("UNIONCARD_HALL_PAY_SHEET_URL（沙箱收银台，生产环境不得设置）")
+    if not values["HALL_URL"].startswith("https://"):
+        problems.append("UNIONCARD_HALL_URL (https)")
     if values["CAPTCHA_BYPASS"]:
         problems.append("UNIONCARD_CAPTCHA_BYPASS（生产环境不得设置验证码万能码）")
     if problems:

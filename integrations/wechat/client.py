@@ -52,7 +52,7 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid, malformed, expired a
 INVALID_CODE = frozenset({40029, 40163})  # invalid code, code already used
 CONFIG_ERRORS = frozenset({40013, 40125, 40164, 41002, 41004, 61024})
 BUSY = frozenset({-1, 45009, 45011})
-REFUSED = 43101  # the user did not subscribe (or cancelled)
+REFUSED = frozenset({43101, 43004})  # did not subscribe / does not follow the account
 TOKEN_MARGIN = 300  # refresh five minutes before WeChat's own expiry
 EXTENSION_KEY = "wechat.token_storage"
 
@@ -111,7 +111,7 @@ def _error_for(errcode, errmsg) -> WeChatError:
         return WeChatInvalidCode(errcode=errcode, errmsg=errmsg)
     if errcode in CONFIG_ERRORS:
         return WeChatConfigError(WeChatConfigError.default_message + text, errcode=errcode)
-    if errcode == REFUSED:
+    if errcode in REFUSED:
         return WeChatSubscriptionRefused(errcode=errcode, errmsg=errmsg)
     return WeChatRejected(WeChatRejected.default_message + text, errcode=errcode, errmsg=errmsg)
 
@@ -325,7 +325,7 @@ class WeChatClient:
         storage: SessionStorage | None = None,
     ):
         if not app_id or not app_secret:
-            raise WeChatConfigError("未配置小程序 AppID 或 AppSecret")
+            raise WeChatConfigError("未配置微信 AppID 或 AppSecret")
         self._wx = _WxClient(
             app_id,
             app_secret,
@@ -335,15 +335,18 @@ class WeChatClient:
         )
 
     @classmethod
-    def from_app(cls, app=None) -> WeChatClient:
+    def from_app(cls, app=None, *, official_account: bool = False) -> WeChatClient:
+        """The mini-program's client, or with ``official_account`` the service hall's
+        official account (``WECHAT_OA_APP_ID`` / ``WECHAT_OA_APP_SECRET``)."""
         if app is None:
             from flask import current_app
 
             app = current_app._get_current_object()
         cfg = app.config
+        prefix = "WECHAT_OA_" if official_account else "WECHAT_"
         return cls(
-            cfg["WECHAT_APP_ID"],
-            cfg["WECHAT_APP_SECRET"],
+            cfg[prefix + "APP_ID"],
+            cfg[prefix + "APP_SECRET"],
             base_url=cfg.get("WECHAT_API_BASE_URL") or OFFICIAL_BASES[0],
             timeout=float(cfg.get("WECHAT_TIMEOUT") or 10),
             storage=token_storage(app),
@@ -429,3 +432,21 @@ class WeChatClient:
             api_base_url=OFFICIAL_BASES[0] + "/",
             data=body,
         )
+
+    # --- the official account (公众号) of the service hall ------------------------------
+    def user_unionid(self, openid: str) -> str | None:
+        """获取用户基本信息 (cgi-bin/user/info): the unionid of a user of the official
+        account, None when the account is not bound to the open platform."""
+        result = self._wx.user.get(openid)
+        unionid = result.get("unionid")
+        return unionid if isinstance(unionid, str) and unionid else None
+
+    def send_template(
+        self, openid: str, template_id: str, data: dict, url: str | None = None
+    ) -> None:
+        """发送模板消息 (wechatpy ``message.send_template``); ``data`` as for subscribe."""
+        fields = {
+            key: value if isinstance(value, dict) else {"value": str(value)}
+            for key, value in data.items()
+        }
+        self._wx.message.send_template(openid, template_id, fields, url=url)

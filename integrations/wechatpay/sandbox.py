@@ -112,8 +112,12 @@ class SentNotification:
 class WeChatPaySandbox:
     def __init__(self, *, mch_id, appid, merchant_public_key, merchant_serial,
                  platform_private_key, platform_serial, apiv3_key, auto_pay_after=None,
-                 refund_delay=0.2, notify_retries=4, retry_backoff=0.2):  # fmt: skip
+                 refund_delay=0.2, notify_retries=4, retry_backoff=0.2,
+                 oa_appid=None):  # fmt: skip
         self.mch_id, self.appid = mch_id, appid
+        # the mini-program's and the official account's (服务大厅) AppIDs, both bound to the
+        # merchant
+        self.appids = frozenset({appid} | ({oa_appid} if oa_appid else set()))
         self.merchant_public_key, self.merchant_serial = merchant_public_key, merchant_serial
         self._platform_key, self.platform_serial = platform_private_key, platform_serial
         self._apiv3_key = apiv3_key
@@ -176,7 +180,7 @@ class WeChatPaySandbox:
 
         if not isinstance(body, dict):
             return param("请求体须为 JSON 对象")
-        if body.get("appid") != self.appid or body.get("mchid") != self.mch_id:
+        if body.get("appid") not in self.appids or body.get("mchid") != self.mch_id:
             return 400, {"code": "APPID_MCHID_NOT_MATCH", "message": "appid和mch_id不匹配"}
         if (
             not isinstance(body.get("out_trade_no"), str)
@@ -273,6 +277,13 @@ class WeChatPaySandbox:
             url = order.payload["notify_url"]
         self.notify("TRANSACTION.SUCCESS", "transaction", f"pay:{out_trade_no}", resource, url)
         return 200, {"status": "paid", "transaction_id": order.transaction_id}
+
+    def by_prepay_id(self, prepay_id: str) -> SandboxOrder | None:
+        with self._lock:
+            for order in self.orders.values():
+                if order.prepay_id == prepay_id:
+                    return order
+            return None
 
     def pay_again(self, out_trade_no: str) -> tuple[int, dict]:
         """The same order paid a second time (another transaction, e.g. a second device): the

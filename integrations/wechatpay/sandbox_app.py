@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from html import escape
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from . import signing
@@ -85,6 +87,46 @@ def create_wechatpay_sandbox(**options) -> Flask:
         status, body = state.pay(no)
         return answer(status, body)
 
+    @app.get("/sandbox/pay-sheet")
+    def pay_sheet():
+        """Stands in for WeChat's pay sheet (the JSAPI 收银台) in an ordinary browser."""
+        order = state.by_prepay_id(request.args.get("prepay_id", ""))
+        back = request.args.get("return_url", "")
+        if order is None or urlsplit(back).scheme not in ("http", "https"):
+            return _sheet("支付参数错误", "<p>订单不存在或返回地址无效。</p>"), 400
+        amount = f"{order.total / 100:.2f}"
+        if order.trade_state != "NOTPAY":
+            text = "该订单已支付" if order.trade_state != "CLOSED" else "该订单已关闭"
+            return _sheet(
+                "微信支付（沙箱）", f'<p>{text}。</p><p><a href="{escape(back)}">返回</a></p>'
+            )
+        form = (
+            f'<p class="desc">{escape(order.payload.get("description", ""))}</p>'
+            f'<p class="amount">￥{amount}</p>'
+            '<form method="post" action="/sandbox/pay-sheet">'
+            f'<input type="hidden" name="prepay_id" value="{escape(order.prepay_id)}">'
+            f'<input type="hidden" name="return_url" value="{escape(back)}">'
+            '<button type="submit">确认支付</button></form>'
+            f'<p><a href="{escape(back)}">取消支付</a></p>'
+        )
+        return _sheet("微信支付（沙箱）", form)
+
+    @app.post("/sandbox/pay-sheet")
+    def pay_sheet_confirm():
+        """确认支付: the order is paid and the signed notification sent; back to the hall."""
+        order = state.by_prepay_id(request.form.get("prepay_id", ""))
+        back = request.form.get("return_url", "")
+        if order is None or urlsplit(back).scheme not in ("http", "https"):
+            return _sheet("支付参数错误", "<p>订单不存在或返回地址无效。</p>"), 400
+        no = order.payload["out_trade_no"]
+        status, _ = state.pay(no)
+        if status != 200:
+            return _sheet(
+                "支付失败", f'<p>订单已关闭。</p><p><a href="{escape(back)}">返回</a></p>'
+            ), 409
+        sep = "&" if urlsplit(back).query else "?"
+        return redirect(back + sep + urlencode({"out_trade_no": no}), 303)
+
     @app.post("/sandbox/pay/<no>/again")
     def pay_again(no):
         return answer(*state.pay_again(no))
@@ -94,3 +136,18 @@ def create_wechatpay_sandbox(**options) -> Flask:
         return answer(exc.code or 500, {"code": "PARAM_ERROR", "message": exc.description})
 
     return app
+
+
+def _sheet(title: str, content: str) -> Response:
+    html = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>body{{font:18px/1.6 sans-serif;margin:16px;"
+        "color:#1a1a1a;text-align:center}.amount{font-size:36px;font-weight:bold}"
+        "button{font-size:20px;padding:12px 48px;background:#056b2e;color:#fff;border:0;"
+        "border-radius:6px}a{color:#0a4f9e}</style></head>"
+        f"<body><main><h1>{escape(title)}</h1>"
+        "<p>此页面代替微信支付的付款弹窗，仅用于演示与测试，不会扣款。</p>"
+        f"{content}</main></body></html>"
+    )
+    return Response(html, mimetype="text/html")

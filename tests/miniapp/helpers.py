@@ -60,8 +60,14 @@ def live(app, monkeypatch):
         today=TODAY,
         wechat_app_id=cfg["WECHAT_APP_ID"],
         wechat_app_secret=cfg["WECHAT_APP_SECRET"],
+        wechat_oa_app_id=cfg["WECHAT_OA_APP_ID"],
+        wechat_oa_app_secret=cfg["WECHAT_OA_APP_SECRET"],
     )
     monkeypatch.setitem(cfg, "BANK_API_URL", boxes.bank_url)
+    monkeypatch.setitem(cfg, "WECHAT_OAUTH_BASE_URL", boxes.oauth_url)
+    monkeypatch.setitem(cfg, "SMS_API_ENDPOINT", boxes.sms_endpoint)
+    monkeypatch.setitem(cfg, "SMS_API_SCHEME", "http")
+    monkeypatch.setitem(cfg, "HALL_URL", server.url + "/hall/")
     monkeypatch.setitem(cfg, "POPULATION_API_URL", boxes.population_url)
     monkeypatch.setitem(cfg, "SOCIAL_SECURITY_API_URL", boxes.social_security_url)
     monkeypatch.setitem(cfg, "WECHAT_API_BASE_URL", boxes.wechat_url)

@@ -1,4 +1,11 @@
-"""微信登录: a wx.login code becomes a WeChat user and an opaque member token."""
+"""微信登录: a wx.login code (mini-program) or a web OAuth code (the service hall) becomes a
+WeChat user and an opaque member token.
+
+One person is one ``MemberUser`` whichever way they come: a login finds the user by the
+openid of its own app, else by the unionid WeChat gave (the other app's user, who gets this
+app's openid added), else creates one. Without a unionid (an app not bound to the WeChat
+open platform) the two apps' openids cannot be told to be one person: each app has its own
+user, and the second one to bind the same ID number is refused (see the README)."""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from ..errors import NotAuthenticated
 from ..extensions import db, savepoint
 from ..models_base import utcnow
 from . import tokens, wechat
-from .models import MemberUser
+from .models import Channel, MemberUser
 
 EXPIRED = "登录已过期或已退出，请重新登录"
 
@@ -18,24 +25,51 @@ def login(code: str) -> dict:
     """code2Session → the user (created on first login) → ``{token, expires_in, bound}``."""
     with wechat.calling("code"):
         session = wechat.client().code_to_session(code)
-    user = _user_for(session["openid"])
-    if session.get("unionid"):
-        user.unionid = session["unionid"]
+    return signed_in(MemberUser.openid, session["openid"], session.get("unionid"), Channel.MINIAPP)
+
+
+def signed_in(column, openid: str, unionid: str | None, channel: Channel) -> dict:
+    """The user of ``openid`` in ``column``'s app (found, linked by unionid, or created),
+    logged in from ``channel``: ``{token, expires_in, bound, …}``."""
+    user = _user_for(column, openid, unionid)
+    if unionid and not user.unionid and not _unionid_taken(unionid, user.id):
+        user.unionid = unionid
+    user.channel = channel
     user.last_login_at = utcnow()
     db.session.flush()
     return answer(user, *tokens.issue(user.id, user.token_version))
 
 
-def _user_for(openid: str) -> MemberUser:
-    user = db.session.scalar(select(MemberUser).where(MemberUser.openid == openid))
+def _unionid_taken(unionid: str, user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(MemberUser.id).where(MemberUser.unionid == unionid, MemberUser.id != user_id)
+        )
+        is not None
+    )
+
+
+def _user_for(column, openid: str, unionid: str | None) -> MemberUser:
+    user = db.session.scalar(select(MemberUser).where(column == openid))
     if user is not None:
         return user
+    if unionid:  # the same person from the other app: add this app's openid to that user
+        user = db.session.scalar(
+            select(MemberUser)
+            .where(MemberUser.unionid == unionid, column.is_(None))
+            .order_by(MemberUser.id)
+            .limit(1)
+        )
+        if user is not None:
+            setattr(user, column.key, openid)
+            return user
     try:
         with savepoint():  # two first logins at once: one row, both succeed
-            user = MemberUser(openid=openid, token_version=0)
+            user = MemberUser(token_version=0, unionid=unionid)
+            setattr(user, column.key, openid)
             db.session.add(user)
     except IntegrityError:
-        user = db.session.scalar(select(MemberUser).where(MemberUser.openid == openid))
+        user = db.session.scalar(select(MemberUser).where(column == openid))
     return user
 
 

@@ -16,16 +16,27 @@ from ..orgs.models import Org
 from ..security.crypto import Encrypted
 
 
+class Channel(enum.StrEnum):
+    """Where the member last logged in from (登录渠道): their messages go that way."""
+
+    MINIAPP = "小程序"
+    HALL = "服务大厅"
+
+
 class MemberUser(TimestampMixin, db.Model):
-    """微信用户: one WeChat account (openid) of the mini-program, bound to at most one member
-    and a member to at most one WeChat account. Mobile and ID number are encrypted and looked
-    up by blind index; an ID number belongs to one WeChat account only."""
+    """微信用户: one person on WeChat - their openid in the mini-program and/or in the
+    service hall's official account, one row linked by unionid when WeChat gives one -
+    bound to at most one member and a member to at most one WeChat user. Mobile and ID
+    number are encrypted and looked up by blind index; an ID number belongs to one WeChat
+    user only."""
 
     __tablename__ = "member_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)  # mini-program
+    oa_openid: Mapped[str | None] = mapped_column(String(64), unique=True)  # official account
     unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[Channel] = enum_column(Channel, "member_channel", default=Channel.MINIAPP)
     mobile: Mapped[str | None] = mapped_column(Encrypted("mobile"))
     mobile_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), unique=True)

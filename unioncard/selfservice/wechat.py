@@ -29,13 +29,22 @@ def client() -> WeChatClient:
     return WeChatClient.from_app()
 
 
+def web_oauth():
+    """The service hall's official-account web authorization (公众号网页授权)."""
+    from integrations.wechat.oauth import WeChatWebOAuth
+
+    return WeChatWebOAuth.from_app()
+
+
 @contextmanager
-def calling(field: str):
-    """Map the client's errors: a bad code is the member's (422 on ``field``), the rest 503."""
+def calling(field: str, invalid: str | None = None):
+    """Map the client's errors: a bad code is the member's (422 on ``field``, with the
+    message ``invalid`` if given), the rest 503."""
     try:
         yield
     except WeChatInvalidCode as exc:
-        raise ValidationFailed(exc.message, {field: [exc.message]}) from exc
+        message = invalid or exc.message
+        raise ValidationFailed(message, {field: [message]}) from exc
     except WeChatUnavailable as exc:
         raise WeChatDown() from exc
     except WeChatError as exc:

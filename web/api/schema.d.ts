@@ -6194,6 +6194,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/miniapp/v1/auth/oauth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 用公众号网页授权的 code 与 state 登录，返回与小程序登录相同的令牌 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HallOAuthIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MiniLoginOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/miniapp/v1/auth/oauth/authorize-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公众号网页授权地址（state 与本浏览器绑定，10 分钟内有效，只能用一次） */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 授权后回到的服务大厅页面（须在 HALL_URL 之下），默认服务大厅首页 */
+                    redirect?: string;
+                    scope?: "snsapi_base" | "snsapi_userinfo";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HallAuthorizeOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/miniapp/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -6671,7 +6755,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 绑定手机号（getPhoneNumber 的 code）；返回脱敏号码 */
+        /** 绑定手机号：小程序用 getPhoneNumber 的 code，服务大厅用手机号与短信验证码；返回脱敏号码 */
         post: {
             parameters: {
                 query?: never;
@@ -6692,6 +6776,48 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["MiniPhoneOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/miniapp/v1/me/phone/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发送 6 位短信验证码（5 分钟内有效；同一手机号每分钟 1 条、每天 10 条） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HallSmsIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HallSmsOut"];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -7323,6 +7449,26 @@ export interface components {
         ExpiryIn: {
             /** Format: date */
             id_expiry: string;
+        };
+        HallAuthorizeOut: {
+            /** @description state 有效秒数 */
+            expires_in?: number;
+            /** @description 公众号网页授权地址：浏览器跳转到此 */
+            url?: string;
+        };
+        HallOAuthIn: {
+            code: string;
+            state: string;
+        };
+        HallSmsIn: {
+            mobile: string;
+        };
+        HallSmsOut: {
+            /** @description 验证码有效秒数 */
+            expires_in?: number;
+            readonly mobile?: string | null;
+            /** @description 多少秒后可再次获取 */
+            resend_in?: number;
         };
         InfoIn: {
             country: string;
@@ -8291,7 +8437,12 @@ export interface components {
             topic?: string;
         };
         MiniPhoneIn: {
-            phone_code: string;
+            /** @description 手机号（服务大厅） */
+            mobile?: string;
+            /** @description getPhoneNumber 的 code（小程序） */
+            phone_code?: string;
+            /** @description 短信验证码（服务大厅） */
+            sms_code?: string;
         };
         MiniPhoneOut: {
             readonly mobile?: string | null;
