@@ -26,20 +26,12 @@ from werkzeug.serving import make_server
 from integrations.bank.sandbox import BankSandbox, create_bank_sandbox
 from integrations.sms.sandbox import SmsSandbox, create_sms_sandbox
 from integrations.verification.sandbox import RegistersSandbox, create_registers_sandbox
+from integrations.wechat.people import DEMO_WECHAT_PEOPLE
 from integrations.wechat.sandbox import WeChatSandbox, create_wechat_sandbox
 from integrations.wechatpay.sandbox import WeChatPaySandbox
 from integrations.wechatpay.sandbox_app import create_wechatpay_sandbox
 
-__all__ = ["DEMO_WECHAT_PEOPLE", "ServerThread", "Sandboxes", "start_sandboxes"]
-
-# The demo's WeChat users on the sandbox's authorize page (unioncard/demo/hall.py seeds the
-# registry side: the same person codes, hence the same unionids as in the mini-program)
-DEMO_WECHAT_PEOPLE = (
-    ("demo-hall-new", "新用户（首次进入，未入会）"),
-    ("demo-hall-member", "在册会员（会员库中已有记录，已在小程序登录过）"),
-    ("demo-hall-retired", "退休会员（会员库中已有记录）"),
-    ("demo-hall-nounion", "未绑定开放平台的公众号用户（无 unionid）"),
-)
+__all__ = ["ServerThread", "Sandboxes", "start_sandboxes"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 log = logging.getLogger(__name__)

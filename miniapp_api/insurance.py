@@ -111,7 +111,11 @@ class MiniInsOrderOut(Schema):
 
 class MiniInsEnrolledOut(MiniInsEnrolmentOut):
     order = fields.Nested(MiniInsOrderOut)
-    payment = fields.Nested(MiniInsPaymentParams)
+    payment = fields.Nested(MiniInsPaymentParams)  # 服务大厅: WeixinJSBridge getBrandWCPayRequest
+    pay_sheet_url = Text(
+        allow_none=True,
+        metadata={"description": "仅演示/测试：微信外代替支付弹窗的沙箱收银台地址；生产环境为空"},
+    )
 
 
 class MiniInsPayoutOut(Schema):

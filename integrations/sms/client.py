@@ -48,6 +48,8 @@ class SmsConfigError(SmsError):
 def _error_for(code: str | None, message: str | None) -> SmsError:
     code = code or ""
     text = f"（{code}：{message}）" if code else ""
+    if code.startswith("LimitExceeded.PhoneNumber"):  # this number's own limits at Tencent
+        return SmsRejected(SmsRejected.default_message + text, code=code)
     if code in ("ClientNetworkError", "InternalError", "RequestLimitExceeded") or code.startswith(
         ("InternalError.", "LimitExceeded.", "ServerError", "ServiceUnavailable")
     ):

@@ -60,7 +60,6 @@ Tests steer it through ``app.extensions["wechat_sandbox"]`` (a ``WeChatSandbox``
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
@@ -69,25 +68,13 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, jsonify, redirect, request
 
+from .people import CODE_PREFIX, openid_for, unionid_for
+
 PHONE_PREFIX = "phone-"
-CODE_PREFIX = "demo-"
+__all__ = ["CODE_PREFIX", "WeChatSandbox", "create_wechat_sandbox", "openid_for", "unionid_for"]
 
 
-NO_UNIONID = "nounion"
 OAUTH_CODE_TTL = 300  # seconds
-
-
-def openid_for(code: str, app_id: str) -> str:
-    """The openid the sandbox gives for a ``demo-…`` code or person (deterministic)."""
-    digest = hashlib.sha256(f"{app_id}:{code}".encode()).hexdigest()
-    return "o" + digest[:27]
-
-
-def unionid_for(person: str) -> str | None:
-    """The person's unionid, the same in every app; None for ``…nounion…`` people."""
-    if NO_UNIONID in person:
-        return None
-    return "u" + hashlib.sha256(f"union:{person}".encode()).hexdigest()[:27]
 
 
 class WeChatSandbox:

@@ -41,12 +41,12 @@ def _free(port: int) -> bool:
 
 
 def free_base_port() -> int:
-    """A port P with P and P+101…P+104 (the sandboxes of run_demo.sh) all free."""
+    """A port P with P and P+101…P+105 (the sandboxes of run_demo.sh) all free."""
     for _ in range(200):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if port < 60000 and all(_free(port + k) for k in (101, 102, 103, 104)):
+        if port < 60000 and all(_free(port + k) for k in (101, 102, 103, 104, 105)):
             return port
     raise AssertionError("no free ports for the demo")
 

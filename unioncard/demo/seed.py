@@ -19,6 +19,7 @@ from ..members.models import Member, MemberSource, MemberStatus
 from ..orgs.models import BankBranch, Org, OrgLevel, RelatedEnterprise, UnitType
 from ..orgs.uscc import generate_uscc
 from ..security.crypto import keyring
+from .hall import hall_people, seed_hall_users
 from .insurance import seed_insurance
 from .people import Person, make_people
 
@@ -259,9 +260,19 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         add_members(org, active, source=source)
         add_members(org, waiting, status=MemberStatus.UNREVIEWED, source=source)
     add_members(jianming, card_cases(today))
+    hall = hall_people(today)  # the service hall's demo WeChat users (unioncard/demo/hall.py)
+    add_members(jianming, hall)
     db.session.flush()
+    seed_hall_users([_member_of(p) for p in hall])
     seed_insurance(city, [jianming, guohua, gubei], today)
     return logins
+
+
+def _member_of(person: Person) -> Member:
+    from ..security.crypto import blind_index
+
+    bidx = blind_index("id_number", person.id_number)
+    return db.session.scalar(select(Member).where(Member.id_number_bidx == bidx))
 
 
 def _rid(first17: str) -> str:

@@ -15,6 +15,11 @@ A message is *claimed* before it is sent: a conditional UPDATE moves its
 The template data (fields of the templates chosen in the mini-program's admin console,
 one template per topic, ``WECHAT_SUBSCRIBE_TEMPLATES``): ``thing1`` 事项 (≤ 20 characters),
 ``phrase2`` 状态 (≤ 5), ``time3`` 时间 (``2026年11月22日 10:00``, Shanghai), ``thing4`` 备注.
+
+A member whose last login came through the service hall (``MemberUser.channel`` 服务大厅,
+with an official-account openid) gets the same row as an official-account template message
+(模板消息, ``WECHAT_OA_TEMPLATES``, the same fields, a link into the hall) instead: one row,
+one message, whichever way it goes; 43004 (does not follow the account) is 用户未订阅.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models_base import SHANGHAI, utcnow
-from ..selfservice.models import MemberUser
+from ..selfservice.models import Channel, MemberUser
 from .models import MessageStatus, SubscribeMessage
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=120)
 BATCH = 200
+HALL_PAGES = {"card": "card", "insurance": "insurance"}  # under HALL_URL
 SUBJECTS = {"card": "工会会员服务卡", "insurance": "工会会员专享基本保障"}
 DEFAULT_REMARKS = {
     "已办卡": "银行已为您办卡，制卡后将寄送至单位",
@@ -85,9 +91,11 @@ def _claim(message_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def render(message: SubscribeMessage) -> dict:
+def render(message: SubscribeMessage, hall: bool = False) -> dict:
     at = (message.created_at or utcnow()).astimezone(SHANGHAI)
     remark = message.detail or DEFAULT_REMARKS.get(message.state, "")
+    if hall:
+        remark = remark.replace("小程序", "服务大厅")
     return {
         "thing1": {"value": SUBJECTS.get(message.topic, "会员服务")[:20]},
         "phrase2": {"value": message.state[:5]},
@@ -96,7 +104,13 @@ def render(message: SubscribeMessage) -> dict:
     }
 
 
-def send_one(message_id: int, wechat, now: datetime | None = None) -> str:
+def _official_account():
+    from integrations.wechat.client import WeChatClient
+
+    return WeChatClient.from_app(official_account=True)
+
+
+def send_one(message_id: int, wechat, now: datetime | None = None, official=None) -> str:
     """Claim and send one message; returns its status afterwards (or "busy" when another
     sender holds it or it is not due). Commits."""
     from integrations.wechat.client import (
@@ -109,18 +123,34 @@ def send_one(message_id: int, wechat, now: datetime | None = None) -> str:
     if not _claim(message_id, now):
         return "busy"
     message = db.session.get(SubscribeMessage, message_id)
-    openid = db.session.scalar(select(MemberUser.openid).where(MemberUser.id == message.user_id))
+    user = db.session.execute(
+        select(MemberUser.openid, MemberUser.oa_openid, MemberUser.channel).where(
+            MemberUser.id == message.user_id
+        )
+    ).one()
     cfg = current_app.config
-    template = (cfg.get("WECHAT_SUBSCRIBE_TEMPLATES") or {}).get(message.topic)
+    hall = user.channel == Channel.HALL and bool(user.oa_openid)
+    templates = cfg.get("WECHAT_OA_TEMPLATES" if hall else "WECHAT_SUBSCRIBE_TEMPLATES") or {}
+    template = templates.get(message.topic)
+    openid = user.oa_openid if hall else user.openid
     if not template or not openid:
         message.status = MessageStatus.SKIPPED
         db.session.commit()
         return message.status.value
-    data = render(message)
-    page = (cfg.get("WECHAT_SUBSCRIBE_PAGES") or {}).get(message.topic)
-    message.payload = {"template_id": template, "data": data, "page": page}
+    data = render(message, hall)
+    if hall:
+        page = cfg["HALL_URL"].rstrip("/") + "/" + HALL_PAGES.get(message.topic, "")
+    else:
+        page = (cfg.get("WECHAT_SUBSCRIBE_PAGES") or {}).get(message.topic)
+    message.payload = {"template_id": template, "data": data, "page": page,
+                       "channel": (Channel.HALL if hall else Channel.MINIAPP).value}  # fmt: skip
     try:
-        wechat.send_subscribe_message(openid, template, data, page)
+        if hall:
+            if official is None:
+                official = _official_account()
+            official.send_template(openid, template, data, page)
+        else:
+            wechat.send_subscribe_message(openid, template, data, page)
     except WeChatSubscriptionRefused as exc:
         message.status, message.last_error = MessageStatus.REFUSED, exc.message[:500]
     except WeChatRejected as exc:
@@ -142,7 +172,25 @@ def send_one(message_id: int, wechat, now: datetime | None = None) -> str:
 def send_due(wechat, now: datetime | None = None) -> dict:
     """Send every due message; counts by resulting status."""
     counts: dict[str, int] = {}
-    for message_id in due(now):
-        outcome = send_one(message_id, wechat, now)
-        counts[outcome] = counts.get(outcome, 0) + 1
+    official = None
+    try:
+        for message_id in due(now):
+            if official is None and _goes_to_hall(message_id):
+                official = _official_account()
+            outcome = send_one(message_id, wechat, now, official)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    finally:
+        if official is not None:
+            official.close()
     return counts
+
+
+def _goes_to_hall(message_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(MemberUser.channel)
+            .join(SubscribeMessage, SubscribeMessage.user_id == MemberUser.id)
+            .where(SubscribeMessage.id == message_id)
+        )
+        == Channel.HALL
+    )

@@ -53,8 +53,31 @@ def client() -> WeChatPayClient:
 
 
 def appid() -> str:
-    """The mini-program's AppID: WeChat Pay's ``appid`` of every JSAPI order."""
+    """The mini-program's AppID: WeChat Pay's ``appid`` of its JSAPI orders."""
     return current_app.config["WECHAT_APP_ID"]
+
+
+def payer(user) -> tuple[str, str]:
+    """``(appid, openid)`` of a JSAPI order: a member who came through the service hall pays
+    with the official account's AppID and their openid there; else the mini-program's."""
+    from ..selfservice.models import Channel
+
+    if user.channel == Channel.HALL and user.oa_openid:
+        return current_app.config["WECHAT_OA_APP_ID"], user.oa_openid
+    return appid(), user.openid
+
+
+def pay_sheet_url(order) -> str | None:
+    """Outside WeChat (the demo, the tests) the hall sends the browser to the WeChat Pay
+    sandbox's stand-in for the pay sheet; None in production (HALL_PAY_SHEET_URL empty)."""
+    cfg = current_app.config
+    sheet = cfg.get("HALL_PAY_SHEET_URL")
+    if not sheet or order.appid != cfg["WECHAT_OA_APP_ID"] or not order.prepay_id:
+        return None
+    from urllib.parse import urlencode
+
+    back = cfg["HALL_URL"].rstrip("/") + "/insurance"
+    return f"{sheet}?{urlencode({'prepay_id': order.prepay_id, 'return_url': back})}"
 
 
 def notify_url() -> str:

@@ -115,7 +115,11 @@ def enrol(user: MemberUser, plan_id: int, year: int) -> dict:
     answer = enrol_and_pay(user, plan_id, year)
     enrolment, order = answer["enrolment"], answer["order"]
     row = (enrolment, enrolment.plan.name, order, None)
-    return present_enrolment(row) | {"order": order, "payment": answer["payment"]}
+    return present_enrolment(row) | {
+        "order": order,
+        "payment": answer["payment"],
+        "pay_sheet_url": answer.get("pay_sheet_url"),
+    }
 
 
 def payouts(user: MemberUser):

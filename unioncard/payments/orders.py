@@ -138,13 +138,14 @@ def _place_order(enrolment: Enrolment, user: MemberUser, plan: CoveragePlan) -> 
         raise Conflict("该保障类型无需个人缴费，请联系所在工会办理")
     ttl = int(current_app.config.get("WECHATPAY_ORDER_TTL_MINUTES") or 30)
     expires = utcnow().replace(microsecond=0) + timedelta(minutes=ttl)
+    pay_appid, pay_openid = gateway.payer(user)
     order = PaymentOrder(
         out_trade_no=new_out_trade_no(enrolment.id),
         enrolment_id=enrolment.id,
         member_id=enrolment.member_id,
         user_id=user.id,
-        appid=gateway.appid(),
-        openid=user.openid,
+        appid=pay_appid,
+        openid=pay_openid,
         description=f"{enrolment.year}年度{plan.name}"[:127],
         amount=enrolment.individual_share,
         status=OrderStatus.AWAITING,
@@ -172,4 +173,5 @@ def _place_order(enrolment: Enrolment, user: MemberUser, plan: CoveragePlan) -> 
 
 def _answer(enrolment: Enrolment, order: PaymentOrder) -> dict:
     params = gateway.client().request_payment_params(order.appid, order.prepay_id)
-    return {"enrolment": enrolment, "order": order, "payment": params}
+    return {"enrolment": enrolment, "order": order, "payment": params,
+            "pay_sheet_url": gateway.pay_sheet_url(order)}  # fmt: skip

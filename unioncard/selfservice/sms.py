@@ -41,7 +41,7 @@ MISSING = "请先获取短信验证码（或验证码已使用、已过期），
 TOO_MANY_WRONG = "验证码错误次数过多，该验证码已失效，请重新获取"
 
 
-class SmsUnavailable(DomainError):
+class SmsDown(DomainError):
     status = 503
     default_message = "短信服务暂时无法使用，请稍后重试"
 
@@ -115,10 +115,10 @@ def _client_send(mobile: str, code: str, minutes: int) -> None:
         ) from exc
     except SmsConfigError as exc:
         log.error("sms configuration problem: %s", exc.message)
-        raise SmsUnavailable() from exc
+        raise SmsDown() from exc
     except SmsUnavailable as exc:
         log.warning("sms service unavailable: %s", exc.message)
-        raise SmsUnavailable() from exc
+        raise SmsDown() from exc
 
 
 def verify_and_bind(user: MemberUser, raw_mobile: str, sms_code: str) -> MemberUser:
