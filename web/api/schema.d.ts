@@ -8278,6 +8278,8 @@ export interface components {
             order?: components["schemas"]["MiniInsOrderOut"];
             /** Format: date-time */
             paid_at?: string | null;
+            /** @description 仅演示/测试：微信外代替支付弹窗的沙箱收银台地址；生产环境为空 */
+            pay_sheet_url?: string | null;
             payment?: components["schemas"]["MiniInsPaymentParams"];
             payment_status?: string | null;
             plan_id?: number;
