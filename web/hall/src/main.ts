@@ -1,6 +1,5 @@
 import { createApp } from 'vue'
 import 'vant/es/style/base.css'
-import 'vant/es/toast/style/index'
 import 'vant/es/dialog/style/index'
 import './styles.css'
 import './display'
