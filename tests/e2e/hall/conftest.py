@@ -104,4 +104,4 @@ def screenshot(page, name: str) -> None:
     """README screenshots come from the test run (docs/screenshots with UNIONCARD_SCREENSHOTS=1)."""
     folder = SHOTS if os.environ.get("UNIONCARD_SCREENSHOTS") == "1" else TMP_SHOTS
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"hall-{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"hall-{name}.png"))
