@@ -235,18 +235,12 @@ def create_wechat_sandbox(
 
     @app.post("/cgi-bin/message/subscribe/send")
     def subscribe_send():
-        if not box.valid(request.args.get("access_token"), box.app_id):
-            return _err(40001, "invalid credential, access_token is invalid or not latest")
         data = body()
-        fields = data.get("data")
-        if not data.get("touser") or not data.get("template_id"):
-            return _err(40003, "invalid openid or template_id")
-        if not isinstance(fields, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("value"), str) for v in fields.values()
-        ):
-            return _err(47003, "argument invalid! data.value invalid")
-        if data["touser"] in box.refusing:
-            return _err(43101, "user refuse to accept the msg")
+        refused = _message_refused(box, box.app_id, data, (47003, "argument invalid! data.value invalid"),
+                                   (43101, "user refuse to accept the msg"))  # fmt: skip
+        if refused:
+            return refused
+        fields = data["data"]
         box.record(
             {
                 "touser": data["touser"],
@@ -344,18 +338,12 @@ def _official_account(app: Flask, box: WeChatSandbox, credentials_error, body) -
 
     @app.post("/cgi-bin/message/template/send")
     def template_send():
-        if not box.valid(request.args.get("access_token"), box.oa_app_id):
-            return _err(40001, "invalid credential, access_token is invalid or not latest")
         data = body()
-        fields = data.get("data")
-        if not data.get("touser") or not data.get("template_id"):
-            return _err(40003, "invalid openid or template_id")
-        if not isinstance(fields, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("value"), str) for v in fields.values()
-        ):
-            return _err(47001, "data format error")
-        if data["touser"] in box.refusing:
-            return _err(43004, "require subscribe")
+        refused = _message_refused(box, box.oa_app_id, data, (47001, "data format error"),
+                                   (43004, "require subscribe"))  # fmt: skip
+        if refused:
+            return refused
+        fields = data["data"]
         with box._lock:
             box.templates.append(
                 {"touser": data["touser"], "template_id": data["template_id"],
@@ -363,6 +351,22 @@ def _official_account(app: Flask, box: WeChatSandbox, credentials_error, body) -
             )  # fmt: skip
             msgid = len(box.templates)
         return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+
+def _message_refused(box: WeChatSandbox, app_id: str, data: dict, bad_data, not_subscribed):
+    """WeChat's checks of a subscribe or template message, in its order; None when it goes."""
+    if not box.valid(request.args.get("access_token"), app_id):
+        return _err(40001, "invalid credential, access_token is invalid or not latest")
+    fields = data.get("data")
+    if not data.get("touser") or not data.get("template_id"):
+        return _err(40003, "invalid openid or template_id")
+    if not isinstance(fields, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("value"), str) for v in fields.values()
+    ):
+        return _err(*bad_data)
+    if data["touser"] in box.refusing:
+        return _err(*not_subscribed)
+    return None
 
 
 def _known_people(box: WeChatSandbox) -> list[str]:

@@ -21,7 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from integrations.sandboxes import ServerThread
+from integrations.sandboxes import ServerThread, dev_sms
+from integrations.sms.sandbox import create_sms_sandbox
 from integrations.wechat.sandbox import create_wechat_sandbox
 from tests.world import build_world, login
 
@@ -47,6 +48,10 @@ def test_every_answer_conforms_to_the_document(client, ctx, monkeypatch, caller)
         )
     )
     monkeypatch.setitem(ctx.config, "WECHAT_API_BASE_URL", wechat.url)
+    # the service hall's SMS codes go to the SMS sandbox (integrations/sms/sandbox.py)
+    sms = ServerThread(create_sms_sandbox(**dev_sms()))
+    monkeypatch.setitem(ctx.config, "SMS_API_ENDPOINT", sms.url.split("://", 1)[1])
+    monkeypatch.setitem(ctx.config, "SMS_API_SCHEME", "http")
     # one login per operation from one address, among fuzzed wrong ones: the per-IP login
     # limit and captcha (tests/api/test_login_guard.py) would stop the run itself
     monkeypatch.setitem(ctx.config, "LOGIN_IP_LIMIT", 10**6)
@@ -55,6 +60,7 @@ def test_every_answer_conforms_to_the_document(client, ctx, monkeypatch, caller)
         _fuzz(client, ctx, caller)
     finally:
         wechat.stop()
+        sms.stop()
 
 
 def _member_token(client) -> dict:

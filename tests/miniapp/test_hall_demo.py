@@ -41,7 +41,8 @@ def test_demo_registry_people_are_the_same_members_in_the_hall(client, ctx, monk
         member = hall_login(client, "demo-hall-member")
         assert member["is_member"] is True and member["bound"] is True
         me = client.get(f"{API}/me", headers=bearer(member)).get_json()
-        assert me["membership"]["union"] == "上海建明信息科技有限公司工会委员会"
+        assert me["membership"]["union"] == "上海市杨浦区新就业形态劳动者工会联合会"
+        assert me["membership"]["source"] == "灵活就业"
         assert me["profile"]["mobile"] == "137****0001"
         retired = hall_login(client, "demo-hall-retired")
         assert retired["is_member"] is True

@@ -165,3 +165,18 @@ def test_without_unionid_each_app_has_its_own_user(client, world, monkeypatch):
                         json={"name": "李娜", "id_type": "身份证", "id_number": id_number})  # fmt: skip
         assert r.status_code == 409
         assert "已绑定其他微信账号" in r.get_json()["message"]
+
+
+def test_production_refuses_the_halls_development_settings_and_the_pay_sheet():
+    from unioncard.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as exc:
+        load_config({"ENV": "production"}, environ={})
+    for key in ("UNIONCARD_WECHAT_OA_APP_SECRET", "UNIONCARD_SMS_SECRET_KEY",
+                "UNIONCARD_HALL_URL (https)"):  # fmt: skip
+        assert key in str(exc.value)
+    assert "HALL_PAY_SHEET_URL" not in str(exc.value)
+    with pytest.raises(ConfigError) as exc:
+        load_config({"ENV": "production", "HALL_PAY_SHEET_URL": "http://127.0.0.1:5104/x"},
+                    environ={})  # fmt: skip
+    assert "UNIONCARD_HALL_PAY_SHEET_URL（沙箱收银台，生产环境不得设置）" in str(exc.value)

@@ -137,7 +137,7 @@ def expect(output: str, *needles: str) -> None:
 def test_every_walkthrough_runs_as_written(demo, tmp_path):
     port, log_path = demo
     blocks = walkthroughs()
-    assert list(blocks) == ["import", "cards", "reviews", "insurance", "miniapp"]
+    assert list(blocks) == ["import", "cards", "reviews", "insurance", "miniapp", "hall"]
     for name, block in blocks.items():
         assert "http://127.0.0.1:5000" in block or "PORT=5000 " in block, name
 
@@ -215,6 +215,13 @@ def test_every_walkthrough_runs_as_written(demo, tmp_path):
     # 小程序: a new member all the way to a card and coverage
     out = run(blocks["miniapp"], port, ROOT)
     expect(out, "已通过", "办卡状态：", "已完成")
+    assert "Traceback" not in out
+
+    # 服务大厅: web login, SMS binding, the registry member is the mini-program's account
+    out = run(blocks["hall"], port, ROOT)
+    expect(out, "新用户：已绑定 False 已是会员 False", "再次使用： 登录请求已失效",
+           "马上再发： 验证码发送过于频繁", '"mobile":"139****', "验证码再用一次： 请先获取短信验证码",
+           "在册会员：已绑定 True 已是会员 True", "演示周会员 137****0001")  # fmt: skip
     assert "Traceback" not in out
     assert "Traceback" not in log_path.read_text(errors="replace")
 

@@ -2,7 +2,8 @@
 page offers (``integrations/wechat/people.py``). The registry member and the retired member
 have used the mini-program before (openid there, unionid, phone and real name bound, linked
 to their member record), so entering the hall as them finds the same account by unionid;
-the new person and the one without unionid have nothing yet."""
+the new person and the one without unionid have nothing yet. The registry people are
+flexible workers (灵活就业) of the union that takes individuals: the hall is their way in."""
 
 from __future__ import annotations
 

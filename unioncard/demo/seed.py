@@ -261,7 +261,7 @@ def seed_demo(password: str, *, today: date, members: int = 300) -> list[DemoLog
         add_members(org, waiting, status=MemberStatus.UNREVIEWED, source=source)
     add_members(jianming, card_cases(today))
     hall = hall_people(today)  # the service hall's demo WeChat users (unioncard/demo/hall.py)
-    add_members(jianming, hall)
+    add_members(flexible, hall, source=MemberSource.FLEXIBLE)
     db.session.flush()
     seed_hall_users([_member_of(p) for p in hall])
     seed_insurance(city, [jianming, guohua, gubei], today)
