@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.clock import freeze_today
 from tests.e2e.console.conftest import (  # noqa: F401  (fixtures and helpers shared)
-    AXE,
     SHOTS,
     TMP_SHOTS,
     assert_accessible,
     console_dist,
+    guarded_page,
 )
 from tests.insurance.helpers import TODAY, build_world
 from tests.miniapp.pay_helpers import pay_live
@@ -62,37 +60,17 @@ def hall(ctx, world, request, monkeypatch):
 
 @pytest.fixture()
 def phone(browser, hall):
-    """A new browser context per call at 390×844 on the hall; outside requests refused."""
+    """Opens a new browser context per call at 390×844 on the hall; outside requests refused."""
     contexts, outside, errors = [], [], []
 
     def open_phone():
-        context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale="zh-CN", base_url=hall.url,
+        context, tab = guarded_page(
+            browser, outside, errors, viewport=PHONE, device_scale_factor=2, is_mobile=True,
+            has_touch=True, base_url=hall.url,
         )  # fmt: skip
-
-        def guard(route):
-            host = urlsplit(route.request.url).hostname
-            if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        context.route(
-            "**/__axe__.js",
-            lambda route: route.fulfill(
-                body=AXE.read_text(encoding="utf-8"), content_type="application/javascript"
-            ),
-        )
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
         contexts.append(context)
         return tab
 
-    expect.set_options(timeout=20_000)
     yield open_phone
     for context in contexts:
         context.close()
