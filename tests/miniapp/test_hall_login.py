@@ -180,3 +180,14 @@ def test_production_refuses_the_halls_development_settings_and_the_pay_sheet():
         load_config({"ENV": "production", "HALL_PAY_SHEET_URL": "http://127.0.0.1:5104/x"},
                     environ={})  # fmt: skip
     assert "UNIONCARD_HALL_PAY_SHEET_URL（沙箱收银台，生产环境不得设置）" in str(exc.value)
+
+
+def test_snsapi_userinfo_takes_the_unionid_from_sns_userinfo(client, world, monkeypatch):
+    with live(client.application, monkeypatch) as env:
+        back = wechat_redirect(authorize(client, scope="snsapi_userinfo"), "demo-hall-heidi")
+        r = client.post(f"{API}/auth/oauth", json={"code": back["code"], "state": back["state"]})
+        assert r.status_code == 200, r.get_json()
+        user = db.session.query(MemberUser).one()
+        assert user.unionid == unionid_for("demo-hall-heidi")
+        # the unionid came with the user's own web token: the account's token was never needed
+        assert env.wechat.token_fetches == 0

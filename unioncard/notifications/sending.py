@@ -104,15 +104,29 @@ def render(message: SubscribeMessage, hall: bool = False) -> dict:
     }
 
 
-def _official_account():
-    from integrations.wechat.client import WeChatClient
+class OfficialAccount:
+    """The official account's client, built on first use (most runs never need it)."""
 
-    return WeChatClient.from_app(official_account=True)
+    def __init__(self):
+        self._client = None
+
+    def __call__(self):
+        if self._client is None:
+            from integrations.wechat.client import WeChatClient
+
+            self._client = WeChatClient.from_app(official_account=True)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
 
-def send_one(message_id: int, wechat, now: datetime | None = None, official=None) -> str:
+def send_one(
+    message_id: int, wechat, now: datetime | None = None, official: OfficialAccount | None = None
+) -> str:
     """Claim and send one message; returns its status afterwards (or "busy" when another
-    sender holds it or it is not due). Commits."""
+    sender holds it or it is not due). Commits. ``official`` sends template messages."""
     from integrations.wechat.client import (
         WeChatBadResponse,
         WeChatRejected,
@@ -146,9 +160,7 @@ def send_one(message_id: int, wechat, now: datetime | None = None, official=None
                        "channel": (Channel.HALL if hall else Channel.MINIAPP).value}  # fmt: skip
     try:
         if hall:
-            if official is None:
-                official = _official_account()
-            official.send_template(openid, template, data, page)
+            (official or OfficialAccount())().send_template(openid, template, data, page)
         else:
             wechat.send_subscribe_message(openid, template, data, page)
     except WeChatSubscriptionRefused as exc:
@@ -172,25 +184,11 @@ def send_one(message_id: int, wechat, now: datetime | None = None, official=None
 def send_due(wechat, now: datetime | None = None) -> dict:
     """Send every due message; counts by resulting status."""
     counts: dict[str, int] = {}
-    official = None
+    official = OfficialAccount()
     try:
         for message_id in due(now):
-            if official is None and _goes_to_hall(message_id):
-                official = _official_account()
             outcome = send_one(message_id, wechat, now, official)
             counts[outcome] = counts.get(outcome, 0) + 1
     finally:
-        if official is not None:
-            official.close()
+        official.close()
     return counts
-
-
-def _goes_to_hall(message_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(MemberUser.channel)
-            .join(SubscribeMessage, SubscribeMessage.user_id == MemberUser.id)
-            .where(SubscribeMessage.id == message_id)
-        )
-        == Channel.HALL
-    )
