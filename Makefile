@@ -27,7 +27,13 @@ web/dist/console/index.html: web/.stamp-npm $(WEB_SOURCES)
 	cd web && npx vite build --logLevel warn
 	touch $@
 
-web: web/dist/console/index.html
+## The service hall (web/hall/, Vant): its own Vite config, built when its sources changed.
+HALL_SOURCES := $(shell find web/hall web/api -type f 2>/dev/null) web/vite.hall.config.ts web/tsconfig.json
+web/dist/hall/index.html: web/.stamp-npm $(HALL_SOURCES)
+	cd web && npx vite build --config vite.hall.config.ts --logLevel warn
+	touch $@
+
+web: web/dist/console/index.html web/dist/hall/index.html
 
 ## Regenerate web/api/schema.d.ts from the app's OpenAPI document (after an API change).
 types: install web/.stamp-npm
@@ -37,6 +43,7 @@ types: install web/.stamp-npm
 ## Start everything on the embedded default (SQLite, in-process tasks), with demo data.
 run: install
 	@echo "管理控制台：http://127.0.0.1:$(PORT)/console/ （构建完成、服务启动后打开）"
+	@echo "服务大厅（会员 H5，手机宽度浏览）：http://127.0.0.1:$(PORT)/hall/"
 	@$(MAKE) --no-print-directory web
 	PORT=$(PORT) bash scripts/run_demo.sh
 

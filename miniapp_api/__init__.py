@@ -10,10 +10,18 @@ from flask_smorest import Api
 
 from unioncard.web import document_security
 
-from . import auth, card, hall, insurance, me, membership
+from . import auth, card, hall, insurance, me, membership, messages
 from .security import SECURITY
 
-BLUEPRINTS: tuple = (auth.blp, me.blp, membership.blp, card.blp, insurance.blp, hall.blp)
+BLUEPRINTS: tuple = (
+    auth.blp,
+    me.blp,
+    membership.blp,
+    card.blp,
+    insurance.blp,
+    hall.blp,
+    messages.blp,
+)
 
 
 def register(api: Api) -> None:

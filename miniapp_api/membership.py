@@ -8,6 +8,7 @@ from unioncard.selfservice import joins, places
 from .schemas import (
     MiniBranchOut,
     MiniBranchQuery,
+    MiniDistrictOut,
     MiniJoinIn,
     MiniJoinOut,
     MiniUnionOut,
@@ -26,6 +27,15 @@ blp = member_blueprint("miniapp_membership", __name__, "", "小程序：入会�
 def unions(query):
     """接收个人入会的工会（按名称 q、区局代码 district 筛选）"""
     return joins.unions(query)
+
+
+@blp.get("/districts")
+@blp.response(200, MiniDistrictOut(many=True))
+@blp.paginate(SelectPage)
+@blp.doc(security=SECURITY)
+def districts():
+    """区局列表（代码与名称）：查找工会与领卡网点时先选区局"""
+    return places.districts()
 
 
 @blp.get("/branches")

@@ -158,6 +158,11 @@ class MiniUnionOut(Base):
     contact_phone = Text(allow_none=True)
 
 
+class MiniDistrictOut(Base):
+    code = Text(attribute="district_code", metadata={"description": "区局代码"})
+    name = Text()
+
+
 class MiniBranchQuery(Base):
     district = Text(validate=validate.Regexp(r"^\d{3}$"), metadata={"description": "区局代码"})
 
@@ -190,6 +195,13 @@ class MiniCardLogOut(Base):
     detail = Text(allow_none=True)
 
 
+class MiniCardStageOut(Base):
+    name = Text(metadata={"description": "校验 / 提交银行 / 银行结果 / 制卡 / 送达 / 激活"})
+    state = Text(metadata={"description": "已完成 / 进行中 / 未通过 / 未开始"})
+    at = Timestamp(allow_none=True)
+    detail = Text(allow_none=True, metadata={"description": "如银行的失败原因"})
+
+
 class MiniCardApplicationOut(Base):
     id = fields.Integer()
     status = Text(metadata={"description": "校验中 / 校验未通过 / 已提交银行 / 已取消"})
@@ -209,3 +221,5 @@ class MiniCardApplicationOut(Base):
     created_at = Timestamp()
     cancelled_at = Timestamp(allow_none=True)
     log = fields.List(fields.Nested(MiniCardLogOut))
+    stages = fields.List(fields.Nested(MiniCardStageOut), metadata={"description": "办卡进度"})
+    cancellable = fields.Boolean(metadata={"description": "现在可以取消申请"})

@@ -58,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from integrations import register as register_integrations
 
     register_console(app)
+    from miniapp_api.hall_site import register_hall
+
+    register_hall(app)
 
     register_integrations(api)
 

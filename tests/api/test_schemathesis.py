@@ -56,6 +56,9 @@ def test_every_answer_conforms_to_the_document(client, ctx, monkeypatch, caller)
     # limit and captcha (tests/api/test_login_guard.py) would stop the run itself
     monkeypatch.setitem(ctx.config, "LOGIN_IP_LIMIT", 10**6)
     monkeypatch.setitem(ctx.config, "LOGIN_CAPTCHA_AFTER_IP", 10**6)
+    # the same for the members' logins (one per mini-program operation; the limit's own tests
+    # are in tests/miniapp/test_security.py)
+    monkeypatch.setitem(ctx.config, "MINIAPP_LOGIN_LIMIT", 10**6)
     try:
         _fuzz(client, ctx, caller)
     finally:

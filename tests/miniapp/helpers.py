@@ -48,6 +48,10 @@ class Live:
 @contextmanager
 def live(app, monkeypatch):
     server = ServerThread(app)
+    # stopping waits for the requests in flight (a browser's among them): none may still hold
+    # a database connection when the next test resets the database
+    server.server.daemon_threads = False
+    server.server.block_on_close = True
     cfg = app.config
     boxes = start_sandboxes(
         callback_base_url=server.url,

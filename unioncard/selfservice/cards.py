@@ -48,6 +48,7 @@ from ..models_base import utcnow
 from ..orgs.models import BankBranch, Org
 from ..orgs.services import branch_codes_for
 from ..tasks_runtime import after_commit
+from . import timeline
 from .models import CardApplication, CardApplicationStatus, MemberUser
 
 SELF = "本人（小程序）"
@@ -232,10 +233,12 @@ def view(application: CardApplication) -> dict:
         .outerjoin(CardBatch, CardBatch.id == application.batch_id)
         .where(MemberCard.member_id == application.member_id)
     ).first() or (None, None)
-    entries = db.session.scalars(
-        select(CardLogEntry)
-        .where(CardLogEntry.member_id == application.member_id)
-        .order_by(CardLogEntry.id)
+    entries = list(
+        db.session.scalars(
+            select(CardLogEntry)
+            .where(CardLogEntry.member_id == application.member_id)
+            .order_by(CardLogEntry.id)
+        )
     )
     return {
         "id": application.id,
@@ -259,5 +262,12 @@ def view(application: CardApplication) -> dict:
         "failure_reason": card.failure_reason if card else None,
         "created_at": application.created_at,
         "cancelled_at": application.cancelled_at,
-        "log": list(entries),
+        "log": entries,
+        "stages": timeline.stages(application, card, entries),
+        "cancellable": application.status == S.CHECKING
+        or (
+            application.status == S.SUBMITTED
+            and batch is not None
+            and batch.status == BatchStatus.QUEUED
+        ),
     }

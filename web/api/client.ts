@@ -5,38 +5,53 @@ import type { paths, components } from './schema'
 export type Schemas = components['schemas']
 export type { paths }
 
-const TOKEN_KEY = 'unioncard.console.token'
-
-export const session = {
-  get token(): string | null {
-    return sessionStorage.getItem(TOKEN_KEY)
-  },
-  set token(value: string | null) {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value)
-    else sessionStorage.removeItem(TOKEN_KEY)
-  },
+/** A token kept in this tab's sessionStorage under the app's own key (console, hall). */
+export interface TokenStore {
+  token: string | null
 }
 
-/** Called when the API answers 401 on an authenticated call (expired or revoked token). */
-let onUnauthenticated: () => void = () => {}
-export function setUnauthenticatedHandler(handler: () => void) {
-  onUnauthenticated = handler
+export function tokenStore(key: string): TokenStore {
+  return {
+    get token(): string | null {
+      return sessionStorage.getItem(key)
+    },
+    set token(value: string | null) {
+      if (value) sessionStorage.setItem(key, value)
+      else sessionStorage.removeItem(key)
+    },
+  }
 }
 
-const auth: Middleware = {
-  onRequest({ request }) {
-    const token = session.token
-    if (token) request.headers.set('Authorization', `Bearer ${token}`)
-    return request
-  },
-  onResponse({ request, response }) {
-    if (response.status === 401 && request.headers.has('Authorization')) onUnauthenticated()
-    return response
-  },
+/** An API client sending the store's token; ``onUnauthenticated`` runs when the API answers
+ * 401 on an authenticated call (expired or revoked token). One per app. */
+export function createApi(store: TokenStore) {
+  let onUnauthenticated: () => void = () => {}
+  const auth: Middleware = {
+    onRequest({ request }) {
+      const token = store.token
+      if (token) request.headers.set('Authorization', `Bearer ${token}`)
+      return request
+    },
+    onResponse({ request, response }) {
+      if (response.status === 401 && request.headers.has('Authorization')) onUnauthenticated()
+      return response
+    },
+  }
+  const client = createClient<paths>({ baseUrl: '' })
+  client.use(auth)
+  return {
+    client,
+    setUnauthenticatedHandler(handler: () => void) {
+      onUnauthenticated = handler
+    },
+  }
 }
 
-export const api = createClient<paths>({ baseUrl: '' })
-api.use(auth)
+// the staff console's token and client
+export const session = tokenStore('unioncard.console.token')
+const consoleApi = createApi(session)
+export const api = consoleApi.client
+export const setUnauthenticatedHandler = consoleApi.setUnauthenticatedHandler
 
 /** The API's error shape: {code, status, message, errors}. */
 export interface ApiError {

@@ -6688,6 +6688,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/miniapp/v1/districts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 区局列表（代码与名称）：查找工会与领卡网点时先选区局 */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MiniDistrictOut"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/miniapp/v1/insurance/enrolments": {
         parameters: {
             query?: never;
@@ -7111,6 +7153,48 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/miniapp/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的消息：办卡与参保的通知，最新的在前 */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        "X-Pagination": components["headers"]["PAGINATION"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MiniMessageOut"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -8389,6 +8473,8 @@ export interface components {
             batch_status?: string | null;
             branch_code?: string;
             branch_name?: string;
+            /** @description 现在可以取消申请 */
+            cancellable?: boolean;
             /** Format: date-time */
             cancelled_at?: string | null;
             readonly card_no?: string | null;
@@ -8404,6 +8490,8 @@ export interface components {
             id_expiry?: string | null;
             log?: components["schemas"]["MiniCardLogOut"][];
             mailing_address?: string;
+            /** @description 办卡进度 */
+            stages?: components["schemas"]["MiniCardStageOut"][];
             /** @description 校验中 / 校验未通过 / 已提交银行 / 已取消 */
             status?: string;
             /** @description 未校验 / 校验中 / 已通过 / 未通过 */
@@ -8425,6 +8513,16 @@ export interface components {
             from_status?: string | null;
             to_status?: string | null;
         };
+        MiniCardStageOut: {
+            /** Format: date-time */
+            at?: string | null;
+            /** @description 如银行的失败原因 */
+            detail?: string | null;
+            /** @description 校验 / 提交银行 / 银行结果 / 制卡 / 送达 / 激活 */
+            name?: string;
+            /** @description 已完成 / 进行中 / 未通过 / 未开始 */
+            state?: string;
+        };
         MiniCardStatusOut: {
             /** Format: date-time */
             applied_at?: string | null;
@@ -8444,6 +8542,11 @@ export interface components {
             start_date?: string;
             status?: string;
             year?: number;
+        };
+        MiniDistrictOut: {
+            /** @description 区局代码 */
+            code?: string;
+            name?: string;
         };
         MiniDone: {
             message?: string;
@@ -8625,6 +8728,20 @@ export interface components {
             status?: string;
             union?: string;
             union_id?: number;
+        };
+        MiniMessageOut: {
+            /** Format: date-time */
+            created_at?: string;
+            detail?: string | null;
+            id?: number;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description 通知的状态，如 已办卡、已支付 */
+            state?: string;
+            /** @description 待发送 / 已发送 / 用户未订阅 / 发送失败 / 未配置模板 */
+            status?: string;
+            /** @description 会员服务卡 / 个人参保 */
+            topic?: string;
         };
         MiniPhoneIn: {
             /** @description 手机号（服务大厅） */

@@ -72,13 +72,10 @@ def console(demo_world, console_dist):
     server.stop()  # shuts down, then joins the request threads
 
 
-@pytest.fixture()
-def page(browser, console):
-    """A fresh browser context at 1366×768; any request not to 127.0.0.1 is refused and fails."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=console
-    )
-    outside: list[str] = []
+def guarded_page(browser, outside: list, errors: list, **context_options):
+    """A new context and tab: any request not to 127.0.0.1 is refused and noted in ``outside``,
+    page errors go to ``errors``, axe-core is served same-origin. Returns (context, tab)."""
+    context = browser.new_context(locale="zh-CN", **context_options)
 
     def guard(route):
         host = urlsplit(route.request.url).hostname
@@ -101,8 +98,18 @@ def page(browser, console):
     # generous: CI machines and shared runners can be slow; a passing step takes far less
     tab.set_default_timeout(30_000)
     expect.set_options(timeout=20_000)
-    errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, tab
+
+
+@pytest.fixture()
+def page(browser, console):
+    """A fresh browser context at 1366×768; any request not to 127.0.0.1 is refused and fails."""
+    outside: list[str] = []
+    errors: list[str] = []
+    context, tab = guarded_page(
+        browser, outside, errors, viewport={"width": 1366, "height": 768}, base_url=console
+    )
     yield tab
     context.close()
     assert outside == [], f"requests left 127.0.0.1: {outside}"
