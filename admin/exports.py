@@ -93,7 +93,12 @@ def _with_ids(filters_schema):
         validate=validate.Length(max=1000),
         metadata={"description": "勾选的记录（不传则导出全部符合条件的记录）"},
     )
-    return type(f"{filters_schema.__name__}Export", (filters_schema,), {"ids": ids})
+    attrs: dict = {"ids": ids}
+    if "cursor" in filters_schema._declared_fields:  # paging of the list, not a filter
+        attrs["Meta"] = type(
+            "Meta", (getattr(filters_schema, "Meta", object),), {"exclude": ("cursor",)}
+        )
+    return type(f"{filters_schema.__name__}Export", (filters_schema,), attrs)
 
 
 def _send(list_name, title, stmt, columns, to_row, query, id_column):

@@ -120,6 +120,13 @@ def test_bad_filter_is_a_field_error_not_a_file(client, district):
     assert "status" in r.get_json()["errors"]["json"]
 
 
+def test_a_paging_cursor_is_not_an_export_filter(client, district):
+    # the lists page by cursor; an export takes every matching row, so a cursor is refused
+    r = client.post("/api/admin/v1/audit/export", headers=district, json={"cursor": "abc"})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "cursor" in r.get_json()["errors"]["json"]
+
+
 def test_card_export_masks_the_bank_card_number(client, world, district):
     member = members_in(world.org("gA1"))[0]
     member.source = MemberSource.ENTERPRISE
