@@ -52,6 +52,9 @@ def card_info(scope: Scope, f: dict):
         stmt = stmt.where(MemberCard.applied_at >= f["applied_from"])
     if f.get("applied_to"):
         stmt = stmt.where(MemberCard.applied_at <= f["applied_to"])
+    if f.get("card_status") == CardStatus.DELIVERED.value:
+        # cards to hand out: the longest waiting (the overdue ones) first
+        return stmt.order_by(MemberCard.delivered_at, Member.id)
     return stmt.order_by(Member.member_no.is_(None), Member.member_no, Member.id)
 
 
