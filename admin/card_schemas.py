@@ -237,7 +237,9 @@ class RevocationOut(Base):
     batch_no = Text(attribute="batch.batch_no", metadata={"description": "批次编号"})
     batch_total = fields.Integer(attribute="batch.total", metadata={"description": "办理总人数"})
     batch_channel = Text(attribute="batch.channel", metadata={"description": "办理通道"})
-    batch_submitted_at = Timestamp(attribute="batch.submitted_at", metadata={"description": "提交时间"})
+    batch_submitted_at = Timestamp(
+        attribute="batch.submitted_at", metadata={"description": "提交时间"}
+    )
     branch_name = Text(attribute="batch.branch_name", metadata={"description": "领卡网点"})
     org_id = fields.Integer()
     org_name = Text(attribute="org.name", metadata={"description": "申请单位"})
