@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..members.models import Member
-from ..orgs.models import Org
 from ..models_base import TimestampMixin, UTCDateTime, enum_column, utcnow
+from ..orgs.models import Org
 from ..security.crypto import Encrypted
 
 
