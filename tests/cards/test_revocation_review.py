@@ -28,6 +28,9 @@ def test_a_request_names_its_batch_and_union_and_is_found_by_batch(client, ctx):
     )
     assert r.status_code == 201, r.get_json()
 
+    members = client.get(f"{CARDS}/batches/{batch['id']}/members", headers=clerk).get_json()
+    assert {(m["result"], m["result_text"]) for m in members} == {(None, "银行未反馈")}
+
     district = login(client, "da_reviewer")
     [listed] = client.get(f"{CARDS}/revocations", headers=district).get_json()
     assert listed["batch_no"] == batch["batch_no"]

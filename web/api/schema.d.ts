@@ -6921,7 +6921,10 @@ export interface components {
             name?: string;
             reason?: string | null;
             reason_code?: string | null;
+            /** @description 银行结果 success/failure */
             result?: string | null;
+            /** @description 办理结果：办理成功 / 办理失败 / 银行未反馈 */
+            result_text?: string;
         };
         BatchOut: {
             /** @description 批次编号 */
