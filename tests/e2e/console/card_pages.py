@@ -64,7 +64,9 @@ class RevocationsScreen(TableScreen):
     def approve(self):
         self.dialog.get_by_role("button", name="审核通过", exact=True).click()
 
-    def reject(self, reason: str):
+    def choose_reject(self):
         self.dialog.get_by_role("button", name="审核不通过", exact=True).click()
+
+    def confirm_reject(self, reason: str):
         self.dialog.get_by_label("不通过原因").fill(reason)
         self.dialog.get_by_role("button", name="确认审核不通过", exact=True).click()

@@ -123,6 +123,15 @@ def _latest_batch() -> CardBatch:
     )
 
 
+def _settled(page) -> None:
+    """Wait until no finite animation runs (a dialog's fade-in): axe measures contrast as
+    the clerk sees it, not half-way through a transition."""
+    page.wait_for_function(
+        "() => document.getAnimations().every((a) => a.playState !== 'running'"
+        " || a.effect?.getTiming().iterations === Infinity)"
+    )
+
+
 def _pdf_text(path) -> str:
     return "".join(page.extract_text() for page in PdfReader(path).pages)
 
@@ -198,6 +207,7 @@ def test_card_path_from_card_info_to_the_banks_answer(page, bank):
     refused = members.locator("tr").filter(has_text="巫马志强")
     expect(refused).to_contain_text("办理失败")
     expect(refused).to_contain_text("姓名与证件号码不符")
+    _settled(page)
     assert_accessible(page)
     screenshot(page, "batch-detail")
     screen.close_drawer()
@@ -312,16 +322,17 @@ def test_revocation_approved_and_rejected_by_the_union_above(page, bank):
     members = dialog.get_by_label("批次内会员", exact=True)
     expect(members).to_contain_text("巫马丽娟")
     expect(members).to_contain_text("巫马志强")
+    _settled(page)
     assert_accessible(page)
     review.approve()
     expect(page.get_by_text(f"已通过批次 {withdrawn.batch_no} 的撤销申请")).to_be_visible()
     expect(review.total).to_have_text("共 1 条")  # only 审核中 is listed by default
 
     review.open_review(kept.batch_no)
-    review.dialog.get_by_role("button", name="审核不通过", exact=True).click()
-    review.dialog.get_by_role("button", name="确认审核不通过", exact=True).click()
+    review.choose_reject()
+    review.confirm_reject("")
     expect(review.dialog.get_by_role("alert")).to_contain_text("请填写不通过原因")
-    review.reject("批次信息无误，请照常办理")
+    review.confirm_reject("批次信息无误，请照常办理")
     expect(page.get_by_text(f"已退回批次 {kept.batch_no} 的撤销申请，批次照常办理")).to_be_visible()
     Shell(page).sign_out()
 
