@@ -8,7 +8,8 @@ out, signed callbacks back into the served app):
 - revocations asked by the unit, one approved and one rejected by the union above, the
   reason seen by the unit;
 - a clerk of a sibling union finds none of these members on any card screen;
-- the 提交办卡 dialog opened, filled and confirmed by keyboard only.
+- the 提交办卡 dialog opened, filled and confirmed by keyboard only;
+- cards to hand out, the overdue first, 登记发放.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from unioncard.demo.seed import add_members
 from unioncard.extensions import db
 from unioncard.members.idcard import today_in_china
 from unioncard.members.models import Member
+from unioncard.models_base import utcnow
 from unioncard.orgs.services import branch_codes_for
 
 from .card_pages import BatchTabs, RevocationsScreen
@@ -452,3 +454,43 @@ def test_submit_dialog_by_keyboard_only(page, bank):
     batch = _latest_batch()
     assert batch is not None and batch.channel == Channel.SPECIAL
     assert batch.branch_name == "中国银行上海市杨浦支行"
+
+
+def test_cards_to_hand_out_overdue_first(page):
+    # the demo's two cards delivered to 建明 and not handed out: one an hour ago, one 30 days
+    # ago (past the 5 working days on any day)
+    org_id = account("jm_operator").org_id
+    recent, old = db.session.scalars(
+        select(MemberCard)
+        .where(MemberCard.org_id == org_id, MemberCard.status == CardStatus.DELIVERED)
+        .order_by(MemberCard.member_id)
+    ).all()
+    now = utcnow()
+    recent.delivered_at, old.delivered_at = now - timedelta(hours=1), now - timedelta(days=30)
+    db.session.commit()
+    recent_name = db.session.get(Member, recent.member_id).name
+    old_name, old_id = db.session.get(Member, old.member_id).name, old.member_id
+
+    LoginPage(page).open().sign_in("jm_operator", PASSWORD)
+    Shell(page).go("办卡批次管理")
+    screen = BatchTabs(page)
+    expect(screen.tab("待发放卡片 (2)")).to_be_visible()
+    listed = screen.open_tab("待发放卡片")
+    expect(listed.total).to_have_text("共 2 条")
+    expect(listed.rows.nth(0)).to_contain_text(old_name)
+    expect(listed.rows.nth(0)).to_contain_text("超期未发放")
+    expect(listed.rows.nth(1)).to_contain_text(recent_name)
+    expect(listed.rows.nth(1)).to_contain_text("未超期")
+    expect(listed.rows.nth(0)).to_contain_text("6231*")  # the card number, masked
+    expect(page.get_by_text("共 1 张超期")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "batches-hand-out")
+
+    screen.member_action(old_name, "登记发放")
+    expect(page.get_by_role("dialog", name="登记发放")).to_contain_text(f"发放给 {old_name}？")
+    screen.confirm("确认发放")
+    expect(page.get_by_text(f"{old_name}：已登记发放")).to_be_visible()
+    expect(screen.tab("待发放卡片 (1)")).to_be_visible()
+    expect(listed.total).to_have_text("共 1 条")
+    db.session.expire_all()
+    assert _card(old_id).status == CardStatus.HANDED_OUT
