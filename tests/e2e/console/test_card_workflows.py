@@ -36,12 +36,12 @@ from unioncard.cards.models import (
 )
 from unioncard.demo.seed import add_members
 from unioncard.extensions import db
-from unioncard.members.idcard import today_in_china
 from unioncard.members.models import Member
 from unioncard.models_base import utcnow
 from unioncard.orgs.services import branch_codes_for
 
 from .card_pages import BatchTabs, RevocationsScreen
+from .card_setup import special_and_complete
 from .conftest import PASSWORD, account, assert_accessible, screenshot
 from .pages import CardsScreen, LoginPage, PendingScreen, Shell
 
@@ -100,14 +100,7 @@ def _branch() -> str:
 def _special_batch(ids: list[int]) -> CardBatch:
     """Set-up through the core: ``ids`` in the special channel, complete, submitted."""
     scope = _scope()
-    pending.add_to_pending(scope, ids)
-    expiry = today_in_china() + timedelta(days=3650)
-    for member_id in ids:
-        if pending.card_of(db.session.get(Member, member_id)).channel != Channel.SPECIAL:
-            pending.switch_channel(scope, member_id, "特殊")
-        pending.complete_info(
-            scope, member_id, {"id_type": "身份证", "id_expiry": expiry, "country": "中国"}
-        )
+    special_and_complete(scope, ids)
     batch = batches.submit(scope, None, "特殊", _branch())
     db.session.commit()
     return batch
@@ -404,19 +397,7 @@ def test_a_sibling_union_finds_none_of_these_members(page, bank):
 
 def test_submit_dialog_by_keyboard_only(page, bank):
     ids = _cast(("巫马晓东", "341"))
-    scope = _scope()
-    pending.add_to_pending(scope, list(ids.values()))
-    member_id = ids["巫马晓东"]
-    pending.switch_channel(scope, member_id, "特殊")
-    pending.complete_info(
-        scope,
-        member_id,
-        {
-            "id_type": "身份证",
-            "id_expiry": today_in_china() + timedelta(days=3650),
-            "country": "中国",
-        },
-    )
+    special_and_complete(_scope(), list(ids.values()))
     db.session.commit()
 
     LoginPage(page).open("/console/pending?tab=特殊").sign_in("jm_operator", PASSWORD)
