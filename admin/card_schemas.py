@@ -199,6 +199,9 @@ class BatchQuery(OrgIn):
     submitted_to = fields.Date()
 
 
+RESULT_TEXT = {"success": "办理成功", "failure": "办理失败"}
+
+
 def present_batch_member(row) -> dict:
     member, link = row
     return {
@@ -208,6 +211,7 @@ def present_batch_member(row) -> dict:
         "id_type": member.id_type,
         "id_number": member.id_number,
         "result": link.result,
+        "result_text": RESULT_TEXT.get(link.result, "银行未反馈"),
         "reason_code": link.reason_code,
         "reason": link.reason,
         "answered_at": link.answered_at,
@@ -220,7 +224,8 @@ class BatchMemberOut(Base):
     name = Text()
     id_type = Text()
     id_number = Masked("id_number")
-    result = Text(allow_none=True)
+    result = Text(allow_none=True, metadata={"description": "银行结果 success/failure"})
+    result_text = Text(metadata={"description": "办理结果：办理成功 / 办理失败 / 银行未反馈"})
     reason_code = Text(allow_none=True)
     reason = Text(allow_none=True)
     answered_at = Timestamp(allow_none=True)
@@ -234,7 +239,15 @@ class RevocationIn(Base):
 class RevocationOut(Base):
     id = fields.Integer()
     batch_id = fields.Integer()
+    batch_no = Text(attribute="batch.batch_no", metadata={"description": "批次编号"})
+    batch_total = fields.Integer(attribute="batch.total", metadata={"description": "办理总人数"})
+    batch_channel = Text(attribute="batch.channel", metadata={"description": "办理通道"})
+    batch_submitted_at = Timestamp(
+        attribute="batch.submitted_at", metadata={"description": "提交时间"}
+    )
+    branch_name = Text(attribute="batch.branch_name", metadata={"description": "领卡网点"})
     org_id = fields.Integer()
+    org_name = Text(attribute="org.name", metadata={"description": "申请单位"})
     status = Text()
     applicant_name = Text()
     applicant_phone = Masked("mobile")
@@ -246,6 +259,7 @@ class RevocationOut(Base):
 
 class RevocationQuery(Base):
     status = Text(validate=validate.OneOf(_values(RevocationStatus)))
+    batch_id = Id(metadata={"description": "只看该批次的撤销申请"})
 
 
 class RejectIn(Base):

@@ -247,7 +247,7 @@ def request_revocation(data, batch_id):
 @requires("member.read")
 def list_revocations(query):
     """撤销申请（上级工会审核下级的申请）"""
-    return batches.list_revocations(current_scope(), query.get("status"))
+    return batches.list_revocations(current_scope(), query.get("status"), query.get("batch_id"))
 
 
 @blp.post("/revocations/<int:revocation_id>/approve")

@@ -291,10 +291,12 @@ def request_revocation(
     return request
 
 
-def list_revocations(scope: Scope, status: str | None = None):
+def list_revocations(scope: Scope, status: str | None = None, batch_id: int | None = None):
     stmt = select(BatchRevocation).where(scope.owned_by(BatchRevocation.org_id))
     if status:
         stmt = stmt.where(BatchRevocation.status == RevocationStatus(status))
+    if batch_id:
+        stmt = stmt.where(BatchRevocation.batch_id == get_batch(scope, batch_id).id)
     return stmt.order_by(BatchRevocation.id.desc())
 
 

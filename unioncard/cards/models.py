@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..members.models import Member
 from ..models_base import TimestampMixin, UTCDateTime, enum_column, utcnow
+from ..orgs.models import Org
 from ..security.crypto import Encrypted
 
 
@@ -181,6 +182,9 @@ class BatchRevocation(TimestampMixin, db.Model):
     reviewer_name: Mapped[str | None] = mapped_column(String(50))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(String(200))
+    # what the reviewer sees of the request: the batch and the union that asks
+    batch: Mapped[CardBatch] = relationship(lazy="joined")
+    org: Mapped[Org] = relationship(lazy="joined")
 
 
 class CardLogEntry(db.Model):

@@ -52,6 +52,9 @@ def card_info(scope: Scope, f: dict):
         stmt = stmt.where(MemberCard.applied_at >= f["applied_from"])
     if f.get("applied_to"):
         stmt = stmt.where(MemberCard.applied_at <= f["applied_to"])
+    if f.get("card_status") == CardStatus.DELIVERED.value:
+        # cards to hand out: the longest waiting (the overdue ones) first
+        return stmt.order_by(MemberCard.delivered_at, Member.id)
     # numbered members by number, then the unnumbered by id: NULLS LAST walks the index on
     # member_no (a sort on "member_no IS NULL" would sort a whole city's members first)
     return stmt.order_by(Member.member_no.asc().nulls_last(), Member.id)

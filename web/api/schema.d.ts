@@ -1567,6 +1567,8 @@ export interface paths {
             parameters: {
                 query?: {
                     status?: "审核中" | "审核通过" | "审核不通过" | "银行已反馈，撤销未成功";
+                    /** @description 只看该批次的撤销申请 */
+                    batch_id?: number;
                     page?: number;
                     page_size?: number;
                 };
@@ -7359,7 +7361,10 @@ export interface components {
             name?: string;
             reason?: string | null;
             reason_code?: string | null;
+            /** @description 银行结果 success/failure */
             result?: string | null;
+            /** @description 办理结果：办理成功 / 办理失败 / 银行未反馈 */
+            result_text?: string;
         };
         BatchOut: {
             /** @description 批次编号 */
@@ -9252,7 +9257,20 @@ export interface components {
         RevocationOut: {
             applicant_name?: string;
             readonly applicant_phone?: string | null;
+            /** @description 办理通道 */
+            batch_channel?: string;
             batch_id?: number;
+            /** @description 批次编号 */
+            batch_no?: string;
+            /**
+             * Format: date-time
+             * @description 提交时间
+             */
+            batch_submitted_at?: string;
+            /** @description 办理总人数 */
+            batch_total?: number;
+            /** @description 领卡网点 */
+            branch_name?: string;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -9260,6 +9278,8 @@ export interface components {
             decision_reason?: string | null;
             id?: number;
             org_id?: number;
+            /** @description 申请单位 */
+            org_name?: string;
             reviewer_name?: string | null;
             status?: string;
         };

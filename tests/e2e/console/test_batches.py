@@ -5,19 +5,18 @@ answered yet, 查看详情 with each member's result, 打印清册 as a real PDF
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from unioncard.accounts.scope import Scope
 from unioncard.cards import batches, pending
-from unioncard.cards.models import CardBatch, Channel, MemberCard, RevocationStatus
+from unioncard.cards.models import CardBatch, MemberCard, RevocationStatus
 from unioncard.extensions import db
-from unioncard.members.idcard import today_in_china
 from unioncard.members.models import Member
 from unioncard.orgs.services import branch_codes_for
 
+from .card_setup import special_and_complete
 from .conftest import PASSWORD, account, assert_accessible, screenshot
 from .pages import BatchesScreen, LoginPage, Shell
 
@@ -36,14 +35,7 @@ def _submitted_batch(app, count: int = 3) -> tuple[CardBatch, list[str]]:
     members = [m for m, card in rows if pending.refusal(m, card) is None][:count]
     assert len(members) == count
     ids = [m.id for m in members]
-    pending.add_to_pending(scope, ids)
-    expiry = today_in_china() + timedelta(days=3650)
-    for member_id in ids:
-        if pending.card_of(db.session.get(Member, member_id)).channel != Channel.SPECIAL:
-            pending.switch_channel(scope, member_id, "特殊")
-        pending.complete_info(
-            scope, member_id, {"id_type": "护照", "id_expiry": expiry, "country": "中国"}
-        )
+    special_and_complete(scope, ids, "护照")
     branch = branch_codes_for(clerk.org)[0][0]
     app.config["TASK_MODE"] = "off"
     try:
