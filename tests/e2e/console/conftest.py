@@ -75,6 +75,8 @@ def console(demo_world, console_dist):
 def guarded_page(browser, outside: list, errors: list, **context_options):
     """A new context and tab: any request not to 127.0.0.1 is refused and noted in ``outside``,
     page errors go to ``errors``, axe-core is served same-origin. Returns (context, tab)."""
+    # the browser's own zone is UTC, not Beijing: times on screen must be converted by the app
+    context_options.setdefault("timezone_id", "UTC")
     context = browser.new_context(locale="zh-CN", **context_options)
 
     def guard(route):
@@ -116,8 +118,14 @@ def page(browser, console):
     assert errors == [], f"errors in the page: {errors}"
 
 
+SETTLED = """() => !document.querySelector(
+    '[class*="-leave-active"], [class*="-enter-active"], .is-loading, .el-loading-mask')"""
+
+
 def axe_violations(page) -> list[dict]:
-    """Critical and serious axe-core findings on the page as it is now."""
+    """Critical and serious axe-core findings on the page once it has settled: no popper or
+    dialog half-way through its opening or closing transition, nothing loading."""
+    page.wait_for_function(SETTLED, timeout=10_000)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
         page.add_script_tag(url=f"{origin}/__axe__.js")

@@ -3,10 +3,14 @@ a clerk of a sibling union does not see it."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.clock import SHANGHAI
 from unioncard.accounts.scope import Scope
+from unioncard.audit.models import AuditRecord
 from unioncard.extensions import db
 from unioncard.members import services as members
 from unioncard.members.models import Member
@@ -34,6 +38,12 @@ def test_audit_shows_before_and_after_in_scope_only(page):
     expect(audit.total).to_have_text("共 1 条")
     expect(audit.rows.first).to_contain_text(f"work_address：{before} → 上海市杨浦区国定路335号")
     expect(audit.rows.first).to_contain_text("建明工会经办")
+    # stored in UTC, shown in Beijing time whatever the browser's zone
+    at = db.session.scalars(
+        select(AuditRecord.at).where(AuditRecord.action == "member.update")
+    ).one()
+    shown = at.replace(tzinfo=UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    expect(audit.rows.first).to_contain_text(shown)
     assert_accessible(page)
     screenshot(page, "audit")
     kept = page.url

@@ -3,25 +3,12 @@
 import { ElMessage } from 'element-plus'
 import { api, errorText, totalOf, type Schemas } from '@api/client'
 import type { Filters } from '../../components/listing'
+import { saveBlob } from '../../components/download'
 
 export type Campaign = Schemas['CampaignOut']
 export type Batch = Schemas['InsBatchOut']
 
-// Instants come in UTC with their offset; clerks read them in Shanghai time whatever the PC's zone.
-const SHANGHAI = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-})
-export const when = (value?: string | null) => {
-  if (!value) return '-'
-  const p = Object.fromEntries(SHANGHAI.formatToParts(new Date(value)).map((x) => [x.type, x.value]))
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`
-}
+export { when } from '../../components/format'
 export const cnDate = (value?: string | null) => {
   if (!value) return '-'
   const [y, m, d] = value.split('-').map(Number)
@@ -43,14 +30,7 @@ export async function download(path: string, name: string): Promise<boolean> {
     ElMessage.error(errorText(error))
     return false
   }
-  const url = URL.createObjectURL(data)
-  const link = document.createElement('a')
-  link.href = url
-  link.download = name
-  document.body.appendChild(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+  saveBlob(data, null, name)
   return true
 }
 

@@ -6,6 +6,7 @@ import { ElMessage } from 'element-plus'
 import { api, errorText, totalOf, type Schemas } from '@api/client'
 import type { Filters, PageAnswer } from '../../components/listing'
 import { state } from '../../session'
+import { saveBlob } from '../../components/download'
 
 export type Stats = Schemas['StatsOut']
 export type PlanRow = Schemas['PlanWithSplitOut']
@@ -33,18 +34,6 @@ export async function loadPlans(year: number): Promise<PlanRow[]> {
   return data.filter((p) => p.plan?.active !== false)
 }
 
-/** Hand a blob to the browser as a file named ``name``. */
-export function saveBlob(data: Blob, name: string) {
-  const url = URL.createObjectURL(data)
-  const link = document.createElement('a')
-  link.href = url
-  link.download = name
-  document.body.appendChild(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 60_000)
-}
-
 /** Download a notice (告知书) PDF; false when the API refused (its message is shown). */
 export async function downloadNotice(noticeId: number, name: string): Promise<boolean> {
   const { data, error } = await api.GET('/api/admin/v1/insurance/notices/{notice_id}/pdf', {
@@ -55,7 +44,7 @@ export async function downloadNotice(noticeId: number, name: string): Promise<bo
     ElMessage.error(errorText(error))
     return false
   }
-  saveBlob(data as Blob, name)
+  saveBlob(data as Blob, null, name)
   return true
 }
 
@@ -102,6 +91,5 @@ export function pageLoader<Row>(path: ListPath, fixed: () => Record<string, unkn
   }
 }
 
-const SHANGHAI_TIME = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
 /** An instant of the API (ISO with offset) as Shanghai wall time, ``2026-06-15 10:00``. */
-export const when = (value?: string | null) => (value ? SHANGHAI_TIME.format(new Date(value)) : '-')
+export { when } from '../../components/format'
