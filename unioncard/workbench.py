@@ -93,7 +93,11 @@ def work(scope: Scope) -> list[WorkItem]:
         items.append(WorkItem("import_errors", "导入有错误待修改", _count(jobs), "个"))
     if scope.can("member.write"):
         cards = select(MemberCard.id).where(scope.owned_by(MemberCard.org_id))
+        unreviewed = select(Member.id).where(
+            scope.owned_by(Member.org_id), Member.status == MemberStatus.UNREVIEWED
+        )
         items += [
+            WorkItem("members_unreviewed", "未审核的会员", _count(unreviewed), "人"),
             WorkItem(
                 "pending_members",
                 "待办会员",
@@ -106,7 +110,7 @@ def work(scope: Scope) -> list[WorkItem]:
                 _count(
                     select(CardBatch.id).where(
                         scope.owned_by(CardBatch.org_id),
-                        CardBatch.status.in_((BatchStatus.QUEUED, BatchStatus.SENT)),
+                        CardBatch.status == BatchStatus.SENT,
                     )
                 ),
                 "个",

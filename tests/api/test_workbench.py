@@ -14,7 +14,7 @@ from tests.world import build_world, login
 from unioncard.accounts.scope import Scope
 from unioncard.cards import pending
 from unioncard.extensions import db
-from unioncard.members.models import Member
+from unioncard.members.models import Member, MemberStatus
 from unioncard.reviews import services as reviews
 from unioncard.selfservice.models import JoinApplication, MemberUser
 
@@ -57,6 +57,9 @@ def work_of(answer: dict) -> dict[str, int]:
 def test_grassroots_figures_and_work(client, world):
     ids = member_ids(world, "gA1")
     pending.add_to_pending(scope_of(world, "ga1_operator"), ids[:2])
+    db.session.execute(
+        update(Member).where(Member.id == ids[3]).values(status=MemberStatus.UNREVIEWED)
+    )
     user = MemberUser(openid="wb-applicant", name="入会申请人", token_version=0)
     db.session.add(user)
     db.session.flush()
@@ -79,6 +82,7 @@ def test_grassroots_figures_and_work(client, world):
     work = work_of(answer)
     assert work == {
         "import_errors": 0,
+        "members_unreviewed": 1,  # still a member: counted in 会员数 too
         "pending_members": 2,
         "batches_waiting": 0,
         "card_failures": 0,
