@@ -19,4 +19,19 @@ export function serverYear(response: Response): number {
   return Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(date))
 }
 
-export const when = (value?: string | null) => (value ? value.slice(0, 16).replace('T', ' ') : '-')
+const SHANGHAI = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+})
+
+/** An instant of the API (ISO 8601 with its offset) as Shanghai's "YYYY-MM-DD HH:mm". */
+export function when(value?: string | null): string {
+  if (!value) return '-'
+  const parts = Object.fromEntries(SHANGHAI.formatToParts(new Date(value)).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`
+}
