@@ -115,5 +115,11 @@ class HomeScreen:
             has_text=re.compile(f"^{re.escape(label)}：")
         )
 
+    def period(self, label: str):
+        """今日 / 本周 / 本月, by keyboard (the styled span covers the radio itself)."""
+        radio = self.page.get_by_role("radio", name=label)
+        radio.focus()
+        radio.press("Space")
+
     def chart(self, name: str):
         return self.page.locator(f"[data-chart='{name}']")
