@@ -199,6 +199,8 @@ def test_review_by_file_approved_and_a_reminder(page, demo_world, time_machine, 
     dialog.get_by_label("提醒内容（可不填，使用默认内容）").fill("请于本月底前完成年审")
     dialog.get_by_role("button", name="发送提醒").click()
     expect(page.get_by_text("已向 1 个单位发送年审提醒")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    settled(page)
     assert_accessible(page)
     reminder = db.session.scalars(select(ReviewReminder)).one()
     assert reminder.message == "请于本月底前完成年审"
