@@ -111,10 +111,10 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     )
     assert on_the_way >= 2
     expect(funnel.locator("tr").filter(has_text="待办中")).to_have_text(f"待办中{on_the_way}")
+    screenshot(page, "home")
     home.period("今日")
     expect(page.get_by_text(f"今日共计入会人数 {today}")).to_be_visible()
     assert_accessible(page)
-    screenshot(page, "home")
 
     # each work link lands on the filtered list
     home.work_link("未审核的会员").click()
