@@ -67,9 +67,7 @@ def test_add_ticked_members_then_all_matching_to_pending(page):
         "aria-label", re.compile("不能勾选：办理状态为「待办中」，无需添加")
     )
     cards.untickable(names[0]).hover()
-    expect(
-        page.get_by_role("tooltip", name="办理状态为「待办中」，无需添加")
-    ).to_be_visible()
+    expect(page.get_by_role("tooltip", name="办理状态为「待办中」，无需添加")).to_be_visible()
     page.wait_for_timeout(400)  # the tooltip's fade-in, for the README's picture only
     screenshot(page, "cards")
 
