@@ -27,6 +27,7 @@ class WorkItemOut(Base):
     label = Text()
     count = fields.Integer()
     unit = Text(metadata={"description": "计数单位：人/个/条/张"})
+    detail = Text(allow_none=True, metadata={"description": "补充说明，如其中不能提交的人数"})
 
 
 class FunnelStepOut(Base):

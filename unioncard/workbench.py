@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from .accounts.scope import Scope
 from .cards import lifecycle
@@ -17,8 +17,10 @@ from .cards.models import (
     BatchStatus,
     CardBatch,
     CardStatus,
+    Channel,
     MemberCard,
     RevocationStatus,
+    Verification,
 )
 from .errors import ValidationFailed
 from .extensions import db
@@ -80,6 +82,7 @@ class WorkItem:
     label: str
     count: int
     unit: str = "条"
+    detail: str | None = None
 
 
 def work(scope: Scope) -> list[WorkItem]:
@@ -93,6 +96,18 @@ def work(scope: Scope) -> list[WorkItem]:
         items.append(WorkItem("import_errors", "导入有错误待修改", _count(jobs), "个"))
     if scope.can("member.write"):
         cards = select(MemberCard.id).where(scope.owned_by(MemberCard.org_id))
+        # 待办 members who cannot be submitted yet: the normal channel's failed checks, the
+        # special channel's incomplete information (the pending list's two summaries)
+        unready = cards.where(
+            MemberCard.status == CardStatus.PENDING,
+            or_(
+                and_(
+                    MemberCard.channel == Channel.NORMAL,
+                    MemberCard.verification == Verification.FAILED,
+                ),
+                and_(MemberCard.channel == Channel.SPECIAL, MemberCard.info_complete.is_(False)),
+            ),
+        )
         unreviewed = select(Member.id).where(
             scope.owned_by(Member.org_id), Member.status == MemberStatus.UNREVIEWED
         )
@@ -103,6 +118,7 @@ def work(scope: Scope) -> list[WorkItem]:
                 "待办会员",
                 _count(cards.where(MemberCard.status == CardStatus.PENDING)),
                 "人",
+                f"校验未通过或信息未完善：{_count(unready)} 人",
             ),
             WorkItem(
                 "batches_waiting",

@@ -91,6 +91,11 @@ def test_grassroots_figures_and_work(client, world):
     }
     units = {item["key"]: item["unit"] for item in answer["work"]}
     assert units["pending_members"] == "人"
+    details = {item["key"]: item["detail"] for item in answer["work"]}
+    # as the pending list's own summaries count them: failed checks, incomplete information
+    s = pending.summary(scope_of(world, "ga1_operator"), None)
+    unready = s["normal"]["failed"] + s["special"]["incomplete"]
+    assert details["pending_members"] == f"校验未通过或信息未完善：{unready} 人"
     # the funnel: two cards reached 待办中, none further
     funnel = {step["status"]: step["count"] for step in answer["card_funnel"]}
     assert funnel["待办中"] == 2 and funnel["办理中"] == 0 and funnel["办卡失败"] == 0

@@ -8942,6 +8942,8 @@ export interface components {
         };
         WorkItemOut: {
             count?: number;
+            /** @description 补充说明，如其中不能提交的人数 */
+            detail?: string | null;
             /** @description 待办种类，前端据此链接到筛选后的列表 */
             key?: string;
             label?: string;

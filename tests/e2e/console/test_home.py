@@ -22,7 +22,7 @@ from unioncard.reviews import services as reviews
 
 from .conftest import PASSWORD, account, assert_accessible, screenshot
 from .pages import ListScreen, LoginPage, Shell
-from .pages_reviews import HomeScreen
+from .pages_reviews import HomeScreen, settled
 
 JIANMING = "上海建明信息科技有限公司工会委员会"
 YANGPU = "上海市杨浦区总工会"
@@ -80,7 +80,11 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     expect(page.get_by_role("heading", name=f"业务工作台 · {JIANMING}")).to_be_visible()
     _figure(home, "会员数", members)
     _figure(home, "基层工会组织数", 1)
-    expect(home.work_link("待办会员")).to_have_text("待办会员：2 人")
+    s = pending.summary(Scope.for_account(account("jm_operator")), None)
+    unready = s["normal"]["failed"] + s["special"]["incomplete"]
+    expect(home.work_link("待办会员")).to_have_text(
+        f"待办会员：2 人（校验未通过或信息未完善：{unready} 人）"
+    )
     expect(home.work_link("未审核的会员")).to_have_text(f"未审核的会员：{unreviewed} 人")
     # nothing waiting: shown, but not a link
     expect(home.work_item("办卡失败待处理")).to_have_text("办卡失败待处理：0 人")
@@ -114,6 +118,7 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     screenshot(page, "home")
     home.period("今日")
     expect(page.get_by_text(f"今日共计入会人数 {today}")).to_be_visible()
+    settled(page)
     assert_accessible(page)
 
     # each work link lands on the filtered list
@@ -161,6 +166,7 @@ def test_district_home_figures_and_review_links(page, demo_world, time_machine):
         select(func.count()).select_from(Org).where(Org.parent_id == district.id)
     )
     expect(progress.locator("tbody tr")).to_have_count(below)
+    settled(page)
     assert_accessible(page)
 
     home.work_link("待审核的年审").click()
@@ -172,6 +178,7 @@ def test_district_home_figures_and_review_links(page, demo_world, time_machine):
     home.work_link("本年度尚未完成年审的基层工会").click()
     units = ListScreen(page, "未完成年审单位列表")
     expect(units.total).to_have_text(f"共 {grassroots} 条")
+    settled(page)
     assert_accessible(page)
 
 
