@@ -20,6 +20,7 @@ from . import (
     members,
     orgs,
     reviews,
+    workbench,
 )
 from .security import STAFF_SECURITY, authenticate_request, check_url_map
 
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     insurance_review.blp,
     insurance_batches.blp,
     exports.blp,
+    workbench.blp,
 )
 # deny by default: the hook is installed once, at import, so that every app registering the
 # blueprints (create_app may run more than once in a process) gets them unchanged

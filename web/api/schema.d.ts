@@ -6014,6 +6014,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/workbench": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 业务工作台：会员数、基层工会组织数、待办事项、卡片状态与参保进度 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkbenchOut"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/workbench/joins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 入会人数统计图：今日、本周、本月或指定日期范围内每天的新增与原有会员数 */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description today 今日 / week 本周（默认）/ month 本月 */
+                    period?: "today" | "week" | "month";
+                    /** @description 开始日期（与结束日期同时给出） */
+                    from?: string;
+                    /** @description 结束日期 */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JoinsOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/bank/v1/callbacks/card-events": {
         parameters: {
             query?: never;
@@ -7728,6 +7810,20 @@ export interface components {
             /** Format: date */
             id_expiry: string;
         };
+        FiguresOut: {
+            /** @description 覆盖企业数（关联企业） */
+            enterprises?: number;
+            /** @description 基层工会组织数 */
+            grassroots_unions?: number;
+            /** @description 会员数（正常、未审核、转会中） */
+            members?: number;
+        };
+        FunnelStepOut: {
+            /** @description 到达该状态（或更后状态）的卡片数 */
+            count?: number;
+            /** @description 卡片状态 */
+            status?: string;
+        };
         HallAuthorizeOut: {
             /** @description state 有效秒数 */
             expires_in?: number;
@@ -8245,6 +8341,23 @@ export interface components {
             status?: string;
             union?: string;
             work_unit_address?: string | null;
+        };
+        JoinsDayOut: {
+            /** Format: date */
+            day?: string;
+            /** @description 原有 */
+            existing?: number;
+            /** @description 新增 */
+            new?: number;
+        };
+        JoinsOut: {
+            days?: components["schemas"]["JoinsDayOut"][];
+            /** Format: date */
+            from?: string;
+            /** Format: date */
+            to?: string;
+            /** @description 期间共计入会人数 */
+            total?: number;
         };
         LogOut: {
             action?: string;
@@ -9033,6 +9146,21 @@ export interface components {
             unit_to?: string;
             year?: number;
         };
+        ProgressOut: {
+            rows?: components["schemas"]["ProgressRowOut"][];
+            /** @description 保障年度 */
+            year?: number;
+        };
+        ProgressRowOut: {
+            /** @description 参保已完成人数 */
+            covered?: number;
+            /** @description 已参保（提交及以后）人数 */
+            enrolled?: number;
+            /** @description 会员数 */
+            members?: number;
+            org_id?: number;
+            org_name?: string;
+        };
         RefundOut: {
             /**
              * Format: decimal
@@ -9420,6 +9548,29 @@ export interface components {
             days_to_start?: number | null;
             /** @description 未开始/进行中/已结束 */
             state?: string;
+        };
+        WorkItemOut: {
+            count?: number;
+            /** @description 补充说明，如其中不能提交的人数 */
+            detail?: string | null;
+            /** @description 待办种类，前端据此链接到筛选后的列表 */
+            key?: string;
+            label?: string;
+            /** @description 计数单位：人/个/条/张 */
+            unit?: string;
+        };
+        WorkbenchOut: {
+            card_funnel?: components["schemas"]["FunnelStepOut"][];
+            enrolment?: components["schemas"]["ProgressOut"];
+            figures?: components["schemas"]["FiguresOut"];
+            level?: string;
+            org_name?: string;
+            /**
+             * Format: date
+             * @description 今天（上海时间）
+             */
+            today?: string;
+            work?: components["schemas"]["WorkItemOut"][];
         };
     };
     responses: {

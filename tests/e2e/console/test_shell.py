@@ -40,7 +40,6 @@ def test_login_home_menu_and_sign_out(page):
     expect(shell.menu.get_by_text("会员信息")).to_be_visible()
     expect(shell.menu.get_by_text("账号管理")).to_have_count(0)
     assert_accessible(page)
-    screenshot(page, "home")
 
     # the work waiting links to the filtered list
     page.get_by_role("link", name="未审核的会员：3 人").click()

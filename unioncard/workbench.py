@@ -1,0 +1,320 @@
+"""业务工作台 (the console's home): the figures of seed 002's home page, the work waiting in
+the caller's scope, and the charts' series (入会人数统计图, card status funnel, this year's
+enrolment progress per district or unit). Read-only, scoped, a handful of counting queries;
+every day is a day in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from .accounts.scope import Scope
+from .cards import lifecycle
+from .cards.models import (
+    BatchRevocation,
+    BatchStatus,
+    CardBatch,
+    CardStatus,
+    Channel,
+    MemberCard,
+    RevocationStatus,
+    Verification,
+)
+from .errors import ValidationFailed
+from .extensions import db
+from .imports.models import ImportJob, ImportStatus
+from .insurance.models import Campaign, Enrolment, EnrolmentStatus
+from .members.idcard import today_in_china
+from .members.models import Member, MemberStatus
+from .orgs.models import Org, OrgLevel, RelatedEnterprise
+from .reviews import reminders
+from .reviews.models import AnnualReview, ReviewStatus
+from .selfservice.models import JoinApplication, JoinStatus
+
+# Members who still belong to their union (the ones a review, a card or cover is for).
+CURRENT = (MemberStatus.ACTIVE, MemberStatus.UNREVIEWED, MemberStatus.TRANSFERRING)
+# A card's way from the pending list to the member's hand, in order (办卡失败 is off the way).
+CARD_WAY = (
+    CardStatus.PENDING,
+    CardStatus.IN_PROGRESS,
+    CardStatus.ISSUED,
+    CardStatus.PRODUCED,
+    CardStatus.DELIVERED,
+    CardStatus.HANDED_OUT,
+    CardStatus.ACTIVATED,
+)
+# Enrolments that count as enrolled this year; 已完成 ones are also counted as covered.
+ENROLLED = (
+    EnrolmentStatus.SUBMITTED,
+    EnrolmentStatus.ACCEPTED,
+    EnrolmentStatus.SENT,
+    EnrolmentStatus.COMPLETED,
+)
+PERIODS = ("today", "week", "month")
+MAX_RANGE_DAYS = 366
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def figures(scope: Scope) -> dict:
+    """会员数, 基层工会组织数, 覆盖企业数 in the caller's subtree."""
+    members = _count(
+        select(Member.id).where(scope.owned_by(Member.org_id), Member.status.in_(CURRENT))
+    )
+    grassroots = _count(
+        select(Org.id).where(
+            scope.org_clause(), Org.level == OrgLevel.GRASSROOTS, Org.active.is_(True)
+        )
+    )
+    enterprises = _count(
+        select(RelatedEnterprise.id).where(scope.owned_by(RelatedEnterprise.org_id))
+    )
+    return {"members": members, "grassroots_unions": grassroots, "enterprises": enterprises}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: str
+    label: str
+    count: int
+    unit: str = "条"
+    detail: str | None = None
+
+
+def work(scope: Scope) -> list[WorkItem]:
+    """The work waiting in the caller's scope, only the kinds this account can act on."""
+    items: list[WorkItem] = []
+    below = Org.id != scope.org_id
+    if scope.can("member.import"):
+        jobs = select(ImportJob.id).where(
+            scope.owned_by(ImportJob.org_id), ImportJob.status == ImportStatus.INVALID
+        )
+        items.append(WorkItem("import_errors", "导入有错误待修改", _count(jobs), "个"))
+    if scope.can("member.write"):
+        cards = select(MemberCard.id).where(scope.owned_by(MemberCard.org_id))
+        # 待办 members who cannot be submitted yet: the normal channel's failed checks, the
+        # special channel's incomplete information (the pending list's two summaries)
+        unready = cards.where(
+            MemberCard.status == CardStatus.PENDING,
+            or_(
+                and_(
+                    MemberCard.channel == Channel.NORMAL,
+                    MemberCard.verification == Verification.FAILED,
+                ),
+                and_(MemberCard.channel == Channel.SPECIAL, MemberCard.info_complete.is_(False)),
+            ),
+        )
+        unreviewed = select(Member.id).where(
+            scope.owned_by(Member.org_id), Member.status == MemberStatus.UNREVIEWED
+        )
+        items += [
+            WorkItem("members_unreviewed", "未审核的会员", _count(unreviewed), "人"),
+            WorkItem(
+                "pending_members",
+                "待办会员",
+                _count(cards.where(MemberCard.status == CardStatus.PENDING)),
+                "人",
+                f"校验未通过或信息未完善：{_count(unready)} 人",
+            ),
+            WorkItem(
+                "batches_waiting",
+                "等待银行反馈的办卡批次",
+                _count(
+                    select(CardBatch.id).where(
+                        scope.owned_by(CardBatch.org_id),
+                        CardBatch.status == BatchStatus.SENT,
+                    )
+                ),
+                "个",
+            ),
+            WorkItem(
+                "card_failures",
+                "办卡失败待处理",
+                _count(cards.where(MemberCard.status == CardStatus.FAILED)),
+                "人",
+            ),
+            WorkItem("cards_overdue", "超期未发放的卡片", _count(lifecycle.overdue(scope)), "张"),
+            WorkItem(
+                "joins_to_review",
+                "待审核的入会申请",
+                _count(
+                    select(JoinApplication.id).where(
+                        scope.owned_by(JoinApplication.org_id),
+                        JoinApplication.status == JoinStatus.PENDING,
+                    )
+                ),
+                "条",
+            ),
+        ]
+    if scope.can("member.review"):
+        below_ids = select(Org.id).where(scope.org_clause(), below).scalar_subquery()
+        items += [
+            WorkItem(
+                "revocations_to_review",
+                "待审核的撤销办卡批次申请",
+                _count(
+                    select(BatchRevocation.id).where(
+                        BatchRevocation.org_id.in_(below_ids),
+                        BatchRevocation.status == RevocationStatus.REVIEWING,
+                    )
+                ),
+                "条",
+            ),
+            WorkItem(
+                "reviews_to_review",
+                "待审核的年审",
+                _count(
+                    select(AnnualReview.id).where(
+                        AnnualReview.org_id.in_(below_ids),
+                        AnnualReview.status == ReviewStatus.SUBMITTED,
+                    )
+                ),
+                "个",
+            ),
+            WorkItem(
+                "reviews_not_done",
+                "本年度尚未完成年审的基层工会",
+                _count(reminders.pending_units(scope)),
+                "个",
+            ),
+        ]
+    return items
+
+
+def card_funnel(scope: Scope) -> list[dict]:
+    """How many cards reached each step of the way (a card further on has passed the earlier
+    steps), then 办卡失败 apart."""
+    by_status = dict(
+        db.session.execute(
+            select(MemberCard.status, func.count())
+            .where(scope.owned_by(MemberCard.org_id))
+            .group_by(MemberCard.status)
+        ).all()
+    )
+    steps = []
+    for i, status in enumerate(CARD_WAY):
+        reached = sum(by_status.get(s, 0) for s in CARD_WAY[i:])
+        steps.append({"status": status.value, "count": reached})
+    steps.append({"status": CardStatus.FAILED.value, "count": by_status.get(CardStatus.FAILED, 0)})
+    return steps
+
+
+def coverage_year(today: date | None = None) -> int:
+    """The year whose enrolment is under way: the latest campaign's year up to next year
+    (the campaign runs in the autumn for the next year), else this year."""
+    today = today or today_in_china()
+    year = db.session.scalar(select(func.max(Campaign.year)).where(Campaign.year <= today.year + 1))
+    return year or today.year
+
+
+def enrolment_progress(scope: Scope, year: int | None = None) -> dict:
+    """This year's enrolment per district (the city), per union directly below (a district or
+    a secondary union), or for the union itself (a grassroots union): members, enrolled, covered."""
+    year = year or coverage_year()
+    own = db.session.get(Org, scope.org_id)
+    parts = list(
+        db.session.execute(
+            select(Org.id, Org.name, Org.path)
+            .where(Org.parent_id == own.id, Org.active.is_(True))
+            .order_by(Org.path)
+        ).all()
+    )
+    if not parts:
+        parts = [(own.id, own.name, own.path)]
+    rows = {
+        oid: {"org_id": oid, "org_name": name, "members": 0, "enrolled": 0, "covered": 0}
+        for oid, name, _ in parts
+    }
+    by_path = sorted(((path, oid) for oid, _, path in parts), key=lambda p: -len(p[0]))
+
+    def part_of(path: str) -> int | None:
+        return next((oid for prefix, oid in by_path if path.startswith(prefix)), None)
+
+    member_counts = db.session.execute(
+        select(Org.path, func.count())
+        .join(Member, Member.org_id == Org.id)
+        .where(scope.org_clause(), Member.status.in_(CURRENT))
+        .group_by(Org.path)
+    ).all()
+    for path, n in member_counts:
+        if (oid := part_of(path)) is not None:
+            rows[oid]["members"] += n
+    enrolled = db.session.execute(
+        select(Org.path, Enrolment.status, func.count(func.distinct(Enrolment.member_id)))
+        .join(Enrolment, Enrolment.org_id == Org.id)
+        .where(scope.org_clause(), Enrolment.year == year, Enrolment.status.in_(ENROLLED))
+        .group_by(Org.path, Enrolment.status)
+    ).all()
+    for path, status, n in enrolled:
+        if (oid := part_of(path)) is not None:
+            rows[oid]["enrolled"] += n
+            if status == EnrolmentStatus.COMPLETED:
+                rows[oid]["covered"] += n
+    return {"year": year, "rows": list(rows.values())}
+
+
+def overview(scope: Scope) -> dict:
+    org = db.session.get(Org, scope.org_id)
+    return {
+        "org_name": org.name,
+        "level": org.level.value,
+        "today": today_in_china(),
+        "figures": figures(scope),
+        "work": work(scope),
+        "card_funnel": card_funnel(scope),
+        "enrolment": enrolment_progress(scope),
+    }
+
+
+def period_range(period: str | None, start: date | None, end: date | None) -> tuple[date, date]:
+    """今日 / 本周 (from Monday) / 本月 up to today, or the clerk's own range."""
+    today = today_in_china()
+    if start or end:
+        if not (start and end):
+            raise ValidationFailed(
+                "请同时选择开始日期和结束日期", {"from" if not start else "to": ["请选择日期"]}
+            )
+        if start > end:
+            raise ValidationFailed("开始日期不能晚于结束日期", {"from": ["开始日期晚于结束日期"]})
+        if (end - start).days >= MAX_RANGE_DAYS:
+            raise ValidationFailed(
+                f"日期范围最多{MAX_RANGE_DAYS}天，请缩小范围", {"to": ["日期范围过大"]}
+            )
+        return start, end
+    if period == "today":
+        return today, today
+    if period == "month":
+        return today.replace(day=1), today
+    return today - timedelta(days=today.weekday()), today
+
+
+def joins_series(
+    scope: Scope, period: str | None = None, start: date | None = None, end: date | None = None
+) -> dict:
+    """入会人数统计图: per day, 新增 (members whose 入会时间 is that day) and 原有 (members who
+    joined before it, or whose 入会时间 is unknown), for members who still belong."""
+    start, end = period_range(period, start, end)
+    base = (scope.owned_by(Member.org_id), Member.status.in_(CURRENT))
+    before = _count(
+        select(Member.id).where(*base, (Member.join_date < start) | Member.join_date.is_(None))
+    )
+    per_day = dict(
+        db.session.execute(
+            select(Member.join_date, func.count())
+            .where(*base, Member.join_date >= start, Member.join_date <= end)
+            .group_by(Member.join_date)
+        ).all()
+    )
+    days = []
+    existing = before
+    day = start
+    while day <= end:
+        new = per_day.get(day, 0)
+        days.append({"day": day, "new": new, "existing": existing})
+        existing += new
+        day += timedelta(days=1)
+    return {"start": start, "end": end, "total": sum(d["new"] for d in days), "days": days}
