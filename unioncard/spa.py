@@ -7,12 +7,28 @@ for both apps: ``spa_blueprint(...)``.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, send_from_directory
+from flask import Blueprint, Response, abort, current_app, redirect, request
+from werkzeug.security import safe_join
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = 365 * 24 * 3600
+
+
+def _send(folder: Path, filename: str, max_age: int) -> Response:
+    """A built file, read whole (they are small): no file handle outlives the request, even
+    when the browser drops the connection or is answered 304."""
+    path = safe_join(str(folder), filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = Response(Path(path).read_bytes(), mimetype=mimetype)
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def spa_blueprint(name: str, title: str, config_key: str) -> Blueprint:
@@ -30,7 +46,7 @@ def spa_blueprint(name: str, title: str, config_key: str) -> Blueprint:
 
     @bp.get(f"{prefix}/assets/<path:filename>")
     def asset(filename: str):
-        response = send_from_directory(dist() / "assets", filename, max_age=YEAR)
+        response = _send(dist() / "assets", filename, YEAR)
         response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         return response
 
@@ -46,7 +62,7 @@ def spa_blueprint(name: str, title: str, config_key: str) -> Blueprint:
                 {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
             )
         if path != "index.html" and "." in path.rsplit("/", 1)[-1] and (folder / path).is_file():
-            return send_from_directory(folder, path, max_age=3600)
+            return _send(folder, path, 3600)
         html = (folder / "index.html").read_bytes()
         return html, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
 

@@ -121,5 +121,9 @@ class HomeScreen:
         radio.focus()
         radio.press("Space")
 
+    def show_charts(self):
+        """显示统计图: the charts' own chunk is loaded only then."""
+        self.page.get_by_role("button", name="显示统计图", exact=True).click()
+
     def chart(self, name: str):
         return self.page.locator(f"[data-chart='{name}']")

@@ -92,7 +92,10 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     # a grassroots operator is not offered the reviews of the union above
     expect(home.work_item("待审核的年审")).to_have_count(0)
 
-    # the charts: drawn on a canvas, described by an aria-label, the figures in a table
+    # the charts: not loaded until asked for (the first load stays light), then drawn on a
+    # canvas, described by an aria-label, the figures in a table
+    expect(home.chart("joins")).to_have_count(0)
+    home.show_charts()
     joins = home.chart("joins")
     expect(joins.locator("canvas")).to_have_count(1)
     expect(joins).to_have_attribute("aria-label", re.compile("的数据是"))
@@ -160,11 +163,15 @@ def test_district_home_figures_and_review_links(page, demo_world, time_machine):
     expect(home.work_link("本年度尚未完成年审的基层工会")).to_have_text(
         f"本年度尚未完成年审的基层工会：{grassroots} 个"
     )
-    # the progress chart has a row per union directly below the district
+    # the progress chart has a row per union directly below the district (the choice to show
+    # the charts is remembered on this PC only: a new browser starts without them)
+    home.show_charts()
     progress = page.get_by_label("参保进度统计表", exact=True)
     below = db.session.scalar(
         select(func.count()).select_from(Org).where(Org.parent_id == district.id)
     )
+    expect(progress.locator("tbody tr")).to_have_count(below)
+    page.reload()  # remembered on this PC: shown again without asking
     expect(progress.locator("tbody tr")).to_have_count(below)
     settled(page)
     assert_accessible(page)

@@ -52,6 +52,8 @@ def test_first_load_is_at_most_300_kb_gzipped(page):
     expect(page.get_by_role("heading", name=re.compile("业务工作台"))).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert any(n.startswith("index-") and n.endswith(".js") for n in requested), requested
+    # the charts (ECharts, their own chunk) come only when the clerk opens them on 首页
+    assert not [n for n in requested if n.startswith("WorkbenchCharts-")], requested
     sizes = {
         name: len(gzip.compress((DIST / "assets" / name).read_bytes(), compresslevel=9))
         for name in requested
