@@ -135,10 +135,15 @@ def test_filters_and_page_are_kept_when_coming_back(page):
     members.choose("状态", "正常")
     members.search()
     expect(members.total).to_have_text(f"共 {active} 条")
-    with page.expect_response(lambda r: "/api/admin/v1/members" in r.url):
+    with page.expect_response(
+        lambda r: "/api/admin/v1/members" in r.url and "page=2" in r.url
+    ) as answer:
         members.page_button(2).click()
     expect(page).to_have_url(re.compile(r"page=2"))
-    second_page = members.rows.first.locator("td").nth(2).inner_text()
+    # The name comes from page 2's answer, so the row is read only once the table shows it
+    # (reading the table right after the click could catch page 1 still on screen).
+    second_page = answer.value.json()[0]["name"]
+    expect(members.rows.first.locator("td").nth(2)).to_have_text(second_page)
     members.open_detail(second_page)
     expect(members.drawer).to_be_visible()
     page.keyboard.press("Escape")
