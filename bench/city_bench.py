@@ -30,6 +30,7 @@ PASSWORD = "Bench1234"
 REPEAT = 20
 BUDGET_MS = 100.0
 BUDGET_RATIO = 3.0
+CLERKS_BUDGET_MS = 500.0
 LEVELS = {
     "city": "市总",
     "district": "区局",
@@ -38,6 +39,7 @@ LEVELS = {
     "small": "12 人基层工会",
 }
 CAP = 10_000
+every_level = tuple(LEVELS)
 # The subtree of org %(o)s, as the hand-written SQL reaches it: a range on the path.
 SUBTREE = "SELECT id FROM org WHERE path >= %(p)s AND path < %(hi)s"
 
@@ -53,6 +55,12 @@ def _fresh_database() -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
 
 
+def _existing_database() -> str:
+    from bench.cards_bench import PG_ADMIN
+
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
 def _drop_database() -> None:
     import psycopg
 
@@ -60,6 +68,28 @@ def _drop_database() -> None:
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+# The statistics line by hand: 会员总人数、有卡、退休、死亡、待确认 in one pass over the union's
+# members and their cards (the 待确认 rule of unioncard/insurance/enrolling.py written out).
+STATS_SQL = """
+SELECT count(*),
+  count(*) FILTER (WHERE c.status IN ('已办卡', '已制卡', '已送达单位', '已发放', '已激活')),
+  count(*) FILTER (WHERE m.status = '退休' OR (m.status = '正常'
+                   AND m.retired_on < DATE '{year}-01-01')),
+  count(*) FILTER (WHERE m.status = '死亡'),
+  count(*) FILTER (WHERE m.status = '正常' AND m.insurance_status = '待确认'
+    AND (m.retired_on IS NULL OR m.retired_on >= DATE '{year}-01-01')
+    AND NOT EXISTS (SELECT 1 FROM enrolment e WHERE e.holding_member_id = m.id
+                    AND e.year = {year})
+    AND NOT EXISTS (SELECT 1 FROM collective_confirmation cc WHERE cc.member_id = m.id
+                    AND cc.year = {year})
+    AND (m.id_type = '身份证' OR EXISTS (SELECT 1 FROM member_card mc WHERE mc.member_id = m.id
+         AND mc.status IN ('已办卡', '已制卡', '已送达单位', '已发放', '已激活'))))
+FROM member m
+LEFT JOIN member_card c ON c.member_id = m.id AND c.org_id = %(o)s
+WHERE m.org_id = %(o)s AND m.status IN ('正常', '转会中', '退休', '死亡')
+"""
 
 
 def _capped(sql: str) -> str:
@@ -70,7 +100,8 @@ def pages(year: int) -> list[dict]:
     """Each page: its name, the API address (``{o}``: the level's org id), the levels it
     applies to, and the hand-written SQL of its rows and its total."""
     members = f"SELECT m.* FROM member m WHERE m.org_id IN ({SUBTREE})"
-    named = members + " AND m.name LIKE '%%张伟%%'"
+    # the best hand-written search: the bigram index (as the app), then LIKE for the order
+    named = members + " AND uc_name_bigrams(m.name) @> ARRAY['张伟'] AND m.name LIKE '%%张伟%%'"
     enterprise = (
         "SELECT m.*, c.status AS card_status FROM member m"
         " LEFT JOIN member_card c ON c.member_id = m.id"
@@ -84,7 +115,7 @@ def pages(year: int) -> list[dict]:
     children = "SELECT * FROM org WHERE parent_id = %(o)s"
     audit = "SELECT * FROM audit_record WHERE org_path >= %(p)s AND org_path < %(hi)s"
     grassroots = ("biggest", "small")
-    every = tuple(LEVELS)
+    every = every_level
     return [
         {"name": "会员列表", "url": "/api/admin/v1/members?page_size=10", "levels": every,
          "sql": [members + " ORDER BY m.id DESC LIMIT 10", _capped(members)]},
@@ -106,8 +137,9 @@ def pages(year: int) -> list[dict]:
          "sql": [pending + " ORDER BY c.pending_since, m.id LIMIT 10", _capped(pending)]},
         {"name": "参保统计", "levels": grassroots,
          "url": f"/api/admin/v1/insurance/unions/{{o}}/collective/stats?year={year}",
-         "sql": ["SELECT count(*), count(c.id) FROM member m LEFT JOIN member_card c"
-                 " ON c.member_id = m.id WHERE m.org_id = %(o)s"]},
+         "sql": [STATS_SQL.format(year=year), "SELECT count(*) FROM enrolment WHERE org_id ="
+                 f" %(o)s AND year = {year} AND kind IN ('会员卡参保', '社保卡参保')"
+                 " AND holding_member_id IS NOT NULL"]},
     ]  # fmt: skip
 
 
@@ -134,25 +166,39 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="不删除基准数据库")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="沿用上次 --keep 留下的城市（不重建；--members 须与之相同）",
+    )
+    parser.add_argument("--clerks", type=int, default=20, help="同时使用的经办人数（0 为不测）")
+    parser.add_argument("--rounds", type=int, default=8, help="每名经办人把本级各页轮流打开的遍数")
     args = parser.parse_args(argv)
 
     import psycopg
     from flask_migrate import upgrade
+    from sqlalchemy import func, select
 
     from unioncard import create_app
-    from unioncard.demo.city import build_city
+    from unioncard.demo.city import build_city, city_levels
     from unioncard.extensions import db
+    from unioncard.members.models import Member
     from unioncard.orgs.models import Org
 
-    url = _fresh_database()
+    url = _existing_database() if args.reuse else _fresh_database()
     app = create_app({"DATABASE_URL": url, "REDIS_URL": "", "TASK_MODE": "eager"})
     year = date.today().year + 1
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         t0 = time.perf_counter()
-        levels = build_city(args.members, today=date.today(), password=PASSWORD)
-        db.session.commit()
-        build_s = time.perf_counter() - t0
+        if args.reuse:
+            levels = city_levels()
+            build_s = None
+        else:
+            levels = build_city(args.members, today=date.today(), password=PASSWORD)
+            db.session.commit()
+            build_s = round(time.perf_counter() - t0, 1)
+        members = db.session.scalar(select(func.count()).select_from(Member))
         org_of = levels.accounts()
         paths = {k: db.session.get(Org, v).path for k, v in org_of.items()}
         db.session.remove()
@@ -195,6 +241,12 @@ def main(argv=None) -> dict:
             api(page, level)
             sql(page, level)
 
+    # What any request costs before its page's own work (sign-in check, scope, JSON, logs):
+    # the signed-in account's own record, at each level, timed like the pages.
+    me = {"name": "请求本身（/auth/me）", "url": "/api/admin/v1/auth/me", "levels": every_level}
+    for level in LEVELS:
+        api(me, level)
+    floor = {level: _p95([api(me, level) for _ in range(REPEAT)]) for level in LEVELS}
     rows = []
     for page in plan:
         for level in page["levels"]:
@@ -208,26 +260,159 @@ def main(argv=None) -> dict:
                 "p95_ms": p95,
                 "hand_p95_ms": hand_p95,
                 "ratio": round(p95 / max(hand_p95, 0.01), 1),
+                "floor_p95_ms": floor[level],
             }
-            row["ok"] = p95 <= BUDGET_MS and (p95 <= BUDGET_RATIO * hand_p95 or p95 <= 5.0)
-            if not row["ok"]:
+            # the issue's budget, as written; and the same beyond the request's own cost
+            row["ok"] = p95 <= BUDGET_MS and p95 <= BUDGET_RATIO * hand_p95
+            row["ok_beyond_floor"] = p95 <= BUDGET_MS and p95 - floor[level] <= (
+                BUDGET_RATIO * hand_p95
+            )
+            if not row["ok_beyond_floor"]:
                 row["explain"] = _explain(app, client, page, level, org_of, headers)
             rows.append(row)
+            verdict = (
+                ""
+                if row["ok"]
+                else "  超出预算" + ("" if row["ok_beyond_floor"] else "（扣除请求本身后仍超）")
+            )
             print(f"{page['name']:>14} {LEVELS[level]:>8}: p95 {p95:8.2f} ms, hand"
-                  f" {hand_p95:7.2f} ms ({row['ratio']}×){'' if row['ok'] else '  超出预算'}")  # fmt: skip
+                  f" {hand_p95:7.2f} ms ({row['ratio']}×){verdict}")  # fmt: skip
     hand.close()
     with app.app_context():
         db.engine.dispose()
+    load_average = round(os.getloadavg()[0], 1)
+    clerks = None
+    if args.clerks:
+        clerks = clerks_at_once(url, plan, org_of, args.clerks, args.rounds)
     if not args.keep:
         _drop_database()
     return {
-        "members": args.members,
-        "build_s": round(build_s, 1),
+        "members": members,
+        "build_s": build_s,
         "repeat": REPEAT,
         "pages": rows,
+        "floor_p95_ms": floor,
         "over_budget": sum(not r["ok"] for r in rows),
+        "over_budget_beyond_floor": sum(not r["ok_beyond_floor"] for r in rows),
+        "load_average": load_average,
+        "clerks": clerks,
+    }
+
+
+def clerks_at_once(url: str, plan: list[dict], org_of: dict, clerks: int, rounds: int) -> dict:
+    """``clerks`` people at once (spread over the five levels), each opening every page of
+    their level in a shuffled order, ``rounds`` times, with no pause between pages: the
+    service on gunicorn as in production (2 workers, gthread, 4 threads), on PostgreSQL +
+    Redis. The baseline: the same clients, as many requests, to the bare app under the same
+    gunicorn settings, in the same run. Budget (issue 15): no page over 500 ms p99."""
+    import random
+    import tempfile
+    import threading
+
+    import requests
+
+    from bench.cards_bench import Gunicorn
+
+    redis_url = os.environ.get("BENCH_CITY_REDIS_URL", "redis://127.0.0.1:6379/4")
+    env = {"UNIONCARD_DATABASE_URL": url, "REDIS_URL": redis_url, "UNIONCARD_TASK_MODE": "eager",
+           "GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4 --keep-alive 30"}  # fmt: skip
+    logdir = Path(tempfile.mkdtemp(prefix="city_clerks_"))
+    levels = [list(LEVELS)[i % len(LEVELS)] for i in range(clerks)]
+    servers = []
+    try:
+        service = Gunicorn("wsgi:app", env, logdir, "service")
+        servers.append(service)
+        headers = {}
+        for level in LEVELS:  # one sign-in per level, before the clock starts
+            r = requests.post(f"{service.url}/api/admin/v1/auth/login", timeout=60,
+                              json={"username": f"city_{level}", "password": PASSWORD})  # fmt: skip
+            assert r.status_code == 200, r.text
+            headers[level] = {"Authorization": f"Bearer {r.json()['token']}"}
+
+        def visits(n: int) -> list[tuple[str, str]]:
+            mine = [p for p in plan if levels[n] in p["levels"]]
+            rng, out = random.Random(n), []
+            for _ in range(rounds):
+                rng.shuffle(mine)
+                out += [(p["name"], p["url"].format(o=org_of[levels[n]])) for p in mine]
+            return out
+
+        work = [visits(n) for n in range(clerks)]
+        ours = _crowd(service.url, work, [headers[level] for level in levels], threading)
+        bare = Gunicorn("bench.bare_app:app", env, logdir, "bare")
+        servers.append(bare)
+        floor = [[("空应用", "/healthz")] * len(w) for w in work]
+        theirs = _crowd(bare.url, floor, [{} for _ in levels], threading)
+    finally:
+        for server in servers:
+            server.stop()
+    by_page = {}
+    for name, samples in ours["samples"].items():
+        ordered = sorted(samples)
+        by_page[name] = {"requests": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
+                         "p99_ms": _pct(ordered, 99), "max_ms": round(ordered[-1], 1)}  # fmt: skip
+    every = sorted(x for samples in ours["samples"].values() for x in samples)
+    base = sorted(theirs["samples"]["空应用"])
+    worst = max(page["p99_ms"] for page in by_page.values())
+    for name, page in by_page.items():
+        print(f"{name:>14}: {clerks} 人同时，p50 {page['p50_ms']} ms，p99 {page['p99_ms']} ms")
+    return {
+        "clerks": clerks,
+        "rounds": rounds,
+        "requests": len(every),
+        "errors": ours["errors"],
+        "first_error": ours["first_error"],
+        "seconds": ours["seconds"],
+        "rps": round(len(every) / ours["seconds"], 1),
+        "p50_ms": round(statistics.median(every), 1),
+        "p99_ms": _pct(every, 99),
+        "worst_page_p99_ms": worst,
+        "pages": by_page,
+        "bare_rps": round(len(base) / theirs["seconds"], 1),
+        "bare_p50_ms": round(statistics.median(base), 1),
+        "bare_p99_ms": _pct(base, 99),
+        "ok": worst <= CLERKS_BUDGET_MS and ours["errors"] == 0,
         "load_average": round(os.getloadavg()[0], 1),
     }
+
+
+def _pct(ordered: list[float], pct: int) -> float:
+    return round(ordered[max(0, -(-len(ordered) * pct // 100) - 1)], 1)
+
+
+def _crowd(base: str, work: list[list[tuple[str, str]]], headers: list[dict], threading) -> dict:
+    """Every client thread at once, each through its own list of (page, address)."""
+    import requests
+
+    samples: dict[str, list[float]] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(work) + 1)
+
+    def clerk(n: int) -> None:
+        mine: list[tuple[str, float]] = []
+        with requests.Session() as session:
+            start.wait()
+            for name, address in work[n]:
+                t = time.perf_counter()
+                r = session.get(base + address, headers=headers[n], timeout=60)
+                mine.append((name, (time.perf_counter() - t) * 1000))
+                if r.status_code != 200:
+                    with lock:
+                        errors.append(f"{name} {r.status_code} {r.text[:200]}")
+        with lock:
+            for name, ms in mine:
+                samples.setdefault(name, []).append(ms)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in range(len(work))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return {"samples": samples, "errors": len(errors), "first_error": errors[0] if errors else None,
+            "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
 
 
 def _explain(app, client, page, level, org_of, headers) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit import services as audit
 from ..errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
@@ -103,7 +103,8 @@ def authenticate(token: str) -> StaffAccount:
     found = tokens.resolve(token)
     if found is None:
         raise NotAuthenticated("登录已过期或已退出，请重新登录")
-    account = db.session.get(StaffAccount, found[0])
+    # the account and its org in one statement: every admin request needs both (its scope)
+    account = db.session.get(StaffAccount, found[0], options=[joinedload(StaffAccount.org)])
     if account is None or not account.active or account.token_version != found[1]:
         tokens.revoke(token)
         raise NotAuthenticated("登录已失效，请重新登录")

@@ -11,6 +11,7 @@ from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..members.idcard import ID_TYPES, normalise_id_number, normalise_text, today_in_china
 from ..members.models import Member, MemberSource, MemberStatus
+from ..members.search import name_matches
 from ..models_base import utcnow
 from ..security.crypto import blind_index
 from .log import log, move
@@ -34,7 +35,7 @@ def card_info(scope: Scope, f: dict):
     if f.get("org_id"):
         stmt = stmt.where(Member.org_id == scope.get_org(f["org_id"]).id)
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("id_number"):
         bidx = blind_index("id_number", normalise_id_number(f["id_number"]))
         stmt = stmt.where(Member.id_number_bidx == bidx)
@@ -182,7 +183,7 @@ def pending(scope: Scope, f: dict):
     if f.get("info_complete") is not None:
         stmt = stmt.where(MemberCard.info_complete == f["info_complete"])
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("id_number"):
         bidx = blind_index("id_number", normalise_id_number(f["id_number"]))
         stmt = stmt.where(Member.id_number_bidx == bidx)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import func, select, text
 
-from ..accounts.models import Role
+from ..accounts.models import Role, StaffAccount
 from ..audit.models import AuditRecord
 from ..bulk import CopyWriter, is_postgres
 from ..cards.models import CardStatus, MemberCard
@@ -214,3 +214,18 @@ def build_city(members: int, *, today: date, password: str, seed: int = 2026) ->
     if is_postgres():
         db.session.execute(text("ANALYZE"))
     return levels
+
+
+def city_levels() -> CityLevels:
+    """The five orgs of a city built earlier, found through their admin accounts."""
+    names = {f"city_{level}": level for level in CityLevels.__dataclass_fields__}
+    found = dict(
+        db.session.execute(
+            select(StaffAccount.username, StaffAccount.org_id).where(
+                StaffAccount.username.in_(names)
+            )
+        ).all()
+    )
+    if len(found) != len(names):
+        raise LookupError("这个数据库里没有完整的演示城市，请先运行 flask demo city")
+    return CityLevels(**{level: found[username] for username, level in names.items()})

@@ -19,6 +19,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..members.idcard import normalise_id_number, normalise_text
 from ..members.models import Member, MemberStatus
+from ..members.search import name_matches
 from ..models_base import utcnow
 from ..security.crypto import blind_index
 from . import enrolling as e
@@ -122,7 +123,7 @@ def stats_line(s: dict) -> str:
 # --- lists -----------------------------------------------------------------------------
 def _filtered(stmt, f: dict):
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("member_no"):
         stmt = stmt.where(Member.member_no == normalise_text(f["member_no"]))
     if f.get("id_number"):

@@ -51,20 +51,24 @@ def union_of(scope: Scope, org_id: int | None) -> Org:
 
 # --- predicates ------------------------------------------------------------------------
 # Sub-queries use aliases: the outer query may join the same tables (a list with the card).
+# Made once: an alias's columns are set up on first use, and that costs more than the query
+# itself on a small union's statistics (several milliseconds a request when made per call).
+_HELD = aliased(Enrolment)
+_CONFIRMED = aliased(CollectiveConfirmation)
+_CARD = aliased(MemberCard)
+
+
 def holding(year: int):
     """The member holds an enrolment for ``year`` (参保中或已参保)."""
-    en = aliased(Enrolment)
-    return exists().where(en.holding_member_id == Member.id, en.year == year)
+    return exists().where(_HELD.holding_member_id == Member.id, _HELD.year == year)
 
 
 def confirmed(year: int):
-    cc = aliased(CollectiveConfirmation)
-    return exists().where(cc.member_id == Member.id, cc.year == year)
+    return exists().where(_CONFIRMED.member_id == Member.id, _CONFIRMED.year == year)
 
 
 def carded():
-    mc = aliased(MemberCard)
-    return exists().where(mc.member_id == Member.id, mc.status.in_(CARDED))
+    return exists().where(_CARD.member_id == Member.id, _CARD.status.in_(CARDED))
 
 
 def not_retired_before(cutoff: date):

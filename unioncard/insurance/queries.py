@@ -12,6 +12,7 @@ from ..accounts.scope import Scope
 from ..extensions import db
 from ..members.idcard import normalise_id_number, normalise_text
 from ..members.models import Member
+from ..members.search import name_matches
 from ..orgs.models import Org, within
 from ..security.crypto import keyring
 from .models import CoveragePlan, Enrolment, EnrolmentKind, EnrolmentStatus, InsuranceBatch, Payout
@@ -19,7 +20,7 @@ from .models import CoveragePlan, Enrolment, EnrolmentKind, EnrolmentStatus, Ins
 
 def _member_filters(stmt, f: dict):
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("id_number"):
         number = normalise_id_number(f["id_number"])
         ring = keyring()

@@ -18,6 +18,7 @@ from . import numbers
 from .idcard import free_text, normalise_id_number, normalise_text
 from .models import Member, MemberSource, MemberStatus, MemberStatusChange
 from .rules import clean_identity, clean_mobile, next_status
+from .search import name_matches
 
 EDITABLE = (
     "name",
@@ -47,7 +48,7 @@ def list_members(scope: Scope, f: dict):
         org = scope.get_org(f["org_id"])
         stmt = stmt.where(Member.org_id.in_(select(Org.id).where(within(Org.path, org.path))))
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("id_number"):
         stmt = stmt.where(
             Member.id_number_bidx == blind_index("id_number", normalise_id_number(f["id_number"]))

@@ -13,8 +13,9 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..imports.filecheck import UploadRejected
 from ..imports.pipeline import limits
-from ..members.idcard import free_text, normalise_text, today_in_china
+from ..members.idcard import free_text, today_in_china
 from ..members.models import Member, MemberStatus
+from ..members.search import name_matches
 from ..orgs.models import Org
 from ..security.crypto import keyring
 from ..storage.services import XLSX, store_file
@@ -66,7 +67,7 @@ def review_members(scope: Scope, review_id: int, f: dict):
             .where(Member.org_id == review.org_id, Member.status == MemberStatus.ACTIVE)
         )
     if f.get("name"):
-        stmt = stmt.where(Member.name.contains(normalise_text(f["name"]), autoescape=True))
+        stmt = stmt.where(name_matches(f["name"]))
     if f.get("result") == PASSED:
         stmt = stmt.where(reason.is_(None))
     elif f.get("result") == FAILED:
