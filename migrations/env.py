@@ -65,6 +65,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Made by hand in their migrations, PostgreSQL only, not declared on the models (an index on
+# a function's result cannot be created by SQLite): autogenerate must not propose dropping them.
+HAND_MADE_INDEXES = {"ix_member_name_bigrams"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and reflected and name in HAND_MADE_INDEXES)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -86,6 +95,7 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -54,7 +54,8 @@ class Member(TimestampMixin, db.Model):
     # Indexed through ix_member_org_status (org_id leads it).
     org_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
     member_no: Mapped[str | None] = mapped_column(String(10), unique=True)  # 会员编号
-    name: Mapped[str] = mapped_column(String(100))  # searched with LIKE '%…%': no btree
+    # searched through members/search.py: GIN over its 2-character pieces (migration, PG only)
+    name: Mapped[str] = mapped_column(String(100))
     id_type: Mapped[str] = mapped_column(String(30))
     id_number: Mapped[str] = mapped_column(Encrypted("id_number"))
     id_number_bidx: Mapped[str] = mapped_column(String(32), unique=True)
