@@ -44,30 +44,34 @@ every_level = tuple(LEVELS)
 SUBTREE = "SELECT id FROM org WHERE path >= %(p)s AND path < %(hi)s"
 
 
-def _fresh_database() -> str:
+def _database(members: int) -> tuple[str, str]:
+    """The city's own database (one per size, so a kept 1,000,000 city survives the default
+    run), and its URL."""
+    from bench.cards_bench import PG_ADMIN
+
+    name = f"{DB_NAME}_{members}"
+    return name, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _fresh_database(members: int) -> str:
+    import psycopg
+
+    from bench.cards_bench import PG_ADMIN
+
+    name, url = _database(members)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {name}")
+    return url
+
+
+def _drop_database(members: int) -> None:
     import psycopg
 
     from bench.cards_bench import PG_ADMIN
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        c.execute(f"CREATE DATABASE {DB_NAME}")
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def _existing_database() -> str:
-    from bench.cards_bench import PG_ADMIN
-
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def _drop_database() -> None:
-    import psycopg
-
-    from bench.cards_bench import PG_ADMIN
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        c.execute(f"DROP DATABASE IF EXISTS {_database(members)[0]} WITH (FORCE)")
 
 
 # The statistics line by hand: 会员总人数、有卡、退休、死亡、待确认 in one pass over the union's
@@ -185,7 +189,7 @@ def main(argv=None) -> dict:
     from unioncard.members.models import Member
     from unioncard.orgs.models import Org
 
-    url = _existing_database() if args.reuse else _fresh_database()
+    url = _database(args.members)[1] if args.reuse else _fresh_database(args.members)
     app = create_app({"DATABASE_URL": url, "REDIS_URL": "", "TASK_MODE": "eager"})
     year = date.today().year + 1
     with app.app_context():
@@ -285,7 +289,7 @@ def main(argv=None) -> dict:
     if args.clerks:
         clerks = clerks_at_once(url, plan, org_of, args.clerks, args.rounds)
     if not args.keep:
-        _drop_database()
+        _drop_database(args.members)
     return {
         "members": members,
         "build_s": build_s,
