@@ -18,6 +18,7 @@ gets the EXPLAIN (ANALYZE, BUFFERS) of its slowest statement in the results.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -239,11 +240,34 @@ def main(argv=None) -> dict:
             hand.execute(statement, params(level)).fetchall()
         return (time.perf_counter() - t) * 1000
 
+    def same_page(page, level) -> bool:
+        """The hand-written SQL answers the page the API answers: the same rows (ids, in order)
+        of a list, and the same total."""
+        r = client.get(page["url"].format(o=org_of[level]), headers=headers[level])
+        answers = [hand.execute(st, params(level)).fetchall() for st in page["sql"]]
+        body = r.get_json()
+        if isinstance(body, list):
+            ours = (
+                [x.get("id", x.get("member_id")) for x in body],
+                json.loads(r.headers["X-Pagination"])["total"],
+            )
+            # a total past the cap is "10,000+" on both sides (the SQL counts to CAP + 1)
+            theirs = ([row[0] for row in answers[0]], min(answers[1][0][0], CAP))
+            if ours != theirs:
+                print(page["name"], LEVELS[level], ours, theirs)
+            return ours == theirs
+        return True  # the statistics line: compared by its figures in the tests of its rules
+
     plan = pages(year)
+    mismatched = []
     for page in plan:  # one round at every level first: caches as a busy day leaves them
         for level in page["levels"]:
             api(page, level)
             sql(page, level)
+            if not same_page(page, level):
+                mismatched.append(f"{page['name']} / {LEVELS[level]}")
+    if mismatched:
+        print("手写 SQL 与接口答的不是同一页：" + "、".join(mismatched))
 
     # What any request costs before its page's own work (sign-in check, scope, JSON, logs):
     # the signed-in account's own record, at each level, timed like the pages.
@@ -296,6 +320,7 @@ def main(argv=None) -> dict:
         "repeat": REPEAT,
         "pages": rows,
         "floor_p95_ms": floor,
+        "hand_sql_differs": mismatched,
         "over_budget": sum(not r["ok"] for r in rows),
         "over_budget_beyond_floor": sum(not r["ok_beyond_floor"] for r in rows),
         "load_average": load_average,
