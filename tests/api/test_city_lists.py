@@ -11,7 +11,7 @@ import json
 import random
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.world import build_world, login
 from unioncard.demo.seed import add_org
@@ -173,3 +173,25 @@ def test_audit_pages_by_cursor(client, ctx):
     by_offset = _pages_by_offset(client, url, headers, 4)
     assert len(by_offset) >= 9
     assert _pages_by_cursor(client, url, headers, 4) == by_offset
+
+
+def test_a_grassroots_union_has_no_orgs_below_it(ctx):
+    """What lets a grassroots scope read its rows by ``org_id = X`` (``in_subtree``): no org,
+    of any level, can be made under a grassroots union."""
+    from unioncard.accounts.models import StaffAccount
+    from unioncard.accounts.scope import Scope
+    from unioncard.errors import ValidationFailed
+    from unioncard.orgs.services import create_org
+
+    world = build_world(members_per_union=1)
+    city_admin = db.session.scalar(
+        select(StaffAccount).where(StaffAccount.username == "city_admin")
+    )
+    scope = Scope.for_account(city_admin)
+    for level in OrgLevel:
+        with pytest.raises(ValidationFailed) as refused:
+            create_org(scope, {"parent_id": world.org("gA1").id, "level": level.value,
+                               "name": f"{level.value}测试下级", "uscc": None})  # fmt: skip
+        assert refused.value.message == f"基层工会下不能直接设立{level.value}"
+    assert db.session.scalar(select(func.count()).select_from(Org).where(
+        Org.parent_id == world.org("gA1").id)) == 0  # fmt: skip

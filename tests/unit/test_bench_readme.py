@@ -39,7 +39,15 @@ RESULTS = {
                        {"page": "会员列表", "level": "small", "p50_ms": 3.0, "p95_ms": 4.0,
                         "hand_p95_ms": 0.5, "ratio": 8.0, "ok": True},
                        {"page": "参保统计", "level": "biggest", "p50_ms": 90.0, "p95_ms": 140.0,
-                        "hand_p95_ms": 20.0, "ratio": 7.0, "ok": False}]},
+                        "hand_p95_ms": 20.0, "ratio": 7.0, "ok": False}],
+             "floor_p95_ms": {"city": 2.25, "district": 2.5, "secondary": 2.0, "biggest": 2.0,
+                              "small": 1.75},
+             "clerks": {"clerks": 20, "requests": 1_400, "p50_ms": 120.0, "p99_ms": 310.0,
+                        "bare_p50_ms": 30.0, "bare_p99_ms": 90.0,
+                        "pages": {"会员列表": {"requests": 160, "p50_ms": 130.0, "p99_ms": 300.0,
+                                               "max_ms": 350.0},
+                                  "参保统计": {"requests": 64, "p50_ms": 150.0, "p99_ms": 520.0,
+                                               "max_ms": 610.0}}}},
     # the mini-program run is missing a figure: its table stays as it was
     "miniapp_reads": {"endpoints": {"/api/miniapp/v1/me": {"service": {"rps": 400.0}}}},
 }  # fmt: skip
@@ -81,6 +89,16 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
     assert _table(after, "### 全市规模")[2:] == [
         "| 会员列表 | 12.5 / 5.0（2.5×） | — | — | — | 4.0 / 0.5（8.0×） |",
         "| 参保统计 | — | — | — | **140.0 / 20.0（7.0×）** | — |",
+        "| 请求本身（`/auth/me`，p95） | 2.2 | 2.5 | 2.0 | 2.0 | 1.8 |",
+    ]
+    # the clerks at once: slowest page first, a p99 over 500 ms in bold, the bare app below
+    assert _table(after, "#### 20 名经办人同时使用") == [
+        "| 页面（20 名经办人同时，共 1,400 次请求） | 次数 | p50 ms | p99 ms | 最慢 ms |",
+        "|---|---:|---:|---:|---:|",
+        "| 参保统计 | 64 | 150 | **520** | 610 |",
+        "| 会员列表 | 160 | 130 | 300 | 350 |",
+        "| 全部页面 | 1,400 | 120 | 310 | |",
+        "| 基线：同样的客户端、同样多的请求发给空应用 | 1,400 | 30 | 90 | |",
     ]
     assert "10 万会员" in _table(after, "### 全市规模")[0]
     # the mini-program table and everything outside the tables are untouched

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..orgs.models import Org, within
+from ..orgs.models import Org, OrgLevel, in_subtree, within
 from .models import Role
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
@@ -79,13 +79,14 @@ class Scope:
     role: Role
     org_id: int
     org_path: str
+    org_level: OrgLevel | None = None  # known: a grassroots scope is its own org alone
 
     @classmethod
     def for_account(cls, account) -> Scope:
         org = account.org
         if org is None or not org.active or not org.path:
             raise PermissionDenied("您的账号未关联有效的工会组织，请联系上级工会")
-        return cls(account.id, account.display_name, account.role, org.id, org.path)
+        return cls(account.id, account.display_name, account.role, org.id, org.path, org.level)
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
@@ -104,8 +105,8 @@ class Scope:
         return select(Org.id).where(self.org_clause()).scalar_subquery()
 
     def owned_by(self, org_id_column) -> ColumnElement[bool]:
-        """Rows whose org is inside the subtree."""
-        return org_id_column.in_(self.org_ids())
+        """Rows whose org is inside the subtree (see ``in_subtree`` for how it is named)."""
+        return in_subtree(org_id_column, self.org_id, self.org_path, self.org_level)
 
     def contains_path(self, path: str | None) -> bool:
         return bool(path) and path.startswith(self.org_path)

@@ -70,7 +70,11 @@ class MemberCard(TimestampMixin, db.Model):
     """One member's service card and application (会员服务卡), one row per member."""
 
     __tablename__ = "member_card"
-    __table_args__ = (Index("ix_member_card_org_status", "org_id", "status"),)
+    # 待办会员 of a whole city or district, oldest first, read in order from the index
+    __table_args__ = (
+        Index("ix_member_card_org_status", "org_id", "status"),
+        Index("ix_member_card_status_pending", "status", "pending_since", "member_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), unique=True)

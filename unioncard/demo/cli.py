@@ -31,7 +31,7 @@ def city(members: int) -> None:
     """Build a whole city (16 districts, 200 secondary unions, one union per 20 members)."""
     import time
 
-    from .city import build_city
+    from .city import build_city, settle
 
     started = time.perf_counter()
     try:
@@ -40,7 +40,7 @@ def city(members: int) -> None:
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
+    settle()
     click.echo(f"已建成演示城市：{members:,} 名会员，用时 {time.perf_counter() - started:.0f} 秒")
     for level, org_id in levels.accounts().items():
         click.echo(f"  city_{level:<10} 工会 id {org_id}")

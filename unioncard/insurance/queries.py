@@ -13,7 +13,7 @@ from ..extensions import db
 from ..members.idcard import normalise_id_number, normalise_text
 from ..members.models import Member
 from ..members.search import name_matches
-from ..orgs.models import Org, within
+from ..orgs.models import Org, in_subtree
 from ..security.crypto import keyring
 from .models import CoveragePlan, Enrolment, EnrolmentKind, EnrolmentStatus, InsuranceBatch, Payout
 
@@ -39,7 +39,7 @@ def _member_filters(stmt, f: dict):
 def _unit(scope: Scope, stmt, column, org_id: int | None):
     if org_id:
         org = scope.get_org(org_id)
-        stmt = stmt.where(column.in_(select(Org.id).where(within(Org.path, org.path))))
+        stmt = stmt.where(in_subtree(column, org.id, org.path, org.level))
     return stmt
 
 

@@ -12,7 +12,7 @@ from ..audit import services as audit
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
-from ..orgs.models import Org, OrgLevel, within
+from ..orgs.models import Org, OrgLevel, in_subtree
 from ..security.crypto import blind_index
 from . import numbers
 from .idcard import free_text, normalise_id_number, normalise_text
@@ -46,7 +46,7 @@ def list_members(scope: Scope, f: dict):
     stmt = select(Member).where(scope.owned_by(Member.org_id))
     if f.get("org_id"):
         org = scope.get_org(f["org_id"])
-        stmt = stmt.where(Member.org_id.in_(select(Org.id).where(within(Org.path, org.path))))
+        stmt = stmt.where(in_subtree(Member.org_id, org.id, org.path, org.level))
     if f.get("name"):
         stmt = stmt.where(name_matches(f["name"]))
     if f.get("id_number"):

@@ -5,7 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, Text, and_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    and_,
+    any_,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,6 +58,36 @@ def within(path_column, path: str) -> ColumnElement[bool]:
     if not path.endswith("/"):  # not a stored path: the plain prefix match
         return path_column.startswith(path, autoescape=True)
     return and_(path_column >= path, path_column < path[:-1] + "0")
+
+
+# A subtree of up to this many orgs is named by its ids (one small query first); bigger ones
+# (a whole city) by the path sub-select.
+SUBTREE_BY_IDS_UP_TO = 5_000
+
+
+def in_subtree(org_id_column, org_id: int, path: str, level) -> ColumnElement[bool]:
+    """Rows (by their org id column) of the org at ``path`` or any org below it.
+
+    The planner must know how many rows that is: a secondary union holding the city's
+    50,000-member union looks, through ``IN (SELECT id FROM org WHERE path …)``, like 250
+    average unions (5,000 members), so it sorts all 53,000 instead of reading the newest ten
+    from the primary key (53 ms against 1.3 ms on the 1,000,000-member city). So:
+
+    * a grassroots union has no orgs below it (CHILD_LEVELS): ``org_id = X``, whose size the
+      column statistics know, read in order from the (org_id, …) indexes;
+    * a subtree of up to SUBTREE_BY_IDS_UP_TO orgs: its ids, looked up first, as one array
+      (``= ANY``, PostgreSQL) or an IN list (SQLite), estimated union by union;
+    * larger: the path sub-select (about a whole city, where averages hold).
+    """
+    if level == OrgLevel.GRASSROOTS:
+        return org_id_column == org_id
+    subtree = select(Org.id).where(within(Org.path, path))
+    ids = db.session.scalars(subtree.limit(SUBTREE_BY_IDS_UP_TO + 1)).all()
+    if len(ids) > SUBTREE_BY_IDS_UP_TO:
+        return org_id_column.in_(subtree.scalar_subquery())
+    if db.session.get_bind().dialect.name == "postgresql":
+        return org_id_column == any_(literal(list(ids), ARRAY(Integer)))
+    return org_id_column.in_(ids)
 
 
 class Org(TimestampMixin, db.Model):

@@ -22,7 +22,7 @@ from ..members.idcard import free_text
 from ..members.models import Member, MemberStatus
 from ..models_base import utcnow
 from ..orgs import services as orgs
-from ..orgs.models import UNIT_TYPE_NAMES, Org, OrgLevel, within
+from ..orgs.models import UNIT_TYPE_NAMES, Org, OrgLevel, in_subtree
 from .models import AnnualReview, AnnualReviewMark, AnnualReviewResult, FailReason, ReviewStatus
 from .rules import APPROVE, REJECT, SUBMIT, business_year, check_editable, next_status
 
@@ -58,7 +58,7 @@ def list_reviews(scope: Scope, *, year=None, status=None, org_id=None):
     stmt = select(AnnualReview).where(scope.owned_by(AnnualReview.org_id))
     if org_id:
         org = scope.get_org(org_id)
-        stmt = stmt.where(AnnualReview.org_id.in_(select(Org.id).where(within(Org.path, org.path))))
+        stmt = stmt.where(in_subtree(AnnualReview.org_id, org.id, org.path, org.level))
     if year:
         stmt = stmt.where(AnnualReview.year == year)
     if status:

@@ -60,7 +60,7 @@ def acting_scope(member: Member, actor: str) -> Scope:
     """The pipeline's functions take a Scope: here the member's own union and nothing more,
     acting as the member (or the system) with the clerk's card permissions."""
     org = db.session.get(Org, member.org_id)
-    return Scope(None, actor, Role.OPERATOR, org.id, org.path)
+    return Scope(None, actor, Role.OPERATOR, org.id, org.path, org.level)
 
 
 def _member_of(user: MemberUser) -> Member:

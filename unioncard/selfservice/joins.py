@@ -13,7 +13,7 @@ from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member, MemberSource, MemberStatus
 from ..members.services import activate, apply_status
 from ..models_base import utcnow
-from ..orgs.models import Org, OrgLevel, within
+from ..orgs.models import Org, OrgLevel, in_subtree, within
 from .models import JoinApplication, JoinSource, JoinStatus, MemberUser
 
 # The one transition function's table: only 待审核 moves, to one of these (the verb).
@@ -125,9 +125,7 @@ def list_applications(scope: Scope, f: dict):
     stmt = select(JoinApplication).where(scope.owned_by(JoinApplication.org_id))
     if f.get("org_id"):
         org = scope.get_org(f["org_id"])
-        stmt = stmt.where(
-            JoinApplication.org_id.in_(select(Org.id).where(within(Org.path, org.path)))
-        )
+        stmt = stmt.where(in_subtree(JoinApplication.org_id, org.id, org.path, org.level))
     if f.get("status"):
         stmt = stmt.where(JoinApplication.status == JoinStatus(f["status"]))
     return stmt.order_by(JoinApplication.id.desc())
