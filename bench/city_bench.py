@@ -107,6 +107,18 @@ WHERE m.org_id = %(o)s AND m.status IN ('正常', '转会中', '退休', '死亡
 """
 
 
+# 会员卡参保可参保名单 by hand: the union's active members with a card in hand, not retired before
+# the year, not enrolled for it, 人保状态 正常 or confirmed (unioncard/insurance/enrolling.py).
+ELIGIBLE_SQL = """
+SELECT m.*, c.* FROM member m JOIN member_card c ON c.member_id = m.id
+WHERE m.org_id = %(o)s AND m.status = '正常'
+  AND c.status IN ('已办卡', '已制卡', '已送达单位', '已发放', '已激活')
+  AND (m.retired_on IS NULL OR m.retired_on >= DATE '{year}-01-01')
+  AND NOT EXISTS (SELECT 1 FROM enrolment e WHERE e.holding_member_id = m.id AND e.year = {year})
+  AND (m.insurance_status = '正常' OR EXISTS (SELECT 1 FROM collective_confirmation cc
+       WHERE cc.member_id = m.id AND cc.year = {year}))"""
+
+
 def _capped(sql: str) -> str:
     return f"SELECT count(*) FROM ({sql} LIMIT {CAP + 1}) t"
 
@@ -126,6 +138,7 @@ def pages(year: int) -> list[dict]:
         "SELECT m.*, c.* FROM member_card c JOIN member m ON m.id = c.member_id"
         f" WHERE c.org_id {SUBTREE} AND c.status = '待办中'"
     )
+    eligible = ELIGIBLE_SQL.format(year=year)
     orgs = "SELECT * FROM org WHERE path >= %(p)s AND path < %(hi)s"
     children = "SELECT * FROM org WHERE parent_id = %(o)s"
     audit = "SELECT * FROM audit_record WHERE org_path >= %(p)s AND org_path < %(hi)s"
@@ -150,6 +163,9 @@ def pages(year: int) -> list[dict]:
          "sql": [enterprise + " ORDER BY m.member_no LIMIT 10", _capped(enterprise)]},
         {"name": "待办会员", "url": "/api/admin/v1/cards/pending?page_size=10", "levels": every,
          "sql": [pending + " ORDER BY c.pending_since, m.id LIMIT 10", _capped(pending)]},
+        {"name": "可参保名单", "levels": grassroots,
+         "url": f"/api/admin/v1/insurance/unions/{{o}}/collective/eligible?year={year}&page_size=10",
+         "sql": [eligible + " ORDER BY m.id LIMIT 10", _capped(eligible)]},
         {"name": "参保统计", "levels": grassroots,
          "url": f"/api/admin/v1/insurance/unions/{{o}}/collective/stats?year={year}",
          "sql": [STATS_SQL.format(year=year), "SELECT count(*) FROM enrolment WHERE org_id ="
