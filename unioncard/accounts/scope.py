@@ -6,13 +6,13 @@ unscoped path. A principal without an org has no scope at all (deny by default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, select
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..orgs.models import Org, OrgLevel, in_subtree, within
+from ..orgs.models import Org, OrgLevel, in_subtree, subtree_ids, within
 from .models import Role
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
@@ -80,6 +80,8 @@ class Scope:
     org_id: int
     org_path: str
     org_level: OrgLevel | None = None  # known: a grassroots scope is its own org alone
+    # the subtree's org ids, looked up once for all the lists of one request (in_subtree)
+    _ids: list = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def for_account(cls, account) -> Scope:
@@ -106,7 +108,13 @@ class Scope:
 
     def owned_by(self, org_id_column) -> ColumnElement[bool]:
         """Rows whose org is inside the subtree (see ``in_subtree`` for how it is named)."""
-        return in_subtree(org_id_column, self.org_id, self.org_path, self.org_level)
+        if self.org_level == OrgLevel.GRASSROOTS:
+            return org_id_column == self.org_id
+        if not self._ids:
+            self._ids.append(subtree_ids(self.org_path))
+        return in_subtree(
+            org_id_column, self.org_id, self.org_path, self.org_level, ids=self._ids[0]
+        )
 
     def contains_path(self, path: str | None) -> bool:
         return bool(path) and path.startswith(self.org_path)
@@ -119,8 +127,9 @@ class Scope:
 
     def get(self, model, object_id: int, *, message: str | None = None):
         """Load a row that has an ``org_id`` only if it lies inside the subtree."""
+        owned = in_subtree(model.org_id, self.org_id, self.org_path, self.org_level, sized=False)
         obj = db.session.execute(
-            select(model).where(model.id == object_id, self.owned_by(model.org_id))
+            select(model).where(model.id == object_id, owned)
         ).scalar_one_or_none()
         if obj is None:
             raise NotFound(message)

@@ -65,7 +65,20 @@ def within(path_column, path: str) -> ColumnElement[bool]:
 SUBTREE_BY_IDS_UP_TO = 5_000
 
 
-def in_subtree(org_id_column, org_id: int, path: str, level) -> ColumnElement[bool]:
+def subtree_ids(path: str) -> list[int] | None:
+    """The ids of the orgs at ``path`` and below, or None if there are more than
+    SUBTREE_BY_IDS_UP_TO of them."""
+    subtree = select(Org.id).where(within(Org.path, path)).limit(SUBTREE_BY_IDS_UP_TO + 1)
+    ids = list(db.session.scalars(subtree))
+    return None if len(ids) > SUBTREE_BY_IDS_UP_TO else ids
+
+
+_LOOK_UP = object()
+
+
+def in_subtree(
+    org_id_column, org_id: int, path: str, level, *, sized=True, ids=_LOOK_UP
+) -> ColumnElement[bool]:
     """Rows (by their org id column) of the org at ``path`` or any org below it.
 
     The planner must know how many rows that is: a secondary union holding the city's
@@ -75,16 +88,20 @@ def in_subtree(org_id_column, org_id: int, path: str, level) -> ColumnElement[bo
 
     * a grassroots union has no orgs below it (CHILD_LEVELS): ``org_id = X``, whose size the
       column statistics know, read in order from the (org_id, …) indexes;
-    * a subtree of up to SUBTREE_BY_IDS_UP_TO orgs: its ids, looked up first, as one array
-      (``= ANY``, PostgreSQL) or an IN list (SQLite), estimated union by union;
+    * a subtree of up to SUBTREE_BY_IDS_UP_TO orgs: its ids (``subtree_ids``, looked up
+      first unless given), as one array (``= ANY``, PostgreSQL) or an IN list (SQLite),
+      estimated union by union;
     * larger: the path sub-select (about a whole city, where averages hold).
+
+    ``sized=False`` (one row by its id, where no estimate matters): the path sub-select, no
+    lookup first.
     """
     if level == OrgLevel.GRASSROOTS:
         return org_id_column == org_id
-    subtree = select(Org.id).where(within(Org.path, path))
-    ids = db.session.scalars(subtree.limit(SUBTREE_BY_IDS_UP_TO + 1)).all()
-    if len(ids) > SUBTREE_BY_IDS_UP_TO:
-        return org_id_column.in_(subtree.scalar_subquery())
+    if sized and ids is _LOOK_UP:
+        ids = subtree_ids(path)
+    if not sized or ids is None:
+        return org_id_column.in_(select(Org.id).where(within(Org.path, path)).scalar_subquery())
     if db.session.get_bind().dialect.name == "postgresql":
         return org_id_column == any_(literal(list(ids), ARRAY(Integer)))
     return org_id_column.in_(ids)
