@@ -201,6 +201,29 @@ def test_cancel_while_checking_and_while_queued_but_not_after_sending(client, wo
         assert r.get_json()["message"].startswith("办卡申请已发送银行，不能取消")
 
 
+def test_cancel_after_the_bank_answered_says_it_was_sent(client, world, monkeypatch):
+    """The bank may answer before the member taps 取消: the card is no longer 办卡中, and the
+    answer is the same "已发送银行" refusal as while it is being sent."""
+    from unioncard.cards.models import CardStatus, MemberCard
+
+    app = client.application
+    branch = {"branch_code": f"B{world.org('dA').id:04d}"}
+    with live(app, monkeypatch):
+        headers = _card_member(client, world, "207", "𠮷秋", "13500000006")
+        monkeypatch.setitem(app.config, "TASK_MODE", "off")
+        r = client.post(f"{API}/card/applications", json=CARD | branch, headers=headers)
+        assert r.get_json()["status"] == "已提交银行"
+        application = db.session.query(CardApplication).one()
+        card = db.session.query(MemberCard).filter_by(member_id=application.member_id).one()
+        card.status = CardStatus.ISSUED  # what the bank's answer leaves
+        db.session.commit()
+        r = client.post(f"{API}/card/application/cancel", headers=headers)
+        assert r.status_code == 409
+        assert r.get_json()["message"] == "办卡申请已发送银行，不能取消；如需撤销请联系所在工会"
+        db.session.expire_all()
+        assert db.session.get(CardApplication, application.id).status.value == "已提交银行"
+
+
 def test_a_member_sees_only_their_own_data(client, world, monkeypatch):
     with live(client.application, monkeypatch):
         alice = _card_member(client, world, "211", "艾丽", "13500000006")

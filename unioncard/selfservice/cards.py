@@ -205,7 +205,10 @@ def cancel(user: MemberUser) -> CardApplication:
     if application.status == S.CHECKING and card.status == CardStatus.PENDING:
         move(card, CardStatus.NONE, SELF, "会员取消办卡申请")
         card.pending_since = None
-    elif application.status == S.SUBMITTED and card.status == CardStatus.IN_PROGRESS:
+    elif application.status == S.SUBMITTED:
+        sent = "办卡申请已发送银行，不能取消；如需撤销请联系所在工会"
+        if card.status != CardStatus.IN_PROGRESS:  # the bank has answered already
+            raise Conflict(sent)
         # the outbox row first: the delivery task holds it while sending, then the batch
         withdrawn = db.session.execute(
             update(BankOutbox)
@@ -218,7 +221,7 @@ def cancel(user: MemberUser) -> CardApplication:
         ).rowcount
         batch = db.session.get(CardBatch, application.batch_id, with_for_update=True)
         if batch.status != BatchStatus.QUEUED or withdrawn != 1:
-            raise Conflict("办卡申请已发送银行，不能取消；如需撤销请联系所在工会")
+            raise Conflict(sent)
         batches.release(batch, SELF)
     else:
         raise Conflict(f"办卡申请{application.status.value}，不能取消")
