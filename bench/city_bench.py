@@ -22,7 +22,7 @@ import json
 import os
 import statistics
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,6 +204,11 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--clerks", type=int, default=20, help="同时使用的经办人数（0 为不测）")
     parser.add_argument("--rounds", type=int, default=8, help="每名经办人把本级各页轮流打开的遍数")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="把结果写进 README 的“全尺寸”表格（bench/results/city-<会员数>.json 也留一份）",
+    )
     args = parser.parse_args(argv)
 
     import psycopg
@@ -348,7 +353,7 @@ def main(argv=None) -> dict:
         clerks = clerks_at_once(url, plan, org_of, args.clerks, args.rounds)
     if not args.keep:
         _drop_database(args.members)
-    return {
+    results = {
         "members": members,
         "build_s": build_s,
         "repeat": REPEAT,
@@ -360,6 +365,15 @@ def main(argv=None) -> dict:
         "load_average": load_average,
         "clerks": clerks,
     }
+    if args.readme:
+        from bench import readme
+
+        out = ROOT / "bench" / "results" / f"city-{members}.json"
+        out.parent.mkdir(exist_ok=True)
+        dated = {"when": datetime.now().isoformat(timespec="seconds"), "city": results}
+        out.write_text(json.dumps(dated, ensure_ascii=False, indent=2))
+        readme.update(dated, tables=readme.FULL_CITY_TABLES)
+    return results
 
 
 def clerks_at_once(url: str, plan: list[dict], org_of: dict, clerks: int, rounds: int) -> dict:

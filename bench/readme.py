@@ -161,6 +161,13 @@ TABLES: dict[str, tuple[str, Callable]] = {
 }
 
 
+# The full-size city (python -m bench.city_bench --members 1000000 --readme): its own tables.
+FULL_CITY_TABLES: dict[str, tuple[str, Callable]] = {
+    "city": ("#### 全尺寸：100 万会员", city_table),
+    "city/clerks": ("#### 全尺寸：20 名经办人同时使用", clerks_table),
+}
+
+
 def _pick(results: dict, key: str):
     for part in key.split("/"):
         results = results[part]
@@ -204,11 +211,11 @@ def machine(when: str) -> str:
     return f"以下数据测于 {when[:10]}，本机：{'、'.join([*parts, *servers])}，Python {python}。"
 
 
-def update(results: dict, readme: Path = README) -> list[str]:
+def update(results: dict, readme: Path = README, tables=None) -> list[str]:
     """Rewrite the tables in ``readme``; returns the benchmarks whose table was left as it was."""
     lines = readme.read_text(encoding="utf-8").split("\n")
     skipped = []
-    for key, (heading, render) in TABLES.items():
+    for key, (heading, render) in (tables or TABLES).items():
         try:
             table = render(_pick(results, key))
         except (KeyError, TypeError) as exc:
