@@ -127,6 +127,7 @@ def pages(year: int) -> list[dict]:
     """Each page: its name, the API address (``{o}``: the level's org id), the levels it
     applies to, and the hand-written SQL of its rows and its total."""
     members = f"SELECT m.* FROM member m WHERE m.org_id {SUBTREE}"
+    active = members + " AND m.status = '正常'"
     # the best hand-written search: the bigram index (as the app), then LIKE for the order
     named = members + " AND uc_name_bigrams(m.name) @> ARRAY['张伟'] AND m.name LIKE '%%张伟%%'"
     enterprise = (
@@ -150,6 +151,8 @@ def pages(year: int) -> list[dict]:
         {"name": "会员列表第 100 页", "url": "/api/admin/v1/members?page_size=10&page=100",
          "levels": every,
          "sql": [members + " ORDER BY m.id DESC LIMIT 10 OFFSET 990", _capped(members)]},
+        {"name": "会员列表按状态（正常）", "url": "/api/admin/v1/members?page_size=10&status=正常",
+         "levels": every, "sql": [active + " ORDER BY m.id DESC LIMIT 10", _capped(active)]},
         {"name": "按姓名查会员（张伟）", "url": "/api/admin/v1/members?page_size=10&name=张伟",
          "levels": every, "sql": [named + " ORDER BY m.id DESC LIMIT 10", _capped(named)]},
         {"name": "工会列表", "url": "/api/admin/v1/orgs?page_size=10", "levels": every,
