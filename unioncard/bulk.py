@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Table, Text, bindparam, cast, func, insert, select
@@ -99,11 +100,17 @@ class CopyWriter:
         self.count += len(rows)
         if self._copy is not None:
             if rows:  # COPY's text format, built here: several times faster than write_row
-                self._copy.write(
-                    "".join("\t".join(map(copy_text, row)) + "\n" for row in rows).encode()
-                )
+                self._copy.write("".join(copy_line(row) + "\n" for row in rows).encode())
         elif rows:
             copy_rows(self.table, self.columns, rows, stored=self.stored)
+
+    def write_text(self, text: str, count: int) -> None:
+        """PostgreSQL only: ``count`` rows already in COPY text format, one a line."""
+        if self._copy is None:
+            raise RuntimeError("write_text needs a COPY (PostgreSQL)")
+        self.count += count
+        if text:
+            self._copy.write(text.encode())
 
     def __exit__(self, *exc) -> None:
         if self._copy is not None:
@@ -134,6 +141,27 @@ def copy_text(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def copy_line(row: Iterable) -> str:
+    """A row in COPY text format, without its line end (``parse_copy_line`` reads it back)."""
+    return "\t".join(map(copy_text, row))
+
+
+_UNESCAPE = re.compile(r"\\(.)", re.S)
+_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def parse_copy_line(line: str) -> list[str | None]:
+    """The values of a ``copy_line`` as text (NULL as None): the inverse for strings."""
+    return [
+        None
+        if value == "\\N"
+        else _UNESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), value)
+        if "\\" in value
+        else value
+        for value in line.split("\t")
+    ]
 
 
 def _plain_type(column):
