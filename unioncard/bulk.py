@@ -104,13 +104,13 @@ class CopyWriter:
         elif rows:
             copy_rows(self.table, self.columns, rows, stored=self.stored)
 
-    def write_text(self, text: str, count: int) -> None:
-        """PostgreSQL only: ``count`` rows already in COPY text format, one a line."""
+    def write_copy(self, data: bytes, count: int) -> None:
+        """PostgreSQL only: ``count`` rows already in COPY text format (UTF-8), one a line."""
         if self._copy is None:
-            raise RuntimeError("write_text needs a COPY (PostgreSQL)")
+            raise RuntimeError("write_copy needs a COPY (PostgreSQL)")
         self.count += count
-        if text:
-            self._copy.write(text.encode())
+        if data:
+            self._copy.write(data)
 
     def __exit__(self, *exc) -> None:
         if self._copy is not None:

@@ -164,7 +164,7 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
     ctx = _context(job)
     today = today or today_in_china()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
-    lines: list[str] | None = []
+    lines: list[bytes] | None = []
     if run.header_errors:
         lines = None
         db.session.execute(insert(ImportIssue), [_issue(job.id, e) for e in run.header_errors])
@@ -173,7 +173,9 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
         if problems:
             lines = None
         elif lines is not None:
-            lines.extend(map(copy_line, member_rows([o.member for o in chunk], lookups)))
+            lines.extend(
+                copy_line(row).encode() for row in member_rows([o.member for o in chunk], lookups)
+            )
         lookups.forget()
         if problems:
             db.session.execute(insert(ImportIssue), problems)
@@ -221,11 +223,13 @@ STAGE_PURPOSE = "member_import_rows"
 
 @dataclass
 class Staged:
-    """The valid rows of a previewed file (``ROW_COLUMNS``, each a ``copy_line``) and what
-    they depend on (``stamp``): 确认导入 writes them only if the stamp still holds."""
+    """The valid rows of a previewed file (``ROW_COLUMNS``, each a ``copy_line`` in UTF-8)
+    and what they depend on (``stamp``): 确认导入 writes them only if the stamp still holds.
+    Kept as bytes: as one Python string, a single 𠮷 in a name would make it 4 bytes a
+    character."""
 
     stamp: dict
-    lines: list[str]
+    lines: list[bytes]
 
     @property
     def total(self) -> int:
@@ -247,9 +251,9 @@ def stage(job: ImportJob, staged: Staged) -> None:
     """Keep the previewed rows with the job: a stored file (encrypted as a whole, like the
     upload it comes from; the ID numbers and mobiles in it are encrypted already)."""
     drop_staged(job)
-    text = json.dumps(staged.stamp, ensure_ascii=False) + "\n" + "\n".join(staged.lines)
+    head = json.dumps(staged.stamp, ensure_ascii=False).encode()
     stored = store_file(
-        text.encode(),
+        b"\n".join([head, *staged.lines]),
         filename=f"导入任务{job.id}-校验通过的会员",
         purpose=STAGE_PURPOSE,
         content_type="text/tab-separated-values; charset=utf-8",
@@ -276,11 +280,12 @@ def staged_rows(job: ImportJob, ctx: UnionContext, today: date) -> Staged | None
         return None
     upload_sha256 = db.session.scalar(select(StoredFile.sha256).where(StoredFile.id == job.file_id))
     _, blob = read_file(job.staged_file_id)
-    head, _, body = blob.decode().partition("\n")
+    head, _, body = blob.partition(b"\n")
+    del blob
     stamp = json.loads(head)
     if stamp != _stamp(upload_sha256, ctx, today):
         return None
-    return Staged(stamp, body.split("\n") if body else [])
+    return Staged(stamp, body.split(b"\n") if body else [])
 
 
 class NoLookups:
@@ -377,15 +382,16 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
     lines = staged.lines
     total = len(lines)
     if is_postgres():
-        tail = "\t" + copy_line(_fixed(job)) + "\n"
+        tail = ("\t" + copy_line(_fixed(job)) + "\n").encode()
         with db.engine.connect() as side, CopyWriter(Member.__table__, MEMBER_COLUMNS) as writer:
             for start in range(0, total, chunk_size):
                 part = lines[start : start + chunk_size]
                 given = reservation.take(side, len(part))
-                text = "".join(
-                    f"{org_id}\t{no}\t{line}{tail}" for no, line in zip(given, part, strict=True)
+                data = b"".join(
+                    f"{org_id}\t{no}\t".encode() + line + tail
+                    for no, line in zip(given, part, strict=True)
                 )
-                writer.write_text(text, len(part))
+                writer.write_copy(data, len(part))
                 if progress is not None:
                     progress(start + len(part))
         return staged, [], writer.count
@@ -393,7 +399,7 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
     rows: list[tuple] = []  # as SQLite stores them, so that little is left to do under the lock
     for start in range(0, total, chunk_size):
         for line in lines[start : start + chunk_size]:
-            values = parse_copy_line(line)
+            values = parse_copy_line(line.decode())
             values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
             rows.append((org_id, *values, *fixed))
         if progress is not None:
@@ -430,12 +436,14 @@ def _commit(
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
         fixed = tuple(copy_text(v) for v in fixed)
+    else:  # as SQLite stores them, once
+        fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(fixed)
     lookups = NoLookups()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
     waiting: list[list[tuple]] = []  # SQLite: checked and encrypted, written at the end
     if not streaming:
-        stored = sqlite_values(Member.__table__, WAITING_COLUMNS)
+        stored = sqlite_values(Member.__table__, ROW_COLUMNS)
     with ExitStack() as stack:
         if streaming:
             side = stack.enter_context(db.engine.connect())
@@ -444,17 +452,17 @@ def _commit(
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-            rows = []
-            if not problems:
-                rows = [(*row, *fixed) for row in member_rows([o.member for o in chunk], lookups)]
+            rows = [] if problems else member_rows([o.member for o in chunk], lookups)
             lookups.forget()
             if problems:
                 waiting.clear()
             elif streaming:
                 given = reservation.take(side, len(rows))
-                writer.write([(org_id, no, *row) for no, row in zip(given, rows, strict=True)])
+                writer.write(
+                    [(org_id, no, *row, *fixed) for no, row in zip(given, rows, strict=True)]
+                )
             else:  # as SQLite stores them, so that little is left to do under the lock
-                waiting.append([stored((org_id, *row)) for row in rows])
+                waiting.append([(org_id, *stored(row), *fixed) for row in rows])
             if progress is not None:
                 progress(run.total)
         written = 0 if problems or not streaming else writer.count
