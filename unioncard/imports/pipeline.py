@@ -403,7 +403,7 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
             values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
             rows.append((org_id, *values, *fixed))
         if progress is not None:
-            progress(start + chunk_size if start + chunk_size < total else total)
+            progress(min(start + chunk_size, total))
     given = numbers.allocate(reservation.district_code, total)
     columns = (*WAITING_COLUMNS, "member_no")
     with CopyWriter(Member.__table__, columns, stored=True) as writer:
