@@ -191,3 +191,24 @@ def test_an_invalid_file_keeps_no_rows(client, setup):
         .where(StoredFile.purpose == "member_import_rows")
     )
     assert db.session.scalar(kept) == 0
+
+
+def test_altered_kept_rows_are_not_trusted_the_file_is_checked_again(client, setup, monkeypatch):
+    _world, headers, template = setup
+    job = upload(client, headers, fill(template, people(3, start=440))).get_json()
+    staged = db.session.get(StoredFile, db.session.get(ImportJob, job["id"]).staged_file_id)
+    blob = bytearray(staged.content)
+    blob[-1] ^= 1
+    staged.content = bytes(blob)
+    db.session.commit()
+    checked_again = []
+    validate_import = pipeline.validate_import
+
+    def counting(*args, **kwargs):
+        checked_again.append(1)
+        return validate_import(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "validate_import", counting)
+    r = client.post(f"{IMPORTS}/{job['id']}/commit", headers=headers)
+    assert r.status_code == 200 and r.get_json()["imported"] == 3, r.get_json()
+    assert checked_again == [1]

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -36,6 +37,7 @@ from ..bulk import (
     parse_copy_line,
     sqlite_values,
 )
+from ..errors import NotFound
 from ..extensions import db
 from ..members import numbers
 from ..members.idcard import today_in_china
@@ -43,13 +45,15 @@ from ..members.models import Member, MemberSource, MemberStatus
 from ..models_base import utcnow
 from ..orgs.models import Org
 from ..orgs.services import branch_codes_for
-from ..security.crypto import keyring
+from ..security.crypto import CryptoError, keyring
 from ..storage.models import StoredFile
 from ..storage.services import read_file, store_file
 from . import messages as msg
 from .engine import CellError, ExistingMember, UnionContext, validate_import
 from .filecheck import UploadLimits
 from .models import ImportIssue, ImportJob
+
+log = logging.getLogger(__name__)
 
 MEMBER_FIELDS = (
     "name",
@@ -279,7 +283,11 @@ def staged_rows(job: ImportJob, ctx: UnionContext, today: date) -> Staged | None
     if job.staged_file_id is None:
         return None
     upload_sha256 = db.session.scalar(select(StoredFile.sha256).where(StoredFile.id == job.file_id))
-    _, blob = read_file(job.staged_file_id)
+    try:
+        _, blob = read_file(job.staged_file_id)
+    except (NotFound, CryptoError):  # gone or altered: check the upload again instead
+        log.warning("import job %s: kept rows unreadable, checking the file again", job.id)
+        return None
     head, _, body = blob.partition(b"\n")
     del blob
     stamp = json.loads(head)
