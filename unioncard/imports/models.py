@@ -37,6 +37,8 @@ class ImportJob(TimestampMixin, db.Model):
     filename: Mapped[str] = mapped_column(String(200))
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
     annotated_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    # the preview's validated, encrypted rows, which 确认导入 writes (pipeline.stage)
+    staged_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     total: Mapped[int] = mapped_column(Integer, default=0)
     valid: Mapped[int] = mapped_column(Integer, default=0)
     invalid: Mapped[int] = mapped_column(Integer, default=0)

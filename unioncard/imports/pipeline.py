@@ -2,19 +2,25 @@
 
 - ``validate``: read and check every row (the engine), keep every problem with its row and
   column; nothing goes into the registry. Commits per chunk so the progress shows.
-- ``commit``: read and check the file again inside one transaction and write the members
-  into the registry (``COPY`` on PostgreSQL as the rows come: the server inserts on one core
-  while this process reads and encrypts on the other; on SQLite, one short write at the
-  end, so that the single write lock is not held while the file is read). If anything is
-  wrong now — the registry changed since the preview — the transaction rolls back and the
-  problems are recorded.
+  While the file has no problem, the valid rows are also encrypted as they will be stored
+  and kept (``stage``): a stored file of their own, encrypted as a whole too.
+- ``commit``: write the members into the registry inside one transaction — the rows the
+  preview kept, if it kept them and nothing they depend on has changed since (the upload,
+  the union's name and bank branches, the date, the rules' version); otherwise the file is
+  read and checked again. ``COPY`` on PostgreSQL as the rows come (the server inserts on
+  one core while this process works on the other); on SQLite, one short write at the end,
+  so that the single write lock is not held while rows are prepared. Someone registered
+  meanwhile with the same ID number or mobile is refused by the registry's unique indexes:
+  the transaction rolls back and the problems are recorded.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
 from contextlib import ExitStack
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from flask import current_app
@@ -22,19 +28,32 @@ from psycopg import IntegrityError as DriverIntegrityError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..bulk import CopyWriter, among, copy_text, is_postgres, sqlite_values
+from ..bulk import (
+    CopyWriter,
+    among,
+    copy_line,
+    copy_text,
+    is_postgres,
+    parse_copy_line,
+    sqlite_values,
+)
+from ..errors import NotFound
 from ..extensions import db
 from ..members import numbers
+from ..members.idcard import today_in_china
 from ..members.models import Member, MemberSource, MemberStatus
 from ..models_base import utcnow
 from ..orgs.models import Org
 from ..orgs.services import branch_codes_for
-from ..security.crypto import keyring
-from ..storage.services import read_file
+from ..security.crypto import CryptoError, keyring
+from ..storage.models import StoredFile
+from ..storage.services import read_file, store_file
 from . import messages as msg
 from .engine import CellError, ExistingMember, UnionContext, validate_import
 from .filecheck import UploadLimits
 from .models import ImportIssue, ImportJob
+
+log = logging.getLogger(__name__)
 
 MEMBER_FIELDS = (
     "name",
@@ -66,6 +85,10 @@ MEMBER_COLUMNS = (
 )
 # SQLite: the rows wait, stored, for their numbers (which come last)
 WAITING_COLUMNS = ("org_id", *MEMBER_COLUMNS[2:])
+# what a valid row gives (``member_rows``); the rest is the same for every row of a job
+ROW_COLUMNS = MEMBER_COLUMNS[2:16]
+FIXED_COLUMNS = MEMBER_COLUMNS[16:]
+_WANTS_CARD = ROW_COLUMNS.index("wants_card")
 
 
 def limits() -> UploadLimits:
@@ -133,25 +156,144 @@ def _context(job: ImportJob) -> UnionContext:
 
 
 def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = None, progress=None):
-    """Check the file, record every problem; returns the engine run (counts, header).
-    Commits each chunk's problems, then calls ``progress(rows_read)`` (may raise
-    ``Cancelled``)."""
-    _, data = read_file(job.file_id)
+    """Check the file, record every problem; returns (the engine run (counts, header), the
+    file, the rows to keep for 确认导入 or None). Commits each chunk's problems, then calls
+    ``progress(rows_read)`` (may raise ``Cancelled``).
+
+    As long as no problem is found, each chunk's valid rows are encrypted and put in the
+    form they will be stored in (the blind indexes are the ones just looked up): the
+    ``Staged`` rows, for ``stage`` once the file turns out valid."""
+    upload, data = read_file(job.file_id)
     lookups = RegistryLookups()
-    run = validate_import(
-        data, _context(job), lookups, limits=limits(), chunk_size=chunk_size, today=today
-    )
+    ctx = _context(job)
+    today = today or today_in_china()
+    run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
+    lines: list[bytes] | None = []
     if run.header_errors:
+        lines = None
         db.session.execute(insert(ImportIssue), [_issue(job.id, e) for e in run.header_errors])
     for chunk in run.chunks():
         problems = [_issue(job.id, e) for outcome in chunk for e in outcome.errors]
+        if problems:
+            lines = None
+        elif lines is not None:
+            lines.extend(
+                copy_line(row).encode() for row in member_rows([o.member for o in chunk], lookups)
+            )
         lookups.forget()
         if problems:
             db.session.execute(insert(ImportIssue), problems)
         db.session.commit()
         if progress is not None:
             progress(run.total)
-    return run, data
+    staged = None
+    if lines and run.ok:
+        staged = Staged(_stamp(upload.sha256, ctx, today), lines)
+    return run, data, staged
+
+
+def member_rows(members: list, lookups) -> list[tuple]:
+    """The valid rows as stored, in ``ROW_COLUMNS`` order: ID number and mobile encrypted
+    (a batch at a time), with their blind indexes (``lookups.index``)."""
+    ring = lookups.ring
+    index = lookups.index
+    ids = ring.encrypt_many("id_number", [m.id_number for m in members])
+    mobiles = ring.encrypt_many("mobile", [m.mobile for m in members])
+    return [
+        (
+            m.name,
+            m.id_type,
+            m.id_expiry,
+            m.country,
+            m.gender,
+            m.birth_date,
+            m.work_address,
+            m.join_date,
+            m.wants_card,
+            m.remark,
+            id_number,
+            index("id_number", m.id_number),
+            mobile,
+            index("mobile", m.mobile),
+        )
+        for m, id_number, mobile in zip(members, ids, mobiles, strict=True)
+    ]
+
+
+# --- the preview's rows, kept for 确认导入 -------------------------------------------
+STAGE_VERSION = 1  # raise it when a change of the rules changes what a valid row becomes
+STAGE_PURPOSE = "member_import_rows"
+
+
+@dataclass
+class Staged:
+    """The valid rows of a previewed file (``ROW_COLUMNS``, each a ``copy_line`` in UTF-8)
+    and what they depend on (``stamp``): 确认导入 writes them only if the stamp still holds.
+    Kept as bytes: as one Python string, a single 𠮷 in a name would make it 4 bytes a
+    character."""
+
+    stamp: dict
+    lines: list[bytes]
+
+    @property
+    def total(self) -> int:
+        return len(self.lines)
+
+
+def _stamp(upload_sha256: str, ctx: UnionContext, today: date) -> dict:
+    return {
+        "version": STAGE_VERSION,
+        "upload_sha256": upload_sha256,
+        "union": ctx.union_name,
+        "branches": sorted(ctx.branch_codes),
+        "today": today.isoformat(),
+        "key_id": keyring().active_key_id,  # a key rotation since: encrypt them again
+    }
+
+
+def stage(job: ImportJob, staged: Staged) -> None:
+    """Keep the previewed rows with the job: a stored file (encrypted as a whole, like the
+    upload it comes from; the ID numbers and mobiles in it are encrypted already)."""
+    drop_staged(job)
+    head = json.dumps(staged.stamp, ensure_ascii=False).encode()
+    stored = store_file(
+        b"\n".join([head, *staged.lines]),
+        filename=f"导入任务{job.id}-校验通过的会员",
+        purpose=STAGE_PURPOSE,
+        content_type="text/tab-separated-values; charset=utf-8",
+        org_id=job.org_id,
+        created_by=job.created_by,
+    )
+    job.staged_file_id = stored.id
+
+
+def drop_staged(job: ImportJob) -> None:
+    """Forget the kept rows (imported, cancelled, or no longer valid), in this transaction."""
+    file_id = job.staged_file_id
+    if file_id is None:
+        return
+    job.staged_file_id = None
+    db.session.flush()
+    db.session.execute(delete(StoredFile).where(StoredFile.id == file_id))
+
+
+def staged_rows(job: ImportJob, ctx: UnionContext, today: date) -> Staged | None:
+    """The rows the preview kept, if nothing they depend on has changed since: the same
+    upload, the union's name and bank branches, the date (expiry, future dates), the rules."""
+    if job.staged_file_id is None:
+        return None
+    upload_sha256 = db.session.scalar(select(StoredFile.sha256).where(StoredFile.id == job.file_id))
+    try:
+        _, blob = read_file(job.staged_file_id)
+    except (NotFound, CryptoError):  # gone or altered: check the upload again instead
+        log.warning("import job %s: kept rows unreadable, checking the file again", job.id)
+        return None
+    head, _, body = blob.partition(b"\n")
+    del blob
+    stamp = json.loads(head)
+    if stamp != _stamp(upload_sha256, ctx, today):
+        return None
+    return Staged(stamp, body.split(b"\n") if body else [])
 
 
 class NoLookups:
@@ -195,25 +337,90 @@ def commit(
     today: date | None = None,
     progress=None,
 ):
-    """Check the file again and write the members in this transaction, optimistically:
-    the registry's unique indexes catch clashes (``RegistryChanged``). Returns (run,
-    problems, written); the caller commits when ``problems`` is empty, else rolls back,
+    """Write the members in this transaction: the rows the preview kept (``staged_rows``),
+    else the file checked again; optimistically: the registry's unique indexes catch
+    clashes (``RegistryChanged``). Returns (run, problems, written), ``run.total`` being
+    the rows of the file; the caller commits when ``problems`` is empty, else rolls back,
     gives the reservation back and calls ``find_problems`` for the full list.
 
-    ``progress(rows_read)`` is called after every chunk (it may raise ``Cancelled``).
+    ``progress(rows_done)`` is called after every chunk (it may raise ``Cancelled``).
 
-    PostgreSQL: the rows stream into ``COPY`` as they are checked, numbered from
+    PostgreSQL: the rows stream into ``COPY`` chunk by chunk, numbered from
     ``reservation`` (a connection of its own: this one is busy with the COPY). SQLite has one
-    writer at a time: the rows are checked and encrypted first, holding no lock (others go
-    on working, the progress is written), then numbered in this transaction and inserted
-    in one short write, so a failed import burns no numbers and never waits for itself.
+    writer at a time: the rows are prepared first, holding no lock (others go on working,
+    the progress is written), then numbered in this transaction and inserted in one short
+    write, so a failed import burns no numbers and never waits for itself.
     """
     try:
+        ctx = _context(job)
+        today = today or today_in_china()
+        staged = staged_rows(job, ctx, today)
+        if staged is not None:
+            return _commit_staged(
+                job, staged, chunk_size=chunk_size, progress=progress, reservation=reservation
+            )
         return _commit(
-            job, chunk_size=chunk_size, today=today, progress=progress, reservation=reservation
+            job,
+            ctx=ctx,
+            chunk_size=chunk_size,
+            today=today,
+            progress=progress,
+            reservation=reservation,
         )
     except (IntegrityError, DriverIntegrityError, sqlite3.IntegrityError) as exc:
         raise RegistryChanged(str(exc)) from None
+
+
+def _fixed(job: ImportJob) -> tuple:
+    """The values of ``FIXED_COLUMNS``: the same for every member of the job."""
+    now = utcnow()
+    return (
+        MemberSource.ENTERPRISE.value,
+        MemberStatus.ACTIVE.value,
+        "正常",
+        job.id,
+        now,
+        now,
+        now,
+    )
+
+
+def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress, reservation):
+    org_id = job.org_id
+    lines = staged.lines
+    total = len(lines)
+    if is_postgres():
+        tail = ("\t" + copy_line(_fixed(job)) + "\n").encode()
+        with db.engine.connect() as side, CopyWriter(Member.__table__, MEMBER_COLUMNS) as writer:
+            for start in range(0, total, chunk_size):
+                part = lines[start : start + chunk_size]
+                given = reservation.take(side, len(part))
+                data = b"".join(
+                    f"{org_id}\t{no}\t".encode() + line + tail
+                    for no, line in zip(given, part, strict=True)
+                )
+                writer.write_copy(data, len(part))
+                if progress is not None:
+                    progress(start + len(part))
+        return staged, [], writer.count
+    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+    rows: list[tuple] = []  # as SQLite stores them, so that little is left to do under the lock
+    for start in range(0, total, chunk_size):
+        for line in lines[start : start + chunk_size]:
+            values = parse_copy_line(line.decode())
+            values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
+            rows.append((org_id, *values, *fixed))
+        if progress is not None:
+            progress(min(start + chunk_size, total))
+    given = numbers.allocate(reservation.district_code, total)
+    columns = (*WAITING_COLUMNS, "member_no")
+    with CopyWriter(Member.__table__, columns, stored=True) as writer:
+        for start in range(0, total, chunk_size):
+            end = start + chunk_size
+            writer.write(
+                [(*row, no) for row, no in zip(rows[start:end], given[start:end], strict=True)]
+            )
+    return staged, [], writer.count
 
 
 def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellError]:
@@ -228,59 +435,42 @@ def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellErro
     return problems
 
 
-def _commit(job: ImportJob, *, chunk_size: int, today: date | None, progress, reservation):
+def _commit(
+    job: ImportJob, *, ctx: UnionContext, chunk_size: int, today: date, progress, reservation
+):
     _, data = read_file(job.file_id)
     org_id = job.org_id
-    ctx = _context(job)
-    now = utcnow()
-    fixed = (
-        MemberSource.ENTERPRISE.value,
-        MemberStatus.ACTIVE.value,
-        "正常",
-        job.id,
-        now,
-        now,
-        now,
-    )
+    fixed = _fixed(job)
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
         fixed = tuple(copy_text(v) for v in fixed)
+    else:  # as SQLite stores them, once
+        fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(fixed)
     lookups = NoLookups()
-    ring = lookups.ring
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
     waiting: list[list[tuple]] = []  # SQLite: checked and encrypted, written at the end
     if not streaming:
-        stored = sqlite_values(Member.__table__, WAITING_COLUMNS)
+        stored = sqlite_values(Member.__table__, ROW_COLUMNS)
     with ExitStack() as stack:
         if streaming:
             side = stack.enter_context(db.engine.connect())
             writer = stack.enter_context(CopyWriter(Member.__table__, MEMBER_COLUMNS))
         for chunk in run.chunks():
-            rows = []
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-                elif not problems:
-                    m = outcome.member
-                    rows.append(
-                        (
-                            *[getattr(m, f) for f in MEMBER_FIELDS],
-                            ring.encrypt("id_number", m.id_number),
-                            lookups.index("id_number", m.id_number),
-                            ring.encrypt("mobile", m.mobile),
-                            lookups.index("mobile", m.mobile),
-                            *fixed,
-                        )
-                    )
+            rows = [] if problems else member_rows([o.member for o in chunk], lookups)
             lookups.forget()
             if problems:
                 waiting.clear()
             elif streaming:
                 given = reservation.take(side, len(rows))
-                writer.write([(org_id, no, *row) for no, row in zip(given, rows, strict=True)])
+                writer.write(
+                    [(org_id, no, *row, *fixed) for no, row in zip(given, rows, strict=True)]
+                )
             else:  # as SQLite stores them, so that little is left to do under the lock
-                waiting.append([stored((org_id, *row)) for row in rows])
+                waiting.append([(org_id, *stored(row), *fixed) for row in rows])
             if progress is not None:
                 progress(run.total)
         written = 0 if problems or not streaming else writer.count

@@ -2,8 +2,9 @@
 
 The workbook is checked as a file at upload (nothing is stored if it cannot be read); a
 task validates it in chunks, keeping every problem with its row and column and staging
-the valid rows (encrypted); the clerk sees the counts and confirms; the commit moves the
-staged rows into the registry in one statement, with member numbers, or writes nothing.
+the valid rows (encrypted, ``pipeline.stage``); the clerk sees the counts and confirms; the
+commit writes the staged rows into the registry in one transaction, with member numbers,
+or writes nothing.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def cancel(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
         raise Conflict(f"导入任务当前为「{job.status.value}」，不能取消")
     if not _move(job, job.status, ImportStatus.CANCELLED, message="已取消，未写入任何会员"):
         raise Conflict("导入任务的状态刚刚发生了变化（可能已导入完成），请刷新后查看")
+    pipeline.drop_staged(job)
     audit.record(
         scope, "member.import_cancel", target_type="import_job", target_ids=[job.id], ip=ip
     )
@@ -245,13 +247,13 @@ def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = 
         try:
             if job.auto_commit:
                 return _validate_and_import(job, today=today)
-            run, data = pipeline.validate(
+            run, data, staged = pipeline.validate(
                 job,
                 chunk_size=chunk_size,
                 today=today,
                 progress=_reporter(job_id, ImportStatus.VALIDATING),
             )
-            return _verdict(job, run, data)
+            return _verdict(job, run, data, staged)
         except UploadRejected as exc:
             db.session.rollback()
             return _finish(job, ImportStatus.REJECTED, message=exc.message)
@@ -264,7 +266,7 @@ def run_validation(job_id: int, *, chunk_size: int = 2000, today: date | None = 
             return _finish(job, ImportStatus.FAILED, message=MSG_BROKEN)
 
 
-def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
+def _verdict(job: ImportJob, run, data: bytes, staged) -> ImportJob:
     job.header = pipeline.header_of(run)
     job.total, job.valid, job.invalid = run.total, run.valid, run.invalid
     job.processed = run.total
@@ -272,6 +274,8 @@ def _verdict(job: ImportJob, run, data: bytes) -> ImportJob:
         if run.header_errors or run.invalid:
             _annotate(job, data)
         return _finish(job, ImportStatus.INVALID, message=verdict_message(run))
+    if staged is not None:  # what 确认导入 writes
+        pipeline.stage(job, staged)
     return _finish(job, ImportStatus.READY, message=f"校验通过：共 {run.total} 人，可确认导入")
 
 
@@ -306,8 +310,8 @@ def _validate_and_import(job: ImportJob, *, today) -> ImportJob:
     report(0)
     job = db.session.get(ImportJob, job_id)
     db.session.execute(delete(ImportIssue).where(ImportIssue.job_id == job_id))
-    run, data = pipeline.validate(job, today=today, progress=report)
-    return _verdict(job, run, data)
+    run, data, staged = pipeline.validate(job, today=today, progress=report)
+    return _verdict(job, run, data, staged)
 
 
 def _write_members(
@@ -326,6 +330,7 @@ def _write_members(
         if problems or not written:
             _undo(reservation)
             return False
+        pipeline.drop_staged(job)
         now = utcnow()
         done = _move(
             job,
@@ -415,19 +420,15 @@ def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
     if not _move(job, ImportStatus.READY, ImportStatus.COMMITTING, processed=0, message="正在导入"):
         raise Conflict("该导入任务正在被处理，请刷新后查看")
     db.session.commit()
+    clash = False
     try:
-        _write_members(
+        written = _write_members(
             job, expected=ImportStatus.COMMITTING, committed_by=scope.account_id, scope=scope, ip=ip
         )
     except pipeline.Cancelled:
         raise Conflict("导入任务已被取消，未写入任何会员") from None
     except pipeline.RegistryChanged:
-        problems = pipeline.find_problems(db.session.get(ImportJob, job_id))
-        if problems:
-            raise _changed(job_id, problems) from None
-        # the clash is gone already (a concurrent import was undone)
-        _move(job, ImportStatus.COMMITTING, ImportStatus.READY, message="可重新确认导入")
-        raise ImportConflict("导入时会员信息正在变化，请稍后重新确认导入") from None
+        written, clash = False, True
     except Exception as exc:
         log.exception("commit of import job %s failed", job_id)
         why = "数据库繁忙" if isinstance(exc, OperationalError) else "系统错误"
@@ -439,15 +440,29 @@ def commit(scope: Scope, job_id: int, *, ip=None) -> ImportJob:
         )
         db.session.commit()
         raise
+    if not written:  # nothing written: say why, with every problem
+        problems = pipeline.find_problems(db.session.get(ImportJob, job_id))
+        if problems:
+            raise _changed(job_id, problems, MSG_CHANGED if clash else MSG_RECHECKED) from None
+        # the clash is gone already (a concurrent import was undone)
+        _move(job, ImportStatus.COMMITTING, ImportStatus.READY, message="可重新确认导入")
+        raise ImportConflict("导入时会员信息正在变化，请稍后重新确认导入") from None
     return db.session.get(ImportJob, job_id)
 
 
-def _changed(job_id: int, problems) -> ImportConflict:
-    """Keep the reasons (nothing was written): the registry changed since the preview."""
+MSG_CHANGED = "校验后会员信息发生了变化，部分会员已登记，请查看错误明细并重新上传"
+MSG_RECHECKED = (
+    "校验后情况发生了变化（已不是校验当天，或工会名称、开户网点已修改），"
+    "重新校验发现问题，未写入任何会员；请查看错误明细并重新上传"
+)
+
+
+def _changed(job_id: int, problems, message: str) -> ImportConflict:
+    """Keep the reasons (nothing was written): something changed since the preview."""
     job = db.session.get(ImportJob, job_id)
     pipeline.record_problems(job, problems)
+    pipeline.drop_staged(job)
     invalid = len({p.row for p in problems})
-    message = "校验后会员信息发生了变化，部分会员已登记，请查看错误明细并重新上传"
     _move(
         job,
         ImportStatus.COMMITTING,
