@@ -1,7 +1,7 @@
 """imports: the preview keeps its validated, encrypted rows (import_job.staged_file_id)
 
 Revision ID: c3d5e7f9a1b2
-Revises: 7c1d2e3f4a5b
+Revises: d7f9b1c3e5a2
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d5e7f9a1b2'
-down_revision = '7c1d2e3f4a5b'
+down_revision = 'd7f9b1c3e5a2'
 branch_labels = None
 depends_on = None
 
