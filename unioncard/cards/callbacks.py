@@ -55,17 +55,22 @@ def _when(value: str | None) -> datetime:
     return moment
 
 
-def receipt_key(kind: str, bank_id: str) -> str:
+def receipt_key(kind: str, bank_id: str, ring=None) -> str:
     """The bank's result or event id as we keep it: a keyed hash (banks may build their ids
     from card numbers; the sandbox's event ids do), so a receipt holds no personal data."""
-    return keyring().blind_index(f"bank_{kind}", str(bank_id))
+    return (ring or keyring()).blind_index(f"bank_{kind}", str(bank_id))
 
 
 def _seen(kind: str, ids: list[str]) -> set[str]:
     """The bank ids among ``ids`` already received."""
-    if not ids:
+    ring = keyring()
+    return _seen_keys(kind, {receipt_key(kind, i, ring): i for i in ids})
+
+
+def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
+    """The bank ids already received, given ``{receipt key: bank id}``."""
+    if not keys:
         return set()
-    keys = {receipt_key(kind, i): i for i in ids}
     stored = db.session.scalars(
         select(BankReceipt.external_id).where(
             BankReceipt.kind == kind, among(BankReceipt.external_id, list(keys))
@@ -85,7 +90,9 @@ def apply_results(body: dict) -> dict:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
     results = body["results"]
-    seen = _seen("result", [r["result_id"] for r in results])
+    ring = keyring()
+    keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
+    seen = _seen_keys("result", {key: bank_id for bank_id, key in keys.items()})
     fresh = [r for r in results if r["result_id"] not in seen]
     counts = {"applied": 0, "duplicates": len(results) - len(fresh), "ignored": 0}
     if not fresh:
@@ -112,7 +119,6 @@ def apply_results(body: dict) -> dict:
             ).where(among(MemberCard.member_id, {link.member_id for link in links.values()}))
         )
     }
-    ring = keyring()
     revoked = batch.status == BatchStatus.REVOKED
     answered: set[int] = set()  # links answered by an earlier result of this callback
     writes = _ResultWrites()
@@ -134,7 +140,7 @@ def apply_results(body: dict) -> dict:
         writes.receipts.append(
             {
                 "kind": "result",
-                "external_id": receipt_key("result", result["result_id"]),
+                "external_id": keys[result["result_id"]],
                 "member_no": result["member_no"],
                 "applied": applied,
                 "received_at": received_at,
