@@ -161,27 +161,20 @@ def apply_results(body: dict) -> dict:
 
 
 class _ResultWrites:
-    """The rows one callback of results changes, written set-wise; the updates grouped by
-    the columns they set, one statement a group."""
+    """The rows one callback of results changes, written set-wise: one UPDATE of the links,
+    one of the cards, one INSERT of the card log and one of the receipts."""
 
     def __init__(self):
-        self.links: dict[tuple, list[dict]] = {}
-        self.cards: dict[tuple, list[dict]] = {}
+        self.links: list[dict] = []
+        self.cards: list[dict] = []
         self.log: list[dict] = []
         self.receipts: list[dict] = []
         self.successes = self.failures = 0
 
-    def link(self, row: dict) -> None:
-        self.links.setdefault(tuple(row), []).append(row)
-
-    def card(self, row: dict) -> None:
-        self.cards.setdefault(tuple(row), []).append(row)
-
     def execute(self) -> None:
-        for rows in self.links.values():
-            _update_by_id(CardBatchMember, rows)
-        for rows in self.cards.values():
-            _update_by_id(MemberCard, rows)
+        if self.links:
+            _update_by_id(CardBatchMember, self.links)
+            _update_by_id(MemberCard, self.cards)
         if self.log:
             _insert(CardLogEntry, self.log)
             notifications.card_changes(self.log)  # members' WeChat messages, after commit
@@ -196,7 +189,8 @@ class _ResultWrites:
 
 def _recordset(table, rows: list[dict], keys: list[str]):
     """``json_to_recordset(:rows) AS given(a type, b type, …)``: each value first bound as
-    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are."""
+    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are;
+    a key a row lacks is NULL."""
     dialect = db.session.get_bind().dialect
     binders = {
         key: None
@@ -205,7 +199,8 @@ def _recordset(table, rows: list[dict], keys: list[str]):
         for key in keys
     }
     data = [
-        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys} for row in rows
+        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys if key in row}
+        for row in rows
     ]
     document = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_value)
     param = cast(bindparam(None, document, type_=Text), JSON)
@@ -234,23 +229,38 @@ def _insert(model, rows: list[dict]) -> None:
 
 
 def _update_by_id(model, rows: list[dict]) -> None:
-    """Update rows by primary key (dicts with the same keys, ``id`` among them); objects
-    already in the session follow. A value common to every row is set once."""
+    """Update rows by primary key (dicts with ``id``, not all with the same keys); objects
+    already in the session follow. On PostgreSQL one statement: a value common to every row
+    is set once, and a key only some rows carry is set where given (``COALESCE`` with the
+    stored value), so it must not be None; rows that do are written group by group."""
     if not is_postgres():
-        db.session.execute(update(model), rows)
+        db.session.execute(update(model), rows)  # the ORM groups the rows by their keys
+        return
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    partial = [key for key in keys if any(key not in row for row in rows)]
+    if any(row.get(key, "") is None for row in rows for key in partial):
+        groups: dict[tuple, list[dict]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        for group in groups.values():
+            _update_by_id(model, group)
         return
     first = rows[0]
     common = {
-        key: value
-        for key, value in first.items()
-        if key != "id" and all(row[key] == value for row in rows)
+        key: first[key]
+        for key in keys
+        if key != "id" and key not in partial and all(row[key] == first[key] for row in rows)
     }
-    keys = [key for key in first if key not in common]
-    given = _recordset(model.__table__, rows, keys)
+    given_keys = [key for key in keys if key not in common]
+    given = _recordset(model.__table__, rows, given_keys)
+    stored = model.__table__.c
+    values = {
+        key: func.coalesce(given.c[key], stored[key]) if key in partial else given.c[key]
+        for key in given_keys
+        if key != "id"
+    }
     db.session.execute(
-        update(model)
-        .where(model.id == given.c.id)
-        .values({**common, **{key: given.c[key] for key in keys if key != "id"}}),
+        update(model).where(model.id == given.c.id).values({**common, **values}),
         execution_options={"synchronize_session": "fetch"},
     )
 
@@ -278,8 +288,8 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
                 at=feedback_at,
             )
         )
-        writes.link(link_row)
-        writes.card(
+        writes.links.append(link_row)
+        writes.cards.append(
             {
                 "id": card.id,
                 "status": CardStatus.ISSUED,
@@ -302,7 +312,7 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
             at=feedback_at,
         )
     )
-    writes.link(link_row | {"reason_code": code, "reason": reason})
+    writes.links.append(link_row | {"reason_code": code, "reason": reason})
     card_row = {
         "id": card.id,
         "status": CardStatus.FAILED,
@@ -314,7 +324,7 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
     if code == NAME_CHARSET and card.channel != Channel.SPECIAL:
         card_row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
         writes.log.append(entry(card.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))
-    writes.card(card_row)
+    writes.cards.append(card_row)
 
 
 def apply_events(body: dict) -> dict:
