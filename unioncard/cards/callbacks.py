@@ -219,13 +219,27 @@ def _json_value(value):
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """Insert rows (dicts with the same keys)."""
+    """Insert rows (dicts with the same keys); on PostgreSQL a value common to every row is
+    sent once."""
     if not is_postgres():
         db.session.execute(insert(model), rows)
         return
     table, keys = model.__table__, list(rows[0])
-    given = _recordset(table, rows, keys)
-    db.session.execute(insert(table).from_select(keys, select(*(given.c[k] for k in keys))))
+    common = _common(rows, keys)
+    given = _recordset(table, rows, [key for key in keys if key not in common])
+    values = {key: bindparam(None, common[key], type_=table.c[key].type) for key in common}
+    columns = [given.c[key] if key not in common else values[key] for key in keys]
+    db.session.execute(insert(table).from_select(keys, select(*columns)))
+
+
+def _common(rows: list[dict], keys) -> dict:
+    """The keys (in every row) whose value is the same in every row, with that value."""
+    first = rows[0]
+    return {
+        key: first[key]
+        for key in keys
+        if key != "id" and all(key in row and row[key] == first[key] for row in rows)
+    }
 
 
 def _update_by_id(model, rows: list[dict]) -> None:
@@ -245,12 +259,7 @@ def _update_by_id(model, rows: list[dict]) -> None:
         for group in groups.values():
             _update_by_id(model, group)
         return
-    first = rows[0]
-    common = {
-        key: first[key]
-        for key in keys
-        if key != "id" and key not in partial and all(row[key] == first[key] for row in rows)
-    }
+    common = _common(rows, keys)
     given_keys = [key for key in keys if key not in common]
     given = _recordset(model.__table__, rows, given_keys)
     stored = model.__table__.c
