@@ -2,8 +2,9 @@
 
 Everything runs on loopback against PostgreSQL:
 
-* the service (``wsgi:app``) is served by gunicorn, 2 sync workers, with Redis for the
-  callback nonces, as a deployment would serve it;
+* the service (``wsgi:app``) is served by gunicorn, 2 workers of the class and threads set
+  in ``gunicorn.conf.py`` (gthread, 4 threads; gunicorn reads it from the working
+  directory), with Redis for the callback nonces, as a deployment would serve it;
 * the bank sandbox (``integrations.bank.sandbox``) runs in a thread of this process, with
   ``result_delay`` 0, and calls the gunicorn server back with results in chunks of 500;
 * the baseline is a do-nothing Flask app served by gunicorn with the same settings: it
@@ -417,7 +418,7 @@ def run(members: int, senders: list[int]) -> dict:
         bank_server.stop()
     shutil.rmtree(logdir, ignore_errors=True)  # kept when the run failed
     return {
-        "workers": WORKERS, "served_by": f"gunicorn -w {WORKERS} (sync), Redis nonces",
+        "workers": WORKERS, "served_by": f"gunicorn -w {WORKERS} (gunicorn.conf.py: gthread, 4 threads), Redis nonces",
         "cpus": os.cpu_count(), "end_to_end": end_to_end, "ingest": rates,
     }  # fmt: skip
 

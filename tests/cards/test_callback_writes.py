@@ -4,12 +4,14 @@ each card keeping what its own result does not set."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from tests.cards.helpers import bank_post
 from tests.cards.test_faults import RESULTS, ready_batch, results_body
-from unioncard.cards.callbacks import _update_by_id
-from unioncard.cards.models import CardLogEntry, CardStatus, Channel, MemberCard
+from unioncard.cards.callbacks import _update_by_id, receipt_key
+from unioncard.cards.models import CardBatchMember, CardLogEntry, CardStatus, Channel, MemberCard
 from unioncard.extensions import db
 from unioncard.security.crypto import keyring
 
@@ -64,3 +66,32 @@ def test_a_none_in_a_key_only_some_rows_carry_is_written(ctx, client):
     first, second = _card(ids["ok"]), _card(ids["gbk_only"])
     assert (first.failure_code, first.failure_reason) == (None, "原因")
     assert (second.failure_code, second.failure_reason) == ("OTHER", "新原因")
+
+
+def test_an_answered_member_keeps_the_result_id_only_as_its_receipt_key(client, ctx):
+    batch, ids, nos = ready_batch(client, ctx)
+    body = results_body(batch, nos)
+    body["results"][0]["result_id"] = "6231000000000000000-" + "x" * 100  # long, card-based
+    assert bank_post(client, ctx, RESULTS, body).status_code == 200
+    db.session.rollback()
+    links = db.session.query(CardBatchMember).filter_by(batch_id=batch["id"]).all()
+    assert sorted(link.result_id for link in links) == sorted(
+        receipt_key("result", r["result_id"]) for r in body["results"]
+    )
+
+
+def test_the_migration_hashes_result_ids_stored_in_clear(client, ctx):
+    from flask_migrate import downgrade, upgrade
+
+    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
+    batch, ids, nos = ready_batch(client, ctx)
+    link = db.session.query(CardBatchMember).filter_by(batch_id=batch["id"]).first()
+    link.result_id = "B1-0000000001"  # as answered before the change
+    link_id = link.id
+    db.session.commit()
+    db.session.remove()
+    downgrade(directory=migrations, revision="7c1d2e3f4a5b")
+    upgrade(directory=migrations)
+    assert db.session.get(CardBatchMember, link_id).result_id == receipt_key(
+        "result", "B1-0000000001"
+    )

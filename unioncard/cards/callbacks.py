@@ -131,7 +131,10 @@ def apply_results(body: dict) -> dict:
         )
         if applied:
             answered.add(link.id)
-            _apply_result(batch.id, link, cards[link.member_id], result, feedback_at, ring, writes)
+            key = keys[result["result_id"]]
+            _apply_result(
+                batch.id, link, cards[link.member_id], result, key, feedback_at, ring, writes
+            )
             if result["status"] == "success":
                 issued.append(result["member_no"])
             counts["applied"] += 1
@@ -274,13 +277,15 @@ def _update_by_id(model, rows: list[dict]) -> None:
     )
 
 
-def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> None:
+def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) -> None:
+    """One applied result: the link answered (with the result's receipt key, never the
+    bank's id), the card's change, its log row."""
     link_row = {
         "id": link.id,
         "open_member_id": None,
         "result": result["status"],
         "answered_at": feedback_at,
-        "result_id": result["result_id"],
+        "result_id": key,
     }
     if result["status"] == "success":
         card_no = str(result.get("card_no") or "").strip()
