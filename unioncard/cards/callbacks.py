@@ -82,16 +82,17 @@ def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
 def apply_results(body: dict) -> dict:
     """Apply one callback of results in a few statements: the batch row is locked, the
     links and cards read in one query each, their changes, the card log and the receipts
-    written in bulk (a callback carries up to 5,000 results)."""
+    written in bulk (a callback carries up to 5,000 results). The receipt keys are hashed
+    before the lock: callbacks of the same batch wait for each other only while writing."""
+    results = body["results"]
+    ring = keyring()
+    keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
     batch = db.session.scalar(
         select(CardBatch).where(CardBatch.batch_no == body["batch_no"]).with_for_update()
     )
     if batch is None:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
-    results = body["results"]
-    ring = keyring()
-    keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
     seen = _seen_keys("result", {key: bank_id for bank_id, key in keys.items()})
     fresh = [r for r in results if r["result_id"] not in seen]
     counts = {"applied": 0, "duplicates": len(results) - len(fresh), "ignored": 0}
