@@ -2,8 +2,9 @@
 
 Everything runs on loopback against PostgreSQL:
 
-* the service (``wsgi:app``) is served by gunicorn, 2 sync workers, with Redis for the
-  callback nonces, as a deployment would serve it;
+* the service (``wsgi:app``) is served by gunicorn, 2 workers of the class and threads set
+  in ``gunicorn.conf.py`` (gthread, 4 threads; gunicorn reads it from the working
+  directory), with Redis for the callback nonces, as a deployment would serve it;
 * the bank sandbox (``integrations.bank.sandbox``) runs in a thread of this process, with
   ``result_delay`` 0, and calls the gunicorn server back with results in chunks of 500;
 * the baseline is a do-nothing Flask app served by gunicorn with the same settings: it
@@ -131,6 +132,57 @@ class Gunicorn:
             self.proc.kill()
             self.proc.wait()
         self._logfile.close()
+
+
+def _cpu_seconds(pids) -> dict[int, float]:
+    """CPU seconds (user + system) each of ``pids`` has used so far, from ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone, or not Linux
+            continue
+        used[pid] = (int(stat[11]) + int(stat[12])) / tick
+    return used
+
+
+class CpuMeter:
+    """CPU used by the service's gunicorn workers and by this benchmark database's
+    PostgreSQL backends (same machine) while a block runs: unlike the wall time, it hardly
+    moves when other work shares the cores."""
+
+    def __init__(self, server: Gunicorn):
+        self.server = server
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        import psycopg
+
+        master = self.server.proc.pid
+        try:
+            workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        except OSError:
+            workers = []
+        with psycopg.connect(PG_ADMIN.replace("postgresql+psycopg", "postgresql"),
+                             autocommit=True) as c:  # fmt: skip
+            backends = [pid for (pid,) in c.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]  # fmt: skip
+        return [int(w) for w in workers], backends
+
+    def __enter__(self):
+        self.workers, self.backends = self._pids()
+        self.before = _cpu_seconds(self.workers + self.backends)
+        return self
+
+    def __exit__(self, *exc):
+        workers, backends = self._pids()
+        after = _cpu_seconds(set(workers + backends + self.workers + self.backends))
+
+        def used(pids):
+            return sum(after[p] - self.before.get(p, 0.0) for p in set(pids) if p in after)
+
+        self.app_s = used(workers + self.workers)
+        self.db_s = used(backends + self.backends)
 
 
 def _send_all(url: str, bodies: list[tuple[bytes, dict]], senders: int) -> tuple[float, list]:
@@ -397,7 +449,8 @@ def run(members: int, senders: list[int]) -> dict:
                 bodies = _bodies(batch_no, results, secret)  # signed just before sending
                 base_s, base_answers = _send_all(baseline.url + RESULTS_PATH, bodies, k)
                 assert all(a and a[0] == 200 for a in base_answers)
-                app_s, answers = _send_all(service.url + RESULTS_PATH, bodies, k)
+                with CpuMeter(service) as cpu:
+                    app_s, answers = _send_all(service.url + RESULTS_PATH, bodies, k)
                 bad = [a for a in answers if not a or a[0] != 200]
                 assert not bad, bad[:3]
                 applied = sum(a[1]["applied"] for a in answers)
@@ -409,6 +462,9 @@ def run(members: int, senders: list[int]) -> dict:
                     "baseline_results_per_s": round(applied / base_s),
                     "ratio_to_baseline": round(app_s / base_s, 1),
                     "slowest_request_s": round(max(a[2] for a in answers), 2),
+                    # CPU a callback of CHUNK results costs: app workers, PostgreSQL
+                    "app_cpu_ms": round(cpu.app_s * 1000 / len(bodies), 1),
+                    "db_cpu_ms": round(cpu.db_s * 1000 / len(bodies), 1),
                 })  # fmt: skip
     finally:
         for server in reversed(servers):
@@ -417,7 +473,7 @@ def run(members: int, senders: list[int]) -> dict:
         bank_server.stop()
     shutil.rmtree(logdir, ignore_errors=True)  # kept when the run failed
     return {
-        "workers": WORKERS, "served_by": f"gunicorn -w {WORKERS} (sync), Redis nonces",
+        "workers": WORKERS, "served_by": f"gunicorn -w {WORKERS} (gunicorn.conf.py: gthread, 4 threads), Redis nonces",
         "cpus": os.cpu_count(), "end_to_end": end_to_end, "ingest": rates,
     }  # fmt: skip
 
@@ -430,11 +486,14 @@ def report(result: dict) -> None:
           f"{a['callbacks_s']:>6} {a['end_to_end_s']:>6} {a['results_per_s']:>8} "
           f"{a['baseline_s']:>6} {a['ratio_to_baseline']:>5}")  # fmt: skip
     print(f"\n回调写入（每次回调 {CHUNK} 条结果，同一批次）")
-    print("并发  结果数   用时s  结果/秒  最慢请求s  基线s  基线结果/秒  倍数")
+    print(
+        "并发  结果数   用时s  结果/秒  最慢请求s  基线s  基线结果/秒  倍数  每次CPU ms 应用+数据库"
+    )
     for r in result["ingest"]:
         print(f"{r['senders']:>4} {r['results']:>7} {r['app_s']:>7} {r['results_per_s']:>8} "
               f"{r['slowest_request_s']:>10} {r['baseline_s']:>6} "
-              f"{r['baseline_results_per_s']:>12} {r['ratio_to_baseline']:>5}")  # fmt: skip
+              f"{r['baseline_results_per_s']:>12} {r['ratio_to_baseline']:>5}"
+              f"  {r['app_cpu_ms']:>6} + {r['db_cpu_ms']}")  # fmt: skip
 
 
 def main(argv=None) -> dict:

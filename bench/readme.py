@@ -49,17 +49,22 @@ def import_table(results: list[dict]) -> list[str]:
 def cards_table(result: dict) -> list[str]:
     a = result["end_to_end"]
     rows = [
-        "| 项目 | 用时 s | 结果/秒 | 基线 |",
-        "|---|---:|---:|---|",
+        "| 项目 | 用时 s | 结果/秒 | 基线 | 每次回调 CPU ms（应用 + 数据库） |",
+        "|---|---:|---:|---|---:|",
         f"| {_people(a['members'])}人批次：提交 {a['submit_s']:.2f} + 发送银行 {a['deliver_s']:.2f}"
         f" + 回调写回 {a['callbacks_s']:.2f} | {a['end_to_end_s']:.2f} | {a['results_per_s']:,} |"
-        f" 同样请求体的往返 {a['baseline_s']:.2f} s |",
+        f" 同样请求体的往返 {a['baseline_s']:.2f} s | |",
     ]
     for r in result["ingest"]:
         who = "1 个发送方" if r["senders"] == 1 else f"{r['senders']} 个并发"
+        cpu = (
+            f"{r['app_cpu_ms']:.0f} + {r['db_cpu_ms']:.0f}"
+            if r.get("app_cpu_ms") is not None and r.get("db_cpu_ms") is not None
+            else "—"
+        )
         rows.append(
             f"| 回调写入，{who} | {r['app_s']:.2f} | {r['results_per_s']:,} |"
-            f" {r['baseline_results_per_s']:,} 条/秒（{r['ratio_to_baseline']:.0f}×） |"
+            f" {r['baseline_results_per_s']:,} 条/秒（{r['ratio_to_baseline']:.0f}×） | {cpu} |"
         )
     return rows
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, ValidationError, fields
 
 from .security.masking import mask_value
 
@@ -52,6 +52,64 @@ class Text(fields.String):
         if text_problem(value):
             raise self.make_error("control")
         return value
+
+
+class Records(fields.List):
+    """A list of flat records (a schema of ``Text`` fields only), as a partner sends them by
+    the thousand (the bank's 5,000 card results in one callback).
+
+    When every record is plainly valid (a dict of known keys with the required ones, each
+    value a string without control characters that passes its field's validators, or None
+    where the field allows it) the records are taken as they are: the same result as loading
+    each through the schema, about four times faster. Otherwise the list goes through
+    marshmallow record by record, so the errors are exactly the schema's."""
+
+    def __init__(self, schema: type[Schema], **kwargs):
+        super().__init__(fields.Nested(schema), **kwargs)
+        self._checks = _flat_checks(schema())
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if self._checks is not None and type(value) is list and all(map(self._plain, value)):
+            return [dict(record) for record in value]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _plain(self, record) -> bool:
+        checks, required = self._checks
+        if type(record) is not dict or not required <= record.keys():
+            return False
+        for key, value in record.items():
+            check = checks.get(key)
+            if check is None:
+                return False
+            allow_none, validators = check
+            if value is None:
+                if not allow_none:
+                    return False
+                continue
+            if type(value) is not str or CONTROL_CHARS.search(value):
+                return False
+            for validator in validators:
+                try:
+                    if validator(value) is False:
+                        return False
+                except ValidationError:
+                    return False
+        return True
+
+
+def _flat_checks(schema: Schema):
+    """``({name: (allow_none, validators)}, required names)`` when ``schema`` holds only
+    plain ``Text`` fields loaded under their own names, without hooks; else None."""
+    if any(schema._hooks.values()) or schema.unknown != RAISE:
+        return None
+    checks, required = {}, set()
+    for name, field in schema.load_fields.items():
+        if type(field) is not Text or field.data_key not in (None, name) or field.attribute:
+            return None
+        checks[name] = (field.allow_none, tuple(field.validators))
+        if field.required:
+            required.add(name)
+    return checks, frozenset(required)
 
 
 class Masked(Text):

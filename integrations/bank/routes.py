@@ -14,7 +14,7 @@ from integrations.signing import SignatureError, verify_request
 from unioncard.cards import callbacks
 from unioncard.errors import NotAuthenticated
 from unioncard.kvstore import store
-from unioncard.webfields import Text
+from unioncard.webfields import Records, Text
 
 blp = Blueprint(
     "bank_callbacks",
@@ -61,7 +61,7 @@ class Result(Schema):
 class CardResults(Schema):
     batch_no = Text(required=True, validate=validate.Length(1, 30))
     feedback_at = Text(required=True)
-    results = fields.List(fields.Nested(Result), required=True, validate=validate.Length(1, 5000))
+    results = Records(Result, required=True, validate=validate.Length(1, 5000))
 
 
 class Event(Schema):
@@ -73,7 +73,7 @@ class Event(Schema):
 
 
 class CardEvents(Schema):
-    events = fields.List(fields.Nested(Event), required=True, validate=validate.Length(1, 5000))
+    events = Records(Event, required=True, validate=validate.Length(1, 5000))
 
 
 class Applied(Schema):

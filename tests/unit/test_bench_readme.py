@@ -105,3 +105,18 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
     mini = "### 小程序读接口"
     assert _table(after, mini) == _table(before, mini) and len(_table(before, mini)) >= 3
     assert before.split("## 性能")[0] == after.split("## 性能")[0]
+
+
+def test_the_callback_rows_carry_the_cpu_a_callback_costs():
+    result = {
+        **RESULTS["card_batch"],
+        "ingest": [
+            {**RESULTS["card_batch"]["ingest"][0], "app_cpu_ms": 21.5, "db_cpu_ms": 18.0},
+            {"senders": 2, "app_s": 2.0, "results_per_s": 5000, "baseline_results_per_s": 150_000,
+             "ratio_to_baseline": 30.0},  # an older result without the CPU figures
+        ],
+    }  # fmt: skip
+    rows = readme.cards_table(result)
+    assert rows[0].endswith("| 每次回调 CPU ms（应用 + 数据库） |")
+    assert "| 回调写入，1 个发送方 | 3.00 | 3,333 | 150,000 条/秒（45×） | 22 + 18 |" in rows
+    assert "| 回调写入，2 个并发 | 2.00 | 5,000 | 150,000 条/秒（30×） | — |" in rows

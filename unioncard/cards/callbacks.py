@@ -55,17 +55,22 @@ def _when(value: str | None) -> datetime:
     return moment
 
 
-def receipt_key(kind: str, bank_id: str) -> str:
+def receipt_key(kind: str, bank_id: str, ring=None) -> str:
     """The bank's result or event id as we keep it: a keyed hash (banks may build their ids
     from card numbers; the sandbox's event ids do), so a receipt holds no personal data."""
-    return keyring().blind_index(f"bank_{kind}", str(bank_id))
+    return (ring or keyring()).blind_index(f"bank_{kind}", str(bank_id))
 
 
 def _seen(kind: str, ids: list[str]) -> set[str]:
     """The bank ids among ``ids`` already received."""
-    if not ids:
+    ring = keyring()
+    return _seen_keys(kind, {receipt_key(kind, i, ring): i for i in ids})
+
+
+def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
+    """The bank ids already received, given ``{receipt key: bank id}``."""
+    if not keys:
         return set()
-    keys = {receipt_key(kind, i): i for i in ids}
     stored = db.session.scalars(
         select(BankReceipt.external_id).where(
             BankReceipt.kind == kind, among(BankReceipt.external_id, list(keys))
@@ -77,15 +82,18 @@ def _seen(kind: str, ids: list[str]) -> set[str]:
 def apply_results(body: dict) -> dict:
     """Apply one callback of results in a few statements: the batch row is locked, the
     links and cards read in one query each, their changes, the card log and the receipts
-    written in bulk (a callback carries up to 5,000 results)."""
+    written in bulk (a callback carries up to 5,000 results). The receipt keys are hashed
+    before the lock: callbacks of the same batch wait for each other only while writing."""
+    results = body["results"]
+    ring = keyring()
+    keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
     batch = db.session.scalar(
         select(CardBatch).where(CardBatch.batch_no == body["batch_no"]).with_for_update()
     )
     if batch is None:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
-    results = body["results"]
-    seen = _seen("result", [r["result_id"] for r in results])
+    seen = _seen_keys("result", {key: bank_id for bank_id, key in keys.items()})
     fresh = [r for r in results if r["result_id"] not in seen]
     counts = {"applied": 0, "duplicates": len(results) - len(fresh), "ignored": 0}
     if not fresh:
@@ -112,7 +120,6 @@ def apply_results(body: dict) -> dict:
             ).where(among(MemberCard.member_id, {link.member_id for link in links.values()}))
         )
     }
-    ring = keyring()
     revoked = batch.status == BatchStatus.REVOKED
     answered: set[int] = set()  # links answered by an earlier result of this callback
     writes = _ResultWrites()
@@ -125,7 +132,10 @@ def apply_results(body: dict) -> dict:
         )
         if applied:
             answered.add(link.id)
-            _apply_result(batch.id, link, cards[link.member_id], result, feedback_at, ring, writes)
+            key = keys[result["result_id"]]
+            _apply_result(
+                batch.id, link, cards[link.member_id], result, key, feedback_at, ring, writes
+            )
             if result["status"] == "success":
                 issued.append(result["member_no"])
             counts["applied"] += 1
@@ -134,7 +144,7 @@ def apply_results(body: dict) -> dict:
         writes.receipts.append(
             {
                 "kind": "result",
-                "external_id": receipt_key("result", result["result_id"]),
+                "external_id": keys[result["result_id"]],
                 "member_no": result["member_no"],
                 "applied": applied,
                 "received_at": received_at,
@@ -155,27 +165,20 @@ def apply_results(body: dict) -> dict:
 
 
 class _ResultWrites:
-    """The rows one callback of results changes, written set-wise; the updates grouped by
-    the columns they set, one statement a group."""
+    """The rows one callback of results changes, written set-wise: one UPDATE of the links,
+    one of the cards, one INSERT of the card log and one of the receipts."""
 
     def __init__(self):
-        self.links: dict[tuple, list[dict]] = {}
-        self.cards: dict[tuple, list[dict]] = {}
+        self.links: list[dict] = []
+        self.cards: list[dict] = []
         self.log: list[dict] = []
         self.receipts: list[dict] = []
         self.successes = self.failures = 0
 
-    def link(self, row: dict) -> None:
-        self.links.setdefault(tuple(row), []).append(row)
-
-    def card(self, row: dict) -> None:
-        self.cards.setdefault(tuple(row), []).append(row)
-
     def execute(self) -> None:
-        for rows in self.links.values():
-            _update_by_id(CardBatchMember, rows)
-        for rows in self.cards.values():
-            _update_by_id(MemberCard, rows)
+        if self.links:
+            _update_by_id(CardBatchMember, self.links)
+            _update_by_id(MemberCard, self.cards)
         if self.log:
             _insert(CardLogEntry, self.log)
             notifications.card_changes(self.log)  # members' WeChat messages, after commit
@@ -190,7 +193,8 @@ class _ResultWrites:
 
 def _recordset(table, rows: list[dict], keys: list[str]):
     """``json_to_recordset(:rows) AS given(a type, b type, …)``: each value first bound as
-    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are."""
+    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are;
+    a key a row lacks is NULL."""
     dialect = db.session.get_bind().dialect
     binders = {
         key: None
@@ -199,7 +203,8 @@ def _recordset(table, rows: list[dict], keys: list[str]):
         for key in keys
     }
     data = [
-        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys} for row in rows
+        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys if key in row}
+        for row in rows
     ]
     document = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_value)
     param = cast(bindparam(None, document, type_=Text), JSON)
@@ -218,44 +223,70 @@ def _json_value(value):
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """Insert rows (dicts with the same keys)."""
+    """Insert rows (dicts with the same keys); on PostgreSQL a value common to every row is
+    sent once."""
     if not is_postgres():
         db.session.execute(insert(model), rows)
         return
     table, keys = model.__table__, list(rows[0])
-    given = _recordset(table, rows, keys)
-    db.session.execute(insert(table).from_select(keys, select(*(given.c[k] for k in keys))))
+    common = _common(rows, keys)
+    given = _recordset(table, rows, [key for key in keys if key not in common])
+    values = {key: bindparam(None, common[key], type_=table.c[key].type) for key in common}
+    columns = [given.c[key] if key not in common else values[key] for key in keys]
+    db.session.execute(insert(table).from_select(keys, select(*columns)))
+
+
+def _common(rows: list[dict], keys) -> dict:
+    """The keys (in every row) whose value is the same in every row, with that value."""
+    first = rows[0]
+    return {
+        key: first[key]
+        for key in keys
+        if key != "id" and all(key in row and row[key] == first[key] for row in rows)
+    }
 
 
 def _update_by_id(model, rows: list[dict]) -> None:
-    """Update rows by primary key (dicts with the same keys, ``id`` among them); objects
-    already in the session follow. A value common to every row is set once."""
+    """Update rows by primary key (dicts with ``id``, not all with the same keys); objects
+    already in the session follow. On PostgreSQL one statement: a value common to every row
+    is set once, and a key only some rows carry is set where given (``COALESCE`` with the
+    stored value), so it must not be None; rows that do are written group by group."""
     if not is_postgres():
-        db.session.execute(update(model), rows)
+        db.session.execute(update(model), rows)  # the ORM groups the rows by their keys
         return
-    first = rows[0]
-    common = {
-        key: value
-        for key, value in first.items()
-        if key != "id" and all(row[key] == value for row in rows)
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    partial = [key for key in keys if any(key not in row for row in rows)]
+    if any(row.get(key, "") is None for row in rows for key in partial):
+        groups: dict[tuple, list[dict]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        for group in groups.values():
+            _update_by_id(model, group)
+        return
+    common = _common(rows, keys)
+    given_keys = [key for key in keys if key not in common]
+    given = _recordset(model.__table__, rows, given_keys)
+    stored = model.__table__.c
+    values = {
+        key: func.coalesce(given.c[key], stored[key]) if key in partial else given.c[key]
+        for key in given_keys
+        if key != "id"
     }
-    keys = [key for key in first if key not in common]
-    given = _recordset(model.__table__, rows, keys)
     db.session.execute(
-        update(model)
-        .where(model.id == given.c.id)
-        .values({**common, **{key: given.c[key] for key in keys if key != "id"}}),
+        update(model).where(model.id == given.c.id).values({**common, **values}),
         execution_options={"synchronize_session": "fetch"},
     )
 
 
-def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> None:
+def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) -> None:
+    """One applied result: the link answered (with the result's receipt key, never the
+    bank's id), the card's change, its log row."""
     link_row = {
         "id": link.id,
         "open_member_id": None,
         "result": result["status"],
         "answered_at": feedback_at,
-        "result_id": result["result_id"],
+        "result_id": key,
     }
     if result["status"] == "success":
         card_no = str(result.get("card_no") or "").strip()
@@ -272,8 +303,8 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
                 at=feedback_at,
             )
         )
-        writes.link(link_row)
-        writes.card(
+        writes.links.append(link_row)
+        writes.cards.append(
             {
                 "id": card.id,
                 "status": CardStatus.ISSUED,
@@ -296,7 +327,7 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
             at=feedback_at,
         )
     )
-    writes.link(link_row | {"reason_code": code, "reason": reason})
+    writes.links.append(link_row | {"reason_code": code, "reason": reason})
     card_row = {
         "id": card.id,
         "status": CardStatus.FAILED,
@@ -308,7 +339,7 @@ def _apply_result(batch_id, link, card, result, feedback_at, ring, writes) -> No
     if code == NAME_CHARSET and card.channel != Channel.SPECIAL:
         card_row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
         writes.log.append(entry(card.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))
-    writes.card(card_row)
+    writes.cards.append(card_row)
 
 
 def apply_events(body: dict) -> dict:

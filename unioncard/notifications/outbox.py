@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, String, cast, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..bulk import among
 from ..extensions import db
 from ..models_base import utcnow
 from ..selfservice.models import MemberUser
@@ -104,7 +105,7 @@ def _users_of(member_ids: set[int]) -> dict[int, int]:
     if not member_ids:
         return {}
     rows = db.session.execute(
-        select(MemberUser.member_id, MemberUser.id).where(MemberUser.member_id.in_(member_ids))
+        select(MemberUser.member_id, MemberUser.id).where(among(MemberUser.member_id, member_ids))
     )
     return dict(rows.all())
 
