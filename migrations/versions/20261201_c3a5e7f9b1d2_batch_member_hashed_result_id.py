@@ -7,7 +7,7 @@ the receipt (``unioncard.cards.callbacks.receipt_key``); this rewrites the ids a
 The column is never read back as an id.
 
 Revision ID: c3a5e7f9b1d2
-Revises: 7c1d2e3f4a5b
+Revises: c3d5e7f9a1b2
 Create Date: 2026-12-01 09:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3a5e7f9b1d2'
-down_revision = '7c1d2e3f4a5b'
+down_revision = 'c3d5e7f9a1b2'
 branch_labels = None
 depends_on = None
 
