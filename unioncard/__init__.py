@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import time
 from pathlib import Path
 
 import flask_swagger_ui
@@ -9,6 +11,7 @@ from flask import Flask, send_from_directory
 from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .config import load_config
@@ -99,7 +102,7 @@ def _init_database(app: Flask) -> None:
         app.config.setdefault(
             "SQLALCHEMY_ENGINE_OPTIONS",
             {
-                "pool_pre_ping": True,
+                # no ping round trip per checkout: see _check_out_alive
                 "pool_size": 5,
                 "max_overflow": 10,
                 "connect_args": {
@@ -114,6 +117,9 @@ def _init_database(app: Flask) -> None:
             },
         )
     db.init_app(app)
+    if not url.startswith("sqlite"):
+        with app.app_context():
+            _check_out_alive(db.engine, app.config)
     migrate.init_app(
         app,
         db,
@@ -122,6 +128,44 @@ def _init_database(app: Flask) -> None:
         render_as_batch=True,
         render_item=_render_plain_types,
     )
+
+
+def _check_out_alive(engine, config) -> None:
+    """Never hand out a dead pooled connection, without a ping round trip on every checkout
+    (``pool_pre_ping`` costs one per request).
+
+    A connection the server has closed (restart, ``pg_terminate_backend``, an idle timeout)
+    has something to read: the server's FATAL message or the end of the stream, which a
+    zero-timeout ``select`` sees without asking the server anything. Such a connection is
+    discarded and the pool opens a fresh one (``DisconnectionError``: the pool retries). One
+    that sat idle longer than ``DATABASE_PING_AFTER_IDLE`` seconds, where a silent network drop may
+    have hidden its end, is pinged first, as ``pool_pre_ping`` would."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _idle(dbapi_connection, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, proxy):
+        if dbapi_connection.closed or dbapi_connection.broken:
+            raise DisconnectionError("connection closed")
+        try:
+            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        except (OSError, ValueError) as exc:  # a closed descriptor
+            raise DisconnectionError(str(exc)) from exc
+        if readable:
+            raise DisconnectionError("the server closed the connection while it was idle")
+        idle = time.monotonic() - record.info.get("idle_since", 0.0)
+        if idle > float(config["DATABASE_PING_AFTER_IDLE"]):
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError(f"ping failed: {exc}") from exc
 
 
 def _render_plain_types(type_, obj, autogen_context):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import Flask, jsonify, request, send_file
 from flask_smorest.utils import deepupdate
 from redis.exceptions import RedisError
+from sqlalchemy import event
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -173,8 +174,54 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500)
 
 
+READ_ONLY = "unioncard.read_only"  # the session.info flag of a read-only request
+
+
+class WriteInReadOnlyRequest(RuntimeError):
+    """A view marked ``@read_only`` tried to write: a programming error, nothing written."""
+
+
+def read_only(view):
+    """Marks a GET view that only reads (the mini-program's hot reads).
+
+    Its statements run without a transaction around them (autocommit): no ``BEGIN`` and no
+    ``COMMIT`` round trip to PostgreSQL. Under READ COMMITTED every statement already sees
+    its own snapshot, so a reader sees nothing different. Any ORM write attempted during
+    the request (a flush with changes, an ORM ``insert``/``update``/``delete``) raises
+    ``WriteInReadOnlyRequest`` before it reaches the database."""
+    view._read_only = True
+    return view
+
+
+@event.listens_for(db.session, "before_flush")
+def _refuse_flush(session, flush_context, instances):
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteInReadOnlyRequest("a @read_only view tried to write (flush)")
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _refuse_write(state):
+    if state.session.info.get(READ_ONLY) and not state.is_select:
+        raise WriteInReadOnlyRequest("a @read_only view tried to write (statement)")
+
+
 def register_request_transaction(app: Flask) -> None:
-    """One transaction owner: the request commits once if it succeeded, else rolls back."""
+    """One transaction owner: the request commits once if it succeeded, else rolls back.
+
+    A ``@read_only`` GET view's session runs in autocommit (see ``read_only``): the commit
+    at its end costs no round trip. Registered after the other ``before_request`` hooks of
+    the app, before every blueprint's: the connection is set up before any statement."""
+
+    @app.before_request
+    def _read_only_session():
+        if request.method not in ("GET", "HEAD"):
+            return
+        view = app.view_functions.get(request.endpoint)
+        # a session already in a transaction (a test sharing the app context) is left as is
+        session = db.session()
+        if getattr(view, "_read_only", False) and not session.in_transaction():
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            session.info[READ_ONLY] = True
 
     @app.after_request
     def _commit(response):
@@ -194,6 +241,9 @@ def register_request_transaction(app: Flask) -> None:
     def _cleanup(exc):
         if exc is not None:
             _rollback()
+        session = db.session()
+        if session.info.pop(READ_ONLY, False) and session.in_transaction():
+            _rollback()  # an answer that did not commit: give the autocommit connection back
 
 
 def document_security(blp, security: list) -> None:
