@@ -15,7 +15,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .config import load_config
-from .extensions import db, migrate
+from .extensions import MEMBER_READS, db, migrate
 from .openapi import Api
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -99,27 +99,34 @@ def _init_database(app: Flask) -> None:
         Path(app.root_path).parent.joinpath("var").mkdir(exist_ok=True)
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS",
-            {
-                # no ping round trip per checkout: see _check_out_alive
-                "pool_size": 5,
-                "max_overflow": 10,
-                "connect_args": {
-                    "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
-                    # Plans that fit each caller: psycopg still prepares a statement run 5
-                    # times (parsing it once pays off on the mini-program's short reads), but
-                    # the server plans every execution for its own parameters, so a city admin
-                    # and a 12-member union never share one generic plan; and no JIT (it costs
-                    # ~170 ms on an aggregate that runs in tens of milliseconds: OLTP work).
-                    "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
-                },
+        options = {
+            # no ping round trip per checkout: see _check_out_alive
+            "pool_size": 5,
+            "max_overflow": 10,
+            "connect_args": {
+                "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                # Plans that fit each caller: psycopg still prepares a statement run 5
+                # times (parsing it once pays off on the mini-program's short reads), but
+                # the server plans every execution for its own parameters, so a city admin
+                # and a 12-member union never share one generic plan; and no JIT (it costs
+                # ~170 ms on an aggregate that runs in tens of milliseconds: OLTP work).
+                "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
             },
-        )
+        }
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+        # The mini-program's read-only requests (web.read_only) have a pool of their own
+        # whose connections let PostgreSQL keep one generic plan per prepared statement:
+        # their statements all look up one member's own rows by key, the same plan for
+        # everyone, and planning them anew on every call costs more than running them.
+        # Staff requests never run on it.
+        reads = {**options, "connect_args": {**options["connect_args"]}}
+        reads["connect_args"]["options"] = "-c jit=off -c plan_cache_mode=auto"
+        app.config.setdefault("SQLALCHEMY_BINDS", {MEMBER_READS: {"url": url, **reads}})
     db.init_app(app)
     if not url.startswith("sqlite"):
         with app.app_context():
-            _check_out_alive(db.engine, app.config)
+            for engine in db.engines.values():
+                _check_out_alive(engine, app.config)
     migrate.init_app(
         app,
         db,

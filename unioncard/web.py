@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .errors import DomainError
-from .extensions import db
+from .extensions import MEMBER_READS, SESSION_ENGINE, db
 from .webfields import clean_filename
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,8 @@ def read_only(view):
 
     Its statements run without a transaction around them (autocommit): no ``BEGIN`` and no
     ``COMMIT`` round trip to PostgreSQL. Under READ COMMITTED every statement already sees
-    its own snapshot, so a reader sees nothing different. Any ORM write attempted during
+    its own snapshot, so a reader sees nothing different. On PostgreSQL they run on the
+    pool of such reads (``MEMBER_READS``), whose connections may keep generic plans. Any ORM write attempted during
     the request (a flush with changes, an ORM ``insert``/``update``/``delete``) raises
     ``WriteInReadOnlyRequest`` before it reaches the database."""
     view._read_only = True
@@ -220,6 +221,7 @@ def register_request_transaction(app: Flask) -> None:
         # a session already in a transaction (a test sharing the app context) is left as is
         session = db.session()
         if getattr(view, "_read_only", False) and not session.in_transaction():
+            session.info[SESSION_ENGINE] = db.engines.get(MEMBER_READS)  # PostgreSQL only
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             session.info[READ_ONLY] = True
 
@@ -244,6 +246,7 @@ def register_request_transaction(app: Flask) -> None:
         session = db.session()
         if session.info.pop(READ_ONLY, False) and session.in_transaction():
             _rollback()  # an answer that did not commit: give the autocommit connection back
+        session.info.pop(SESSION_ENGINE, None)
 
 
 def document_security(blp, security: list) -> None:

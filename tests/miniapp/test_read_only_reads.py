@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
-from tests.world import build_world, member_of
-from unioncard.extensions import db
+from tests.world import build_world, login, member_of
+from unioncard.extensions import MEMBER_READS, db
 from unioncard.selfservice import profile, tokens
 from unioncard.selfservice.models import MemberUser
 
 from .helpers import API, wait_until
+
+API_ADMIN = "/api/admin/v1"
 
 
 @pytest.fixture()
@@ -47,9 +49,12 @@ def statements():
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append((_autocommit(conn), statement.split()[0].upper()))
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    engines = set(db.engines.values())  # PostgreSQL: the member reads' pool too
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_hot_reads_run_in_autocommit_and_other_requests_in_a_transaction(
@@ -145,7 +150,8 @@ def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(
     _pg_only()
     headers, _ = member_headers
     pings = []
-    real = db.engine.dialect.do_ping
+    dialect = db.engines[MEMBER_READS].dialect  # GET /me runs on the member reads' pool
+    real = dialect.do_ping
 
     def ping(dbapi_connection):
         pings.append(dbapi_connection)
@@ -153,7 +159,7 @@ def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(
             raise psycopg.OperationalError("the network dropped it")
         return real(dbapi_connection)
 
-    monkeypatch.setattr(db.engine.dialect, "do_ping", ping)
+    monkeypatch.setattr(dialect, "do_ping", ping)
     db.session.remove()
     assert client.get(f"{API}/me", headers=headers).status_code == 200
     assert pings == []  # used a moment ago: no ping
@@ -165,3 +171,40 @@ def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(
         assert len(pings) >= 1 and pings[0].closed
     finally:
         app.config["DATABASE_PING_AFTER_IDLE"] = 10
+
+
+def test_staff_requests_get_custom_plans_the_member_reads_generic_ones(client, member_headers):
+    """Staff requests never run on the member reads' pool: PostgreSQL plans each of their
+    executions for its own parameters (tests/api/test_city_lists.py), while the member's
+    own reads, by key, may keep one generic plan."""
+    _pg_only()
+    headers, _ = member_headers
+    reads = db.engines[MEMBER_READS]
+    engines = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        engines.append(conn.engine)
+
+    for engine in (db.engine, reads):
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        staff = login(client, "city_admin")
+        engines.clear()
+        for _ in range(12):
+            assert client.get(f"{API_ADMIN}/members?page_size=5", headers=staff).status_code == 200
+        assert engines and set(engines) == {db.engine}
+        engines.clear()
+        for _ in range(12):
+            assert client.get(f"{API}/me", headers=headers).status_code == 200
+        assert engines and set(engines) == {reads}
+    finally:
+        for engine in (db.engine, reads):
+            event.remove(engine, "before_cursor_execute", record)
+    plans = text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+    staff_plans = db.session.execute(plans).all()
+    assert sum(custom for _, _, custom in staff_plans) > 0
+    assert [s for s, generic, _ in staff_plans if generic] == []
+    with reads.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+        member_plans = conn.execute(plans).all()
+    assert any(generic for s, generic, _ in member_plans if s.startswith("SELECT member_user"))
