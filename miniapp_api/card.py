@@ -26,7 +26,7 @@ def apply(data):
 @read_only
 def current():
     """我当前的办卡申请：状态、通道、校验结果、办卡日志"""
-    return cards.view(cards.current(current_user()))
+    return cards.current_view(current_user())
 
 
 @blp.post("/application/cancel")
