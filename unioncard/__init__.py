@@ -143,7 +143,7 @@ def _check_out_alive(engine, config) -> None:
 
     A connection the server has closed (restart, ``pg_terminate_backend``, an idle timeout)
     has something to read: the server's FATAL message or the end of the stream, which a
-    zero-timeout ``select`` sees without asking the server anything. Such a connection is
+    zero-timeout ``poll`` sees without asking the server anything. Such a connection is
     discarded and the pool opens a fresh one (``DisconnectionError``: the pool retries). One
     that sat idle longer than ``DATABASE_PING_AFTER_IDLE`` seconds, where a silent network drop may
     have hidden its end, is pinged first, as ``pool_pre_ping`` would."""
@@ -161,11 +161,13 @@ def _check_out_alive(engine, config) -> None:
     def _alive(dbapi_connection, record, proxy):
         if dbapi_connection.closed or dbapi_connection.broken:
             raise DisconnectionError("connection closed")
+        poller = select.poll()  # not select.select: no limit on the descriptor's number
         try:
-            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+            poller.register(dbapi_connection.fileno(), select.POLLIN)
+            ready = poller.poll(0)
         except (OSError, ValueError) as exc:  # a closed descriptor
             raise DisconnectionError(str(exc)) from exc
-        if readable:
+        if ready:  # readable, hung up or in error: the server is gone or going
             raise DisconnectionError("the server closed the connection while it was idle")
         idle = time.monotonic() - record.info.get("idle_since", 0.0)
         if idle > float(config["DATABASE_PING_AFTER_IDLE"]):
