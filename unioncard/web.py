@@ -187,9 +187,10 @@ def read_only(view):
     Its statements run without a transaction around them (autocommit): no ``BEGIN`` and no
     ``COMMIT`` round trip to PostgreSQL. Under READ COMMITTED every statement already sees
     its own snapshot, so a reader sees nothing different. On PostgreSQL they run on the
-    pool of such reads (``MEMBER_READS``), whose connections may keep generic plans. Any ORM write attempted during
-    the request (a flush with changes, an ORM ``insert``/``update``/``delete``) raises
-    ``WriteInReadOnlyRequest`` before it reaches the database."""
+    pool of such reads (``MEMBER_READS``), whose connections may keep generic plans. Any
+    ORM write attempted during the request (a flush with changes, an ORM ``insert``,
+    ``update`` or ``delete``) raises ``WriteInReadOnlyRequest`` before it reaches the
+    database."""
     view._read_only = True
     return view
 
@@ -217,10 +218,11 @@ def register_request_transaction(app: Flask) -> None:
     def _read_only_session():
         if request.method not in ("GET", "HEAD"):
             return
-        view = app.view_functions.get(request.endpoint)
+        if not getattr(app.view_functions.get(request.endpoint), "_read_only", False):
+            return
         # a session already in a transaction (a test sharing the app context) is left as is
         session = db.session()
-        if getattr(view, "_read_only", False) and not session.in_transaction():
+        if not session.in_transaction():
             session.info[SESSION_ENGINE] = db.engines.get(MEMBER_READS)  # PostgreSQL only
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             session.info[READ_ONLY] = True
