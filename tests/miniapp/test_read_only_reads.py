@@ -161,8 +161,10 @@ def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(
 
     monkeypatch.setattr(dialect, "do_ping", ping)
     db.session.remove()
+    for engine in db.engines.values():  # one fresh connection each (earlier tests may have
+        engine.dispose()  # left several, some idle for longer than the threshold)
     assert client.get(f"{API}/me", headers=headers).status_code == 200
-    assert pings == []  # used a moment ago: no ping
+    assert pings == []  # a connection just opened (or just used) is not pinged
     app.config["DATABASE_PING_AFTER_IDLE"] = 0
     try:
         db.session.remove()
@@ -180,6 +182,9 @@ def test_staff_requests_get_custom_plans_the_member_reads_generic_ones(client, m
     _pg_only()
     headers, _ = member_headers
     reads = db.engines[MEMBER_READS]
+    db.session.remove()
+    for engine in (db.engine, reads):  # one connection each from here on (earlier tests
+        engine.dispose()  # may have left several): its prepared statements are all of them
     engines = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
