@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unioncard.selfservice import cards
+from unioncard.web import read_only
 
 from .schemas import MiniCardApplicationOut, MiniCardApplyIn
 from .security import SECURITY, current_user, member_blueprint
@@ -22,9 +23,10 @@ def apply(data):
 @blp.get("/application")
 @blp.response(200, MiniCardApplicationOut)
 @blp.doc(security=SECURITY)
+@read_only
 def current():
     """我当前的办卡申请：状态、通道、校验结果、办卡日志"""
-    return cards.view(cards.current(current_user()))
+    return cards.current_view(current_user())
 
 
 @blp.post("/application/cancel")

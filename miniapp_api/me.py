@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unioncard.selfservice import profile, sms
+from unioncard.web import read_only
 
 from .schemas import MiniIdentityIn, MiniMeOut, MiniPhoneIn, MiniPhoneOut, MiniProfileOut
 from .security import SECURITY, current_user, member_blueprint
@@ -13,6 +14,7 @@ blp = member_blueprint("miniapp_me", __name__, "/me", "小程序：我的（实�
 @blp.get("")
 @blp.response(200, MiniMeOut)
 @blp.doc(security=SECURITY)
+@read_only
 def me():
     """我的：个人信息、会员身份（工会、会员编号、状态）、办卡状态、本年度保障"""
     return profile.overview(current_user())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import time
 from pathlib import Path
 
 import flask_swagger_ui
@@ -9,10 +11,11 @@ from flask import Flask, send_from_directory
 from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .config import load_config
-from .extensions import db, migrate
+from .extensions import MEMBER_READS, db, migrate
 from .openapi import Api
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -96,24 +99,34 @@ def _init_database(app: Flask) -> None:
         Path(app.root_path).parent.joinpath("var").mkdir(exist_ok=True)
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS",
-            {
-                "pool_pre_ping": True,
-                "pool_size": 5,
-                "max_overflow": 10,
-                "connect_args": {
-                    "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
-                    # Plans that fit each caller: psycopg still prepares a statement run 5
-                    # times (parsing it once pays off on the mini-program's short reads), but
-                    # the server plans every execution for its own parameters, so a city admin
-                    # and a 12-member union never share one generic plan; and no JIT (it costs
-                    # ~170 ms on an aggregate that runs in tens of milliseconds: OLTP work).
-                    "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
-                },
+        options = {
+            # no ping round trip per checkout: see _check_out_alive
+            "pool_size": 5,
+            "max_overflow": 10,
+            "connect_args": {
+                "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                # Plans that fit each caller: psycopg still prepares a statement run 5
+                # times (parsing it once pays off on the mini-program's short reads), but
+                # the server plans every execution for its own parameters, so a city admin
+                # and a 12-member union never share one generic plan; and no JIT (it costs
+                # ~170 ms on an aggregate that runs in tens of milliseconds: OLTP work).
+                "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
             },
-        )
+        }
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+        # The mini-program's read-only requests (web.read_only) have a pool of their own
+        # whose connections let PostgreSQL keep one generic plan per prepared statement:
+        # their statements all look up one member's own rows by key, the same plan for
+        # everyone, and planning them anew on every call costs more than running them.
+        # Staff requests never run on it.
+        reads = {**options, "connect_args": {**options["connect_args"]}}
+        reads["connect_args"]["options"] = "-c jit=off -c plan_cache_mode=auto"
+        app.config.setdefault("SQLALCHEMY_BINDS", {MEMBER_READS: {"url": url, **reads}})
     db.init_app(app)
+    if not url.startswith("sqlite"):
+        with app.app_context():
+            for engine in db.engines.values():
+                _check_out_alive(engine, app.config)
     migrate.init_app(
         app,
         db,
@@ -122,6 +135,46 @@ def _init_database(app: Flask) -> None:
         render_as_batch=True,
         render_item=_render_plain_types,
     )
+
+
+def _check_out_alive(engine, config) -> None:
+    """Never hand out a dead pooled connection, without a ping round trip on every checkout
+    (``pool_pre_ping`` costs one per request).
+
+    A connection the server has closed (restart, ``pg_terminate_backend``, an idle timeout)
+    has something to read: the server's FATAL message or the end of the stream, which a
+    zero-timeout ``poll`` sees without asking the server anything. Such a connection is
+    discarded and the pool opens a fresh one (``DisconnectionError``: the pool retries). One
+    that sat idle longer than ``DATABASE_PING_AFTER_IDLE`` seconds, where a silent network drop may
+    have hidden its end, is pinged first, as ``pool_pre_ping`` would."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _idle(dbapi_connection, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, proxy):
+        if dbapi_connection.closed or dbapi_connection.broken:
+            raise DisconnectionError("connection closed")
+        poller = select.poll()  # not select.select: no limit on the descriptor's number
+        try:
+            poller.register(dbapi_connection.fileno(), select.POLLIN)
+            ready = poller.poll(0)
+        except (OSError, ValueError) as exc:  # a closed descriptor
+            raise DisconnectionError(str(exc)) from exc
+        if ready:  # readable, hung up or in error: the server is gone or going
+            raise DisconnectionError("the server closed the connection while it was idle")
+        idle = time.monotonic() - record.info.get("idle_since", 0.0)
+        if idle > float(config["DATABASE_PING_AFTER_IDLE"]):
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError(f"ping failed: {exc}") from exc
 
 
 def _render_plain_types(type_, obj, autogen_context):

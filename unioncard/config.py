@@ -46,6 +46,9 @@ class Config:
     REDIS_CONNECT_TIMEOUT = 0.5  # seconds
     REDIS_SOCKET_TIMEOUT = 1.0  # seconds to read an answer
     DATABASE_CONNECT_TIMEOUT = 2  # seconds (PostgreSQL)
+    # a pooled connection idle longer than this is pinged before use (PostgreSQL); a busy one
+    # is only checked locally for a close by the server (unioncard._check_out_alive)
+    DATABASE_PING_AFTER_IDLE = 10  # seconds
     # Rows an admin list counts for its total at most; beyond: "10,000+" (total_capped)
     LIST_COUNT_CAP = 10_000
 

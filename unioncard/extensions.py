@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as BaseSession
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,7 +25,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+MEMBER_READS = "member_reads"  # the bind key of the mini-program's read-only pool
+# session.info key: the engine every statement of this session runs on (a read-only request
+# of the mini-program on PostgreSQL: ``web.read_only``)
+SESSION_ENGINE = "unioncard.engine"
+
+
+class Session(BaseSession):
+    """Flask-SQLAlchemy's session; ``info[SESSION_ENGINE]``, when set, is its only engine."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.info.get(SESSION_ENGINE) is not None:
+            return self.info[SESSION_ENGINE]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 
 

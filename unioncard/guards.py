@@ -73,6 +73,8 @@ def guard_request() -> None:
                 },
             )
     _refuse_control_chars("query", request.args.items(multi=True))
+    if not (request.content_length or "Transfer-Encoding" in request.headers):
+        return  # no body: no form, no upload, no JSON to look at
     if request.form:
         _refuse_control_chars("form", request.form.items(multi=True))
     for _, storage in request.files.items(

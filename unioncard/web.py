@@ -15,11 +15,12 @@ from urllib.parse import quote
 from flask import Flask, jsonify, request, send_file
 from flask_smorest.utils import deepupdate
 from redis.exceptions import RedisError
+from sqlalchemy import event
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .errors import DomainError
-from .extensions import db
+from .extensions import MEMBER_READS, SESSION_ENGINE, db
 from .webfields import clean_filename
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,58 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500)
 
 
+READ_ONLY = "unioncard.read_only"  # the session.info flag of a read-only request
+
+
+class WriteInReadOnlyRequest(RuntimeError):
+    """A view marked ``@read_only`` tried to write: a programming error, nothing written."""
+
+
+def read_only(view):
+    """Marks a GET view that only reads (the mini-program's hot reads).
+
+    Its statements run without a transaction around them (autocommit): no ``BEGIN`` and no
+    ``COMMIT`` round trip to PostgreSQL. Under READ COMMITTED every statement already sees
+    its own snapshot, so a reader sees nothing different. On PostgreSQL they run on the
+    pool of such reads (``MEMBER_READS``), whose connections may keep generic plans. Any
+    ORM write attempted during the request (a flush with changes, an ORM ``insert``,
+    ``update`` or ``delete``) raises ``WriteInReadOnlyRequest`` before it reaches the
+    database."""
+    view._read_only = True
+    return view
+
+
+@event.listens_for(db.session, "before_flush")
+def _refuse_flush(session, flush_context, instances):
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteInReadOnlyRequest("a @read_only view tried to write (flush)")
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _refuse_write(state):
+    if state.session.info.get(READ_ONLY) and not state.is_select:
+        raise WriteInReadOnlyRequest("a @read_only view tried to write (statement)")
+
+
 def register_request_transaction(app: Flask) -> None:
-    """One transaction owner: the request commits once if it succeeded, else rolls back."""
+    """One transaction owner: the request commits once if it succeeded, else rolls back.
+
+    A ``@read_only`` GET view's session runs in autocommit (see ``read_only``): the commit
+    at its end costs no round trip. Registered after the other ``before_request`` hooks of
+    the app, before every blueprint's: the connection is set up before any statement."""
+
+    @app.before_request
+    def _read_only_session():
+        if request.method not in ("GET", "HEAD"):
+            return
+        if not getattr(app.view_functions.get(request.endpoint), "_read_only", False):
+            return
+        # a session already in a transaction (a test sharing the app context) is left as is
+        session = db.session()
+        if not session.in_transaction():
+            session.info[SESSION_ENGINE] = db.engines.get(MEMBER_READS)  # PostgreSQL only
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            session.info[READ_ONLY] = True
 
     @app.after_request
     def _commit(response):
@@ -194,6 +245,10 @@ def register_request_transaction(app: Flask) -> None:
     def _cleanup(exc):
         if exc is not None:
             _rollback()
+        session = db.session()
+        if session.info.pop(READ_ONLY, False) and session.in_transaction():
+            _rollback()  # an answer that did not commit: give the autocommit connection back
+        session.info.pop(SESSION_ENGINE, None)
 
 
 def document_security(blp, security: list) -> None:

@@ -124,13 +124,22 @@ def init_principal(app: Flask) -> None:
         return response
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def _security_headers(app: Flask, response) -> None:
+    """Each one unless the answer set its own (one pass over the headers, not one a name)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    present = {name.lower() for name, _ in headers}
+    wanted = SECURITY_HEADERS
     if app.config["ENV"] == "production":
-        headers.setdefault(
-            "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
-        )
+        hsts = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+        wanted = (*wanted, ("Strict-Transport-Security", hsts))
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)

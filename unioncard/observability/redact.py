@@ -33,8 +33,13 @@ _CARD_NO = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 
 
+# every pattern above needs an "=" or 11 digits in a row: text without either (most log
+# lines, every plain request path) has nothing to mask, found in one scan instead of four
+_MAYBE_PERSONAL = re.compile(r"=|\d{11}")
+
+
 def redact(text: str) -> str:
-    if not text:
+    if not text or not _MAYBE_PERSONAL.search(text):
         return text
     text = _PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
     text = _ID_NO.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)

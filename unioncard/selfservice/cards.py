@@ -21,7 +21,9 @@ these cards out of the union's collective submit, check start and bulk removal).
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from functools import cache
+
+from sqlalchemy import bindparam, select, update
 
 from ..accounts.models import Role
 from ..accounts.scope import Scope
@@ -236,13 +238,42 @@ def view(application: CardApplication) -> dict:
         .outerjoin(CardBatch, CardBatch.id == application.batch_id)
         .where(MemberCard.member_id == application.member_id)
     ).first() or (None, None)
-    entries = list(
-        db.session.scalars(
-            select(CardLogEntry)
-            .where(CardLogEntry.member_id == application.member_id)
-            .order_by(CardLogEntry.id)
-        )
+    return _view(application, card, batch)
+
+
+def current_view(user: MemberUser) -> dict:
+    """``view(current(user))`` in two round trips instead of three: the latest application,
+    its card and its batch in one query (built once), then the card log."""
+    row = db.session.execute(_current_statement(), {"user_id": user.id}).first()
+    if row is None:
+        raise NotFound("您还没有提交办卡申请")
+    application, card, batch = row
+    return _view(application, card, batch if card is not None else None)
+
+
+@cache
+def _current_statement():
+    return (
+        select(CardApplication, MemberCard, CardBatch)
+        .outerjoin(MemberCard, MemberCard.member_id == CardApplication.member_id)
+        .outerjoin(CardBatch, CardBatch.id == CardApplication.batch_id)
+        .where(CardApplication.user_id == bindparam("user_id"))
+        .order_by(CardApplication.id.desc())
+        .limit(1)
     )
+
+
+@cache
+def _log_statement():
+    return (
+        select(CardLogEntry)
+        .where(CardLogEntry.member_id == bindparam("member_id"))
+        .order_by(CardLogEntry.id)
+    )
+
+
+def _view(application: CardApplication, card: MemberCard | None, batch: CardBatch | None):
+    entries = list(db.session.scalars(_log_statement(), {"member_id": application.member_id}))
     return {
         "id": application.id,
         "status": application.status.value,
