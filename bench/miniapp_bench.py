@@ -9,7 +9,7 @@
   a member's token (round robin), for ``--requests`` per endpoint after a warm-up.
 
 Reported per endpoint: requests/s, p50 and p99 latency (ms), and the service's rate as a
-share of the bare one. Target: >= 40 % of the bare rate, p99 < 50 ms.
+share of the bare one. Target (issue 15): >= 60 % of the bare rate.
 
     python -m bench.miniapp_bench
     python -m bench.miniapp_bench --members 100 --requests 3000 --worker-class gthread
@@ -196,7 +196,9 @@ def run(members: int, requests_per_endpoint: int, concurrency: int, worker_class
                 "service": ours,
                 "bare": base,
                 "share_of_bare": round(ours["rps"] / base["rps"], 3),
-                "target_met": ours["rps"] >= 0.4 * base["rps"] and ours["p99_ms"] < 50,
+                # issue 15: at least 60% of the bare app's rate (issue 5 asked 40% and p99 <
+                # 50 ms; the p99 is out of reach for the bare app itself on this machine)
+                "target_met": ours["rps"] >= 0.6 * base["rps"],
             }
     finally:
         for server in servers:
