@@ -31,22 +31,19 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from datetime import date
 from pathlib import Path
 
+from bench.servers import PG_ADMIN, WORKERS, CpuMeter, Gunicorn, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 DB_NAME = "unioncard_bench_cards"
 BANK_ID = "BOC-SH"
 CHUNK = 500
-WORKERS = 2
 UNION_NAME = "深圳市示例科技有限公司工会委员会"
 BRANCH = ("44301", "中国银行深圳福田支行")
 
@@ -81,108 +78,6 @@ def _fresh_database() -> str:
         c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
         c.execute(f"CREATE DATABASE {DB_NAME}")
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    """``gunicorn -w WORKERS`` on a loopback port, started and stopped by this process."""
-
-    def __init__(self, target: str, env: dict[str, str], logdir: Path, name: str,
-                 port: int | None = None):  # fmt: skip
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = logdir / f"{name}.log"
-        self._logfile = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b",
-             f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--timeout", "120",
-             "--no-control-socket", target],
-            env={**os.environ, **env}, stdout=self._logfile, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 180.0) -> None:  # a loaded machine boots slowly
-        import requests
-
-        deadline = time.monotonic() + timeout
-        ready = 0
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    ready += 1
-                    if ready >= 2 * WORKERS:  # give every worker time to boot
-                        return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready after {timeout}s; see {self.log}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._logfile.close()
-
-
-def _cpu_seconds(pids) -> dict[int, float]:
-    """CPU seconds (user + system) each of ``pids`` has used so far, from ``/proc``."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone, or not Linux
-            continue
-        used[pid] = (int(stat[11]) + int(stat[12])) / tick
-    return used
-
-
-class CpuMeter:
-    """CPU used by the service's gunicorn workers and by this benchmark database's
-    PostgreSQL backends (same machine) while a block runs: unlike the wall time, it hardly
-    moves when other work shares the cores."""
-
-    def __init__(self, server: Gunicorn):
-        self.server = server
-
-    def _pids(self) -> tuple[list[int], list[int]]:
-        import psycopg
-
-        master = self.server.proc.pid
-        try:
-            workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        except OSError:
-            workers = []
-        with psycopg.connect(PG_ADMIN.replace("postgresql+psycopg", "postgresql"),
-                             autocommit=True) as c:  # fmt: skip
-            backends = [pid for (pid,) in c.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]  # fmt: skip
-        return [int(w) for w in workers], backends
-
-    def __enter__(self):
-        self.workers, self.backends = self._pids()
-        self.before = _cpu_seconds(self.workers + self.backends)
-        return self
-
-    def __exit__(self, *exc):
-        workers, backends = self._pids()
-        after = _cpu_seconds(set(workers + backends + self.workers + self.backends))
-
-        def used(pids):
-            return sum(after[p] - self.before.get(p, 0.0) for p in set(pids) if p in after)
-
-        self.app_s = used(workers + self.workers)
-        self.db_s = used(backends + self.backends)
 
 
 def _send_all(url: str, bodies: list[tuple[bytes, dict]], senders: int) -> tuple[float, list]:
@@ -353,7 +248,7 @@ def run(members: int, senders: list[int]) -> dict:
     today = date.today()
     url = _fresh_database()
     logdir = Path(tempfile.mkdtemp(prefix="cards_bench_"))
-    app_port = _free_port()
+    app_port = free_port()
     app_url = f"http://127.0.0.1:{app_port}"
     overrides = {"DATABASE_URL": url, "REDIS_URL": "", "TASK_MODE": "eager"}
     app = create_app(overrides)
@@ -449,7 +344,7 @@ def run(members: int, senders: list[int]) -> dict:
                 bodies = _bodies(batch_no, results, secret)  # signed just before sending
                 base_s, base_answers = _send_all(baseline.url + RESULTS_PATH, bodies, k)
                 assert all(a and a[0] == 200 for a in base_answers)
-                with CpuMeter(service) as cpu:
+                with CpuMeter(service, DB_NAME) as cpu:
                     app_s, answers = _send_all(service.url + RESULTS_PATH, bodies, k)
                 bad = [a for a in answers if not a or a[0] != 200]
                 assert not bad, bad[:3]

@@ -36,7 +36,7 @@ YEAR = TODAY.year + 1  # next year's collective enrolment, as in the demo
 def _fresh_database() -> str:
     import psycopg
 
-    from bench.cards_bench import PG_ADMIN
+    from bench.servers import PG_ADMIN
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")

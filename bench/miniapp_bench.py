@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.cards_bench import PG_ADMIN, Gunicorn
+from bench.servers import PG_ADMIN, Gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get(

@@ -201,7 +201,8 @@ def machine(when: str) -> str:
     try:
         import psycopg
 
-        from bench.cards_bench import PG_ADMIN, REDIS_URL
+        from bench.cards_bench import REDIS_URL
+        from bench.servers import PG_ADMIN
 
         with psycopg.connect(PG_ADMIN) as c:
             version = c.execute("SHOW server_version").fetchone()[0]
