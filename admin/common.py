@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import collections
+import functools
 import hashlib
 import json
 
 from flask import current_app, request
 from flask_smorest import Page
 from marshmallow import fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from unioncard.errors import ValidationFailed
 from unioncard.extensions import db
@@ -20,42 +22,85 @@ from unioncard.webfields import BaseSchema, Masked, Text  # noqa: F401 (Masked: 
 class SelectPage(Page):
     """flask-smorest pagination over an SQLAlchemy 2 ``select``; the total is exact up to
     ``LIST_COUNT_CAP`` and capped beyond (``total_capped`` in ``X-Pagination``): an exact
-    count(*) over a city's million members would cost most of the page's time."""
+    count(*) over a city's million members would cost most of the page's time.
+
+    The page and its total come back in one statement (the capped count is an uncorrelated
+    scalar subquery, evaluated once); only a page past the end asks for the total on its own."""
+
+    def __init__(self, collection, page_params):
+        # flask-smorest counts here, before the page; the total is read with the page instead
+        self.collection = collection
+        self.page_params = page_params
+
+    keyset = True  # a cursor pages on when the list is ordered by its id alone
+
+    whole_rows = False  # the item is the row's first entity
+
+    def present_row(self, row):
+        """One list item from one row of the list's own select."""
+        return row[0]
 
     @property
     def items(self):
+        if not hasattr(self.collection, "add_columns"):  # a UNION: counted on its own
+            return self._items_then_total()
         size = self.page_params.page_size
-        key = _single_key(self.collection)
+        key = _single_key(self.collection) if self.keyset else None
         cursor = request.args.get("cursor")
         if cursor and key is not None:  # keyset: as fast on page 10,000 as on page 1
             column, descending = key
             last = _read_cursor(cursor)
             stmt = self.collection.where(column < last if descending else column > last)
-            rows = list(db.session.scalars(stmt.limit(size)))
+            stmt = stmt.limit(size)
         else:
             stmt = self.collection.offset(self.page_params.first_item).limit(size)
-            rows = list(db.session.scalars(stmt))
-        last = getattr(rows[-1], key[0].key, None) if key is not None and rows else None
-        if isinstance(last, int) and len(rows) == size:
+        total = self._capped_count().scalar_subquery().correlate(None).label("page_total")
+        rows = db.session.execute(stmt.add_columns(total)).all()
+        counted = rows[0][-1] if rows else db.session.scalar(self._capped_count())
+        self.page_params.item_count = CappedTotal.of(counted, current_app.config["LIST_COUNT_CAP"])
+        if self.whole_rows:
+            rows = [_without_total(row) for row in rows]
+        items = [self.present_row(row) for row in rows]
+        last = getattr(items[-1], key[0].key, None) if key is not None and items else None
+        if isinstance(last, int) and len(items) == size:
             self.page_params.next_cursor = _make_cursor(last)
-        return rows
+        return items
 
-    @property
-    def item_count(self):
+    def _items_then_total(self):
+        stmt = self.collection.offset(self.page_params.first_item)
+        rows = db.session.execute(stmt.limit(self.page_params.page_size)).all()
+        counted = db.session.scalar(self._capped_count())
+        self.page_params.item_count = CappedTotal.of(counted, current_app.config["LIST_COUNT_CAP"])
+        return [self.present_row(row) for row in rows]
+
+    def _capped_count(self):
         cap = current_app.config["LIST_COUNT_CAP"]
-        capped = self.collection.order_by(None).limit(cap + 1).subquery()
-        return CappedTotal.of(db.session.scalar(select(func.count()).select_from(capped)), cap)
+        stmt = self.collection.order_by(None)
+        if not stmt._distinct:  # counted from an index alone where one serves the filters
+            stmt = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True)
+        return select(func.count()).select_from(stmt.limit(cap + 1).subquery())
 
 
 class RowPage(SelectPage):
     """Pagination over a multi-entity ``select``; each row is turned into a dict by ``present``."""
 
     present = staticmethod(lambda row: row)
+    keyset = False
+    whole_rows = True
 
-    @property
-    def items(self):
-        stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
-        return [self.present(row) for row in db.session.execute(stmt).all()]
+    def present_row(self, row):
+        return self.present(row)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_type(fields: tuple[str, ...]):
+    return collections.namedtuple("PageRow", fields, rename=True)
+
+
+def _without_total(row):
+    """The row as the list's own select gives it (by position and by name), without the total
+    the page added."""
+    return _row_type(row._fields[:-1])._make(row[:-1])
 
 
 def _single_key(stmt):

@@ -11,7 +11,8 @@ import json
 
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema as _SmorestPaginationMetadata
-from marshmallow import fields
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
 
 from .webfields import Text
 
@@ -63,24 +64,60 @@ class CappedTotal(int):
         return total
 
 
+class _Parser(FlaskParser):
+    """webargs' parser, which builds a new schema object from a schema class on every request
+    (a deep copy of every field); a schema holds no request state, so one object per class
+    serves every request."""
+
+    _made: dict = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            made = self._made.get(argmap)
+            if made is None:
+                made = self._made[argmap] = argmap()
+            return made
+        return super()._get_schema(argmap, req)
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's, whose ``X-Pagination`` also says whether the total is capped."""
+    """flask-smorest's, whose ``X-Pagination`` also says whether the total is capped (and
+    carries the keyset cursor); its arguments and paging parameters are read by one schema
+    object per class."""
+
+    ARGUMENTS_PARSER = _Parser()
+    PAGINATION_ARGUMENTS_PARSER = _Parser()
 
     @staticmethod
     def _make_pagination_metadata(page, page_size, item_count):
-        meta = flask_smorest.Blueprint._make_pagination_metadata(page, page_size, item_count)
+        # the fields of PaginationMetadataSchema, in its order, built without a dump
+        total = int(item_count)
+        meta = {"total": total}
+        if total == 0:
+            meta["total_pages"] = 0
+        else:
+            last = (total - 1) // page_size + 1
+            meta.update(total_pages=last, first_page=1, last_page=last)
+            if page <= last:
+                meta["page"] = page
+                if page > 1:
+                    meta["previous_page"] = page - 1
+                if page < last:
+                    meta["next_page"] = page + 1
         capped = bool(getattr(item_count, "capped", False))
         meta["total_capped"] = capped
-        meta["total_display"] = f"{int(item_count):,}" + ("+" if capped else "")
+        meta["total_display"] = f"{total:,}" + ("+" if capped else "")
         return meta
 
     def _set_pagination_metadata(self, page_params, result, headers):
-        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        meta = self._make_pagination_metadata(
+            page_params.page, page_params.page_size, page_params.item_count
+        )
         cursor = getattr(page_params, "next_cursor", None)
         if cursor:
-            meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
             meta["next_cursor"] = cursor
-            headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
+        headers = {} if headers is None else headers
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
         return result, headers
 
 

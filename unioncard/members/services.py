@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.scope import Scope
 from ..audit import services as audit
@@ -70,7 +70,7 @@ def list_members(scope: Scope, f: dict):
         col = Member.member_no
         stmt = stmt.where(col.is_not(None) if f["has_member_no"] else col.is_(None))
     # the page's orgs in one statement, not one per row (org_name in every row)
-    return stmt.order_by(Member.id.desc()).options(selectinload(Member.org))
+    return stmt.order_by(Member.id.desc()).options(joinedload(Member.org, innerjoin=True))
 
 
 def get_member(scope: Scope, member_id: int) -> Member:
