@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from unioncard.web import document_security
+from unioncard.web import document_security, read_only
 
 from . import (
     accounts,
@@ -50,4 +50,16 @@ for _blp in BLUEPRINTS:
 def register(api: Api) -> None:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    _lists_read_only(api._app)
     check_url_map(api._app)
+
+
+def _lists_read_only(app) -> None:
+    """Every paginated staff list only reads: its GET runs in autocommit (no BEGIN and COMMIT
+    round trips, half of a small list's), and any write it attempted would be refused."""
+    for endpoint, view in app.view_functions.items():
+        if endpoint.split(".")[0] in LISTING and "pagination" in getattr(view, "_apidoc", {}):
+            read_only(view, staff=True)
+
+
+LISTING = {blp.name for blp in BLUEPRINTS}

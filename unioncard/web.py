@@ -181,18 +181,24 @@ class WriteInReadOnlyRequest(RuntimeError):
     """A view marked ``@read_only`` tried to write: a programming error, nothing written."""
 
 
-def read_only(view):
-    """Marks a GET view that only reads (the mini-program's hot reads).
+def read_only(view=None, *, staff: bool = False):
+    """Marks a GET view that only reads: the mini-program's hot reads (``@read_only``) and
+    the staff console's lists (``read_only(view, staff=True)``, see ``admin.register``).
 
     Its statements run without a transaction around them (autocommit): no ``BEGIN`` and no
     ``COMMIT`` round trip to PostgreSQL. Under READ COMMITTED every statement already sees
-    its own snapshot, so a reader sees nothing different. On PostgreSQL they run on the
-    pool of such reads (``MEMBER_READS``), whose connections may keep generic plans. Any
+    its own snapshot, so a reader sees nothing different. On PostgreSQL the mini-program's
+    run on the pool of such reads (``MEMBER_READS``), whose connections may keep generic
+    plans; staff reads stay on the main pool (each statement planned for its own scope). Any
     ORM write attempted during the request (a flush with changes, an ORM ``insert``,
     ``update`` or ``delete``) raises ``WriteInReadOnlyRequest`` before it reaches the
     database."""
-    view._read_only = True
-    return view
+
+    def mark(v):
+        v._read_only = "staff" if staff else MEMBER_READS
+        return v
+
+    return mark if view is None else mark(view)
 
 
 @event.listens_for(db.session, "before_flush")
@@ -218,12 +224,14 @@ def register_request_transaction(app: Flask) -> None:
     def _read_only_session():
         if request.method not in ("GET", "HEAD"):
             return
-        if not getattr(app.view_functions.get(request.endpoint), "_read_only", False):
+        pool = getattr(app.view_functions.get(request.endpoint), "_read_only", None)
+        if pool is None:
             return
         # a session already in a transaction (a test sharing the app context) is left as is
         session = db.session()
         if not session.in_transaction():
-            session.info[SESSION_ENGINE] = db.engines.get(MEMBER_READS)  # PostgreSQL only
+            if pool == MEMBER_READS:
+                session.info[SESSION_ENGINE] = db.engines.get(MEMBER_READS)  # PostgreSQL only
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             session.info[READ_ONLY] = True
 

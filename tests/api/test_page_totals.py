@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import event
+
 from tests.api.test_list_statements import _SPEC_PARAMS, paginated_lists, statements
 from tests.world import build_world, login
 from unioncard.extensions import db
@@ -25,15 +27,20 @@ def _key(row: dict):
     return row.get("id", row.get("member_id")), json.dumps(row, sort_keys=True, default=str)
 
 
-def test_every_list_total_matches_the_rows_paged_through(app, client, ctx):
-    build_world(members_per_union=4)
+def _lists(app, client) -> list[str]:
+    """Every paginated admin list without path parameters."""
     spec = client.get("/openapi.json").get_json()
     for path, item in spec["paths"].items():
         if item.get("get"):
             _SPEC_PARAMS[path] = {p["name"] for p in item["get"].get("parameters", [])}
+    return [p for p in paginated_lists(app) if "<" not in p]
+
+
+def test_every_list_total_matches_the_rows_paged_through(app, client, ctx):
+    build_world(members_per_union=4)
     headers = login(client, "city_admin")
     checked = []
-    for path in [p for p in paginated_lists(app) if "<" not in p]:
+    for path in _lists(app, client):
         status, whole, meta = _page(client, f"{path}?page_size=100", headers)
         if status != 200 or not 3 <= len(whole) < 100:
             continue  # needs other filters, or too few rows here to tell
@@ -75,3 +82,40 @@ def test_capped_total_read_with_the_page(app, client, ctx):
         _, rows, meta = _page(client, f"/api/admin/v1/members?page_size=4&page={page}", headers)
         assert (meta["total"], meta["total_capped"], meta["total_display"]) == (5, True, "5+")
     assert len(rows) == 0
+
+
+def _autocommit(connection) -> bool:
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        return raw.isolation_level is None
+    return raw.autocommit
+
+
+def test_every_admin_list_reads_in_autocommit_on_the_staff_pool(app, client, ctx):
+    """No BEGIN and COMMIT round trips for a list (two of a small list's four); the statements
+    stay on the staff pool (planned per scope), never on the mini-program's read pool."""
+    build_world(members_per_union=2)
+    headers = login(client, "city_admin")
+    db.session.commit()  # a request must not share the test's open transaction
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((conn.engine is db.engine, _autocommit(conn)))
+
+    engines = set(db.engines.values())
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        answered = []
+        for path in _lists(app, client):
+            seen.clear()
+            if client.get(f"{path}?page_size=2", headers=headers).status_code == 200:
+                answered.append(path)
+                assert seen and all(staff and auto for staff, auto in seen), (path, seen)
+        assert "/api/admin/v1/members" in answered and len(answered) >= 15, answered
+        seen.clear()  # a write is still a transaction
+        r = client.post("/api/admin/v1/members", headers=headers, json={"name": ""})
+        assert r.status_code == 422 and seen and not any(auto for _, auto in seen)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
