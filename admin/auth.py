@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 from unioncard.accounts import services as accounts
 from unioncard.accounts.scope import PERMISSIONS
 from unioncard.openapi import Blueprint
+from unioncard.web import read_only
 from unioncard.webfields import Text, Timestamp
 
 from .common import Base, Id, Message
@@ -123,6 +124,7 @@ def logout():
 
 @blp.get("/me")
 @blp.response(200, MeOut)
+@read_only(staff=True)
 @requires("self")
 def me():
     """当前登录账号"""

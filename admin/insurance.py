@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from unioncard.insurance import collective, instant, notices, plans, social
 from unioncard.openapi import Blueprint
-from unioncard.web import send_download
+from unioncard.web import read_only, send_download
 
 from . import insurance_schemas as s
 from .common import Message, SelectPage, row_page
@@ -113,6 +113,7 @@ def update_campaign(data, campaign_id):
 @blp.arguments(s.UnionYearQuery, location="query")
 @blp.response(200, s.StatsOut)
 @requires("insurance.enrol")
+@read_only(staff=True)
 def stats(query, org_id):
     """统计行：会员总人数、有卡总会员数、集中参保已提交人数、未办卡、退休、死亡、待确认"""
     result = collective.stats(current_scope(), org_id, query["year"])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from unioncard import workbench
+from unioncard.openapi import Blueprint
+from unioncard.web import read_only
 from unioncard.webfields import Text
 
 from .common import Base
@@ -83,6 +84,7 @@ class JoinsOut(Base):
 @blp.get("")
 @blp.response(200, WorkbenchOut)
 @requires("member.read")
+@read_only(staff=True)
 def overview():
     """业务工作台：会员数、基层工会组织数、待办事项、卡片状态与参保进度"""
     return workbench.overview(current_scope())
@@ -92,6 +94,7 @@ def overview():
 @blp.arguments(JoinsQuery, location="query")
 @blp.response(200, JoinsOut)
 @requires("member.read")
+@read_only(staff=True)
 def joins(query):
     """入会人数统计图：今日、本周、本月或指定日期范围内每天的新增与原有会员数"""
     return workbench.joins_series(

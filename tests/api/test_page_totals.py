@@ -74,10 +74,10 @@ def test_a_member_page_is_one_statement_beside_the_login(client, ctx):
     assert (status, rows, count) == (200, 0, 3)
 
 
-def test_capped_total_read_with_the_page(app, client, ctx):
+def test_capped_total_read_with_the_page(app, client, ctx, monkeypatch):
     build_world(members_per_union=6)
     headers = login(client, "city_admin")
-    app.config["LIST_COUNT_CAP"] = 5
+    monkeypatch.setitem(app.config, "LIST_COUNT_CAP", 5)
     for page in (1, 2, 99):
         _, rows, meta = _page(client, f"/api/admin/v1/members?page_size=4&page={page}", headers)
         assert (meta["total"], meta["total_capped"], meta["total_display"]) == (5, True, "5+")
@@ -94,8 +94,9 @@ def _autocommit(connection) -> bool:
 def test_every_admin_list_reads_in_autocommit_on_the_staff_pool(app, client, ctx):
     """No BEGIN and COMMIT round trips for a list (two of a small list's four); the statements
     stay on the staff pool (planned per scope), never on the mini-program's read pool."""
-    build_world(members_per_union=2)
+    world = build_world(members_per_union=2)
     headers = login(client, "city_admin")
+    union = world.org("gA1").id
     db.session.commit()  # a request must not share the test's open transaction
     seen = []
 
@@ -113,6 +114,11 @@ def test_every_admin_list_reads_in_autocommit_on_the_staff_pool(app, client, ctx
                 answered.append(path)
                 assert seen and all(staff and auto for staff, auto in seen), (path, seen)
         assert "/api/admin/v1/members" in answered and len(answered) >= 15, answered
+        for path in ("/auth/me", "/workbench", f"/insurance/unions/{union}/collective/stats"):
+            seen.clear()  # the console's other hot reads
+            query = "?year=2027" if "stats" in path else ""
+            assert client.get(f"/api/admin/v1{path}{query}", headers=headers).status_code == 200
+            assert seen and all(staff and auto for staff, auto in seen), (path, seen)
         seen.clear()  # a write is still a transaction
         r = client.post("/api/admin/v1/members", headers=headers, json={"name": ""})
         assert r.status_code == 422 and seen and not any(auto for _, auto in seen)
