@@ -250,11 +250,11 @@ def main(argv=None) -> dict:
         assert r.status_code == 200, r.get_json()
         headers[level] = {"Authorization": f"Bearer {r.get_json()['token']}"}
 
-    hand = psycopg.connect(
+    hand = psycopg.connect(  # the app's planner settings (DATABASE_SESSION_OPTIONS)
         url.replace("postgresql+psycopg", "postgresql"),
         autocommit=True,
         prepare_threshold=None,
-        options="-c jit=off",
+        options=app.config["DATABASE_SESSION_OPTIONS"],
     )
 
     def params(level):

@@ -111,10 +111,10 @@ def _init_database(app: Flask) -> None:
                 # 5 runs, and PostgreSQL then may keep one plan for all). Not by
                 # plan_cache_mode=force_custom_plan: that also re-plans the foreign-key
                 # checks' cached plans on every inserted row (a 50,000-member collective
-                # submission took 5.3 s instead of 2.2 s). And no JIT (it costs ~170 ms on an
-                # aggregate that runs in tens of milliseconds: this is OLTP work).
+                # submission took 5.3 s instead of 2.2 s). Planner settings (no JIT, random
+                # reads priced for cached data): DATABASE_SESSION_OPTIONS.
                 "prepare_threshold": None,
-                "options": "-c jit=off",
+                "options": app.config["DATABASE_SESSION_OPTIONS"],
             },
         }
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
@@ -126,7 +126,9 @@ def _init_database(app: Flask) -> None:
         # never run on it.
         reads = {**options, "connect_args": {**options["connect_args"]}}
         del reads["connect_args"]["prepare_threshold"]
-        reads["connect_args"]["options"] = "-c jit=off -c plan_cache_mode=auto"
+        reads["connect_args"]["options"] = (
+            app.config["DATABASE_SESSION_OPTIONS"] + " -c plan_cache_mode=auto"
+        ).strip()
         app.config.setdefault("SQLALCHEMY_BINDS", {MEMBER_READS: {"url": url, **reads}})
     db.init_app(app)
     if not url.startswith("sqlite"):

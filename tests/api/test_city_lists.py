@@ -104,6 +104,7 @@ def test_postgres_connections_plan_each_call_without_jit(ctx):
     ).scalar()
     assert prepared == 0
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
 
 
 def _pages_by_offset(client, url, headers, size):
@@ -193,3 +194,29 @@ def test_a_grassroots_union_has_no_orgs_below_it(ctx):
         assert refused.value.message == f"基层工会下不能直接设立{level.value}"
     assert db.session.scalar(select(func.count()).select_from(Org).where(
         Org.parent_id == world.org("gA1").id)) == 0  # fmt: skip
+
+
+def test_the_city_is_the_one_root_and_its_scope_needs_no_org_lookup(client, ctx):
+    """What lets a city scope read every row by ``org_id IS NOT NULL`` (``in_subtree``): the
+    city is the only org without a parent, and no org can be set up without one."""
+    from sqlalchemy import event
+
+    world = build_world(members_per_union=2)
+    headers = login(client, "city_admin")
+    r = client.post("/api/admin/v1/orgs", headers=headers,
+                    json={"level": OrgLevel.DISTRICT.value, "name": "无上级的区局"})  # fmt: skip
+    assert r.status_code == 422 and "parent_id" in r.get_json()["errors"]["json"]
+    roots = db.session.scalars(select(Org.id).where(Org.parent_id.is_(None))).all()
+    assert roots == [world.org("city").id]
+    db.session.commit()
+    db.session.expunge_all()  # as in a request of its own: nothing loaded yet
+    seen = []
+    record = lambda conn, cursor, statement, *a: seen.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        r = client.get("/api/admin/v1/members?page_size=100", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    everyone = db.session.scalar(select(func.count()).select_from(Member))
+    assert r.status_code == 200 and len(r.get_json()) == everyone
+    assert len(seen) == 2 and all("org.path" not in s for s in seen), seen  # login, page

@@ -108,8 +108,8 @@ class Scope:
 
     def owned_by(self, org_id_column) -> ColumnElement[bool]:
         """Rows whose org is inside the subtree (see ``in_subtree`` for how it is named)."""
-        if self.org_level == OrgLevel.GRASSROOTS:
-            return org_id_column == self.org_id
+        if self.org_level in (OrgLevel.GRASSROOTS, OrgLevel.CITY):  # no ids to look up
+            return in_subtree(org_id_column, self.org_id, self.org_path, self.org_level)
         if not self._ids:
             self._ids.append(subtree_ids(self.org_path))
         return in_subtree(

@@ -91,13 +91,18 @@ def in_subtree(
     * a subtree of up to SUBTREE_BY_IDS_UP_TO orgs: its ids (``subtree_ids``, looked up
       first unless given), as one array (``= ANY``, PostgreSQL) or an IN list (SQLite),
       estimated union by union;
-    * larger: the path sub-select (about a whole city, where averages hold).
+    * larger: the path sub-select (about a whole district, where averages hold);
+    * the city (市总工会): every row that has an org. Orgs are only ever set up under a
+      parent (orgs.services.create_org), so the city is the one root and its subtree is the
+      whole tree: no sub-select over 50,000 orgs to join (a city's 待办 count: 65 → 20 ms).
 
     ``sized=False`` (one row by its id, where no estimate matters): the path sub-select, no
     lookup first.
     """
     if level == OrgLevel.GRASSROOTS:
         return org_id_column == org_id
+    if level == OrgLevel.CITY:
+        return org_id_column.is_not(None)
     if sized and ids is _LOOK_UP:
         ids = subtree_ids(path)
     if not sized or ids is None:
