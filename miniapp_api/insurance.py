@@ -3,11 +3,9 @@ the member's enrolments (coverage) and benefit payouts."""
 
 from __future__ import annotations
 
-from flask_smorest import Page
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
-from unioncard.extensions import db
+from admin.common import SelectPage, row_page
 from unioncard.payments import member
 from unioncard.webfields import Text, Timestamp
 
@@ -20,26 +18,7 @@ blp = member_blueprint(
 Amount = fields.Decimal(as_string=True, places=2)
 
 
-class _SelectPage(Page):
-    present = staticmethod(lambda row: row)
-    scalars = True
-
-    @property
-    def items(self):
-        stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
-        if self.scalars:
-            return [self.present(row) for row in db.session.scalars(stmt)]
-        return [self.present(row) for row in db.session.execute(stmt).all()]
-
-    @property
-    def item_count(self):
-        count = select(func.count()).select_from(self.collection.order_by(None).subquery())
-        return db.session.scalar(count)
-
-
-class EnrolmentPage(_SelectPage):
-    present = staticmethod(member.present_enrolment)
-    scalars = False
+EnrolmentPage = row_page(member.present_enrolment)
 
 
 class MiniInsYearQuery(Schema):
@@ -158,7 +137,7 @@ def enrolments():
 
 @blp.get("/payouts")
 @blp.response(200, MiniInsPayoutOut(many=True))
-@blp.paginate(_SelectPage)
+@blp.paginate(SelectPage)
 @blp.doc(security=SECURITY)
 def payouts():
     """我的给付信息"""
