@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, update
 
 from ..bulk import among
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models_base import utcnow
+from ..models_base import UTCDateTime, utcnow
 from ..security.crypto import keyring
 from ..security.masking import mask_card_no
+from . import result_writes
 from .log import BANK, entry, log, move, moved
 from .models import (
     BankReceipt,
@@ -78,16 +79,17 @@ def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
 
 
 def apply_results(body: dict) -> dict:
-    """Apply one callback of results in a few statements: the batch row is locked, the
-    links with their cards read in one query, then every change written at once
-    (``ResultWrites``; a callback carries up to 5,000 results). The receipt keys are hashed
-    before the lock: callbacks of the same batch wait for each other only while writing."""
+    """Apply one callback of results in a few statements: the links with their cards read
+    in one query, then every change written at once (``ResultWrites``; a callback carries up
+    to 5,000 results). On PostgreSQL the write itself keeps each result applied once (a link
+    is answered only while still open and unanswered under its row lock, a receipt key
+    written once), so callbacks of one batch run side by side and wait for each other only
+    to add to the batch's counts, at the end; elsewhere the batch row is locked first."""
     results = body["results"]
     ring = keyring()
     keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
-    batch = db.session.scalar(
-        select(CardBatch).where(CardBatch.batch_no == body["batch_no"]).with_for_update()
-    )
+    query = select(CardBatch).where(CardBatch.batch_no == body["batch_no"])
+    batch = db.session.scalar(query if result_writes.guarded() else query.with_for_update())
     if batch is None:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
@@ -118,38 +120,58 @@ def apply_results(body: dict) -> dict:
     revoked = batch.status == BatchStatus.REVOKED
     answered: set[int] = set()  # links answered by an earlier result of this callback
     writes = ResultWrites()
-    issued = []
     for result in fresh:
         link = links.get(result["member_no"])
-        applied = (
-            link is not None and link.result is None and link.id not in answered and not revoked
-        )
         row = {
             "key": keys[result["result_id"]],
             "member_no": result["member_no"],
-            "applied": applied,
+            "applied": link is not None
+            and link.result is None
+            and link.id not in answered
+            and not revoked,
             "payload": {k: v for k, v in result.items() if k not in PRIVATE},
         }
-        if applied:
+        if row["applied"]:
             answered.add(link.id)
             _apply_result(batch.id, link, result, row, feedback_at, ring, writes)
-            if result["status"] == "success":
-                issued.append(result["member_no"])
-            counts["applied"] += 1
-        else:
-            counts["ignored"] += 1
         writes.rows.append(row)
-    writes.execute(feedback_at)
-    if counts["applied"]:
-        batch.success_count += writes.successes
-        batch.failure_count += writes.failures
-        batch.feedback_at = batch.feedback_at or feedback_at
-        if batch.status in (BatchStatus.QUEUED, BatchStatus.SENT, BatchStatus.REVOKING):
-            batch.status = BatchStatus.ANSWERED
-    db.session.flush()
+    outcome = writes.execute(feedback_at)
+    issued = [
+        row["member_no"]
+        for row in writes.rows
+        if outcome.applied.get(row.get("link_id")) == "success"
+    ]
+    late = sum(row["key"] not in outcome.received for row in writes.rows)  # another callback's
+    counts["applied"] = len(outcome.applied)
+    counts["duplicates"] += late
+    counts["ignored"] = len(fresh) - late - len(outcome.applied)
     if issued:
         _apply_deferred_events(issued)
+    if outcome.applied:
+        _count_answers(batch, outcome.applied, feedback_at)
     return counts
+
+
+def _count_answers(batch: CardBatch, answers: dict[int, str], feedback_at: datetime) -> None:
+    """Add the applied results to the batch's counts, last (the row lock is then held only
+    until the commit), in one UPDATE that reads the counts it adds to."""
+    successes = sum(result == "success" for result in answers.values())
+    open_statuses = (BatchStatus.QUEUED, BatchStatus.SENT, BatchStatus.REVOKING)
+    db.session.execute(
+        update(CardBatch)
+        .where(CardBatch.id == batch.id)
+        .values(
+            success_count=CardBatch.success_count + successes,
+            failure_count=CardBatch.failure_count + (len(answers) - successes),
+            feedback_at=func.coalesce(CardBatch.feedback_at, literal(feedback_at, UTCDateTime())),
+            status=case(
+                (CardBatch.status.in_(open_statuses), BatchStatus.ANSWERED),
+                else_=CardBatch.status,
+            ),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire(batch)
 
 
 def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> None:
@@ -157,7 +179,12 @@ def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> Non
     bank's id), the card's change, its log row; ``row`` gets the changes."""
     if link.card_id is None:
         raise LookupError(f"member {link.member_id} has no card")
-    row |= {"link_id": link.id, "card_id": link.card_id, "result": result["status"]}
+    row |= {
+        "link_id": link.id,
+        "card_id": link.card_id,
+        "member_id": link.member_id,
+        "result": result["status"],
+    }
     if result["status"] == "success":
         card_no = str(result.get("card_no") or "").strip()
         if not card_no.isdigit():
@@ -178,7 +205,6 @@ def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> Non
             "card_no": card_no,
             "bidx": ring.blind_index("card_no", card_no),
         }
-        writes.successes += 1
         return
     code, reason = result.get("reason_code") or "OTHER", result.get("reason") or "银行未说明原因"
     writes.log.append(
@@ -193,7 +219,6 @@ def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> Non
         )
     )
     row |= {"status": CardStatus.FAILED, "code": code, "reason": reason}
-    writes.failures += 1
     if code == NAME_CHARSET and link.channel != Channel.SPECIAL:
         row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
         writes.log.append(entry(link.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))

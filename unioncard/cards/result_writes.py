@@ -19,6 +19,7 @@ a failure's card number) keeps the stored value.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, Text, bindparam, cast, column, func, insert, select, text, update
@@ -33,9 +34,25 @@ from .models import BankReceipt, CardBatchMember, CardLogEntry, MemberCard
 ONE_STATEMENT = True  # tests switch it off to compare with the generic writes
 
 
+def guarded() -> bool:
+    """True when the writes themselves keep each result applied once (PostgreSQL's one
+    statement, under row locks): the caller need not lock the batch first."""
+    return ONE_STATEMENT and is_postgres()
+
+
+@dataclass
+class Outcome:
+    """What the writes did: ``applied`` {link id: "success"/"failure"}, ``received`` the
+    receipt keys written (a key not among them was written by another callback)."""
+
+    applied: dict[int, str]
+    received: set[str]
+
+
 class ResultWrites:
     """Rows of one callback: ``rows`` (one per fresh result: ``key``, ``member_no``,
-    ``applied``, ``payload``; when applied also ``link_id``, ``card_id``, ``result``,
+    ``applied``, ``payload``; when applied also ``link_id``, ``card_id``, ``member_id``,
+    ``result``,
     ``status``, and ``card_no`` + ``bidx`` (success) or ``code`` + ``reason`` (failure),
     maybe ``channel`` + ``channel_reason``) and ``log`` (card log rows, as ``log.moved``
     gives them)."""
@@ -43,15 +60,20 @@ class ResultWrites:
     def __init__(self):
         self.rows: list[dict] = []
         self.log: list[dict] = []
-        self.successes = self.failures = 0
 
-    def execute(self, feedback_at: datetime) -> None:
-        if is_postgres() and ONE_STATEMENT:
-            _write_one_statement(self.rows, self.log, feedback_at)
+    def execute(self, feedback_at: datetime) -> Outcome:
+        if guarded():
+            outcome = _write_one_statement(self.rows, self.log, feedback_at)
+            members = {
+                row["member_id"] for row in self.rows if row.get("link_id") in outcome.applied
+            }
+            log = [entry for entry in self.log if entry["member_id"] in members]
         else:
-            _write_generic(self.rows, self.log, feedback_at)
-        if self.log:
-            notifications.card_changes(self.log)  # members' WeChat messages, after commit
+            outcome = _write_generic(self.rows, self.log, feedback_at)
+            log = self.log
+        if log:
+            notifications.card_changes(log)  # members' WeChat messages, after commit
+        return outcome
 
 
 # The given results as a record set; a key a row lacks is NULL.
@@ -68,7 +90,9 @@ links AS (
     SET open_member_id = NULL, result = g.result, result_id = g.key,
         reason_code = COALESCE(g.code, l.reason_code), reason = COALESCE(g.reason, l.reason),
         answered_at = :feedback_at
-    FROM given AS g WHERE l.id = g.link_id
+    FROM given AS g
+    WHERE l.id = g.link_id AND l.result IS NULL AND l.open_member_id IS NOT NULL
+    RETURNING l.id, l.member_id, l.result
 ),
 cards AS (
     UPDATE member_card AS c
@@ -79,35 +103,59 @@ cards AS (
         failure_reason = COALESCE(g.reason, c.failure_reason),
         channel = COALESCE(g.channel, c.channel),
         channel_reason = COALESCE(g.channel_reason, c.channel_reason)
-    FROM given AS g WHERE c.id = g.card_id
+    FROM given AS g JOIN links AS d ON d.id = g.link_id
+    WHERE c.id = g.card_id
 ),
 log AS (
     INSERT INTO card_log (member_id, actor, action, detail, from_status, to_status, batch_id, at)
     SELECT e.member_id, e.actor, e.action, e.detail, e.from_status, e.to_status, e.batch_id, e.at
     FROM json_to_recordset(CAST(:log AS JSON)) AS e(
-        member_id INTEGER, actor VARCHAR(50), action VARCHAR(30), detail TEXT,
+        n INTEGER, member_id INTEGER, actor VARCHAR(50), action VARCHAR(30), detail TEXT,
         from_status VARCHAR(10), to_status VARCHAR(10), batch_id INTEGER,
         at TIMESTAMP WITH TIME ZONE)
+    WHERE e.member_id IN (SELECT member_id FROM links)
+    ORDER BY e.n
+),
+receipts AS (
+    INSERT INTO bank_receipt (kind, external_id, member_no, applied, received_at, payload)
+    SELECT 'result', g.key, g.member_no, EXISTS (SELECT FROM links AS d WHERE d.id = g.link_id),
+           :now, g.payload
+    FROM given AS g
+    ON CONFLICT (kind, external_id) DO NOTHING
+    RETURNING external_id
 )
-INSERT INTO bank_receipt (kind, external_id, member_no, applied, received_at, payload)
-SELECT 'result', g.key, g.member_no, g.applied, :now, g.payload FROM given AS g
+SELECT id, result, NULL AS key FROM links
+UNION ALL SELECT NULL, NULL, external_id FROM receipts
 """).bindparams(
     bindparam("feedback_at", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime())
 )
 
 
-def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetime) -> None:
+def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetime) -> Outcome:
     """PostgreSQL: every write of the callback in one statement (card numbers encrypted
-    here, as the column type would)."""
+    here, as the column type would). A link is answered only if it still is open and
+    unanswered when its row is locked, and a receipt only written if no other callback
+    wrote it meanwhile: concurrent callbacks of one batch need no lock on the batch."""
     issued = [row for row in rows if "card_no" in row]
     if issued:
         sealed = keyring().encrypt_many("card_no", [row["card_no"] for row in issued])
         secret = {id(row): value for row, value in zip(issued, sealed, strict=True)}
         rows = [row | {"card_no": secret[id(row)]} if id(row) in secret else row for row in rows]
-    params = {"given": _dumps(rows), "log": _dumps(log), "feedback_at": feedback_at}
-    db.session.execute(_ONE_STATEMENT_SQL, params | {"now": utcnow()})
+    params = {
+        "given": _dumps(rows),
+        "log": _dumps([entry | {"n": n} for n, entry in enumerate(log)]),
+        "feedback_at": feedback_at,
+        "now": utcnow(),
+    }
+    outcome = Outcome({}, set())
+    for link_id, result, key in db.session.execute(_ONE_STATEMENT_SQL, params):
+        if key is None:
+            outcome.applied[link_id] = result
+        else:
+            outcome.received.add(key)
     _forget(MemberCard, {row["card_id"] for row in rows if "card_id" in row})
     _forget(CardBatchMember, {row["link_id"] for row in rows if "link_id" in row})
+    return outcome
 
 
 def _dumps(rows: list[dict]) -> str:
@@ -124,7 +172,8 @@ def _forget(model, ids: set[int]) -> None:
             db.session.expire(obj)
 
 
-def _write_generic(rows: list[dict], log: list[dict], feedback_at: datetime) -> None:
+def _write_generic(rows: list[dict], log: list[dict], feedback_at: datetime) -> Outcome:
+    """The caller holds the batch's lock: every row is written as given."""
     applied = [row for row in rows if row["applied"]]
     if applied:
         _update_by_id(CardBatchMember, [_link_change(row, feedback_at) for row in applied])
@@ -144,6 +193,7 @@ def _write_generic(rows: list[dict], log: list[dict], feedback_at: datetime) -> 
         for row in rows
     ]
     _insert(BankReceipt, receipts)
+    return Outcome({row["link_id"]: row["result"] for row in applied}, {row["key"] for row in rows})
 
 
 def _link_change(row: dict, feedback_at: datetime) -> dict:
