@@ -7,7 +7,11 @@ the link's answer and the card's change) and the card log rows, then writes them
   (``json_to_recordset``), read once, and data-modifying CTEs update the links and the
   cards, insert the card log and the receipts. One round trip, one parse and plan, and no
   per-value work in SQLAlchemy or the driver (a 500-result callback: 4 statements and their
-  ORM bookkeeping before);
+  ORM bookkeeping before). The statement is its own guard, so callbacks of one batch need
+  not wait for each other: a link is answered only if, under its row lock, it is still
+  open and unanswered (a concurrent callback that answered it first has committed), the
+  card and the log follow only the links it answered, and a receipt key is written once
+  (``ON CONFLICT DO NOTHING``: a concurrent repeat of the same result is a duplicate);
 - elsewhere (SQLite), or with ``ONE_STATEMENT`` off (tests compare both paths on
   PostgreSQL), the generic bulk writes: one UPDATE of the links, one of the cards, one
   INSERT of the card log and one of the receipts.
@@ -50,12 +54,13 @@ class Outcome:
 
 
 class ResultWrites:
-    """Rows of one callback: ``rows`` (one per fresh result: ``key``, ``member_no``,
-    ``applied``, ``payload``; when applied also ``link_id``, ``card_id``, ``member_id``,
-    ``result``,
-    ``status``, and ``card_no`` + ``bidx`` (success) or ``code`` + ``reason`` (failure),
-    maybe ``channel`` + ``channel_reason``) and ``log`` (card log rows, as ``log.moved``
-    gives them)."""
+    """Rows of one callback: ``rows``, one per fresh result (``key``, ``member_no``,
+    ``applied`` as read before the write, ``payload``; when applied also ``link_id``,
+    ``card_id``, ``member_id``, ``result``, ``status``, and ``card_no`` + ``bidx`` for a
+    success or ``code`` + ``reason`` for a failure, maybe ``channel`` + ``channel_reason``),
+    and ``log``, the card log rows as ``log.moved`` gives them. ``execute`` returns what
+    was written: on PostgreSQL a row read as applicable may have been answered meanwhile by
+    another callback (it is then not applied, and its log rows not written)."""
 
     def __init__(self):
         self.rows: list[dict] = []
