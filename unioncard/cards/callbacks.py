@@ -157,20 +157,18 @@ def _count_answers(batch: CardBatch, answers: dict[int, str], feedback_at: datet
     until the commit), in one UPDATE that reads the counts it adds to."""
     successes = sum(result == "success" for result in answers.values())
     open_statuses = (BatchStatus.QUEUED, BatchStatus.SENT, BatchStatus.REVOKING)
+    table = CardBatch.__table__  # a Core UPDATE: the ORM's bulk machinery is not needed here
     db.session.execute(
-        update(CardBatch)
-        .where(CardBatch.id == batch.id)
+        update(table)
+        .where(table.c.id == batch.id)
         .values(
-            success_count=CardBatch.success_count + successes,
-            failure_count=CardBatch.failure_count + (len(answers) - successes),
-            feedback_at=func.coalesce(CardBatch.feedback_at, literal(feedback_at, UTCDateTime())),
-            status=case(
-                (CardBatch.status.in_(open_statuses), BatchStatus.ANSWERED),
-                else_=CardBatch.status,
-            ),
-        ),
-        execution_options={"synchronize_session": False},
-    )
+            success_count=table.c.success_count + successes,
+            failure_count=table.c.failure_count + (len(answers) - successes),
+            feedback_at=func.coalesce(table.c.feedback_at, literal(feedback_at, UTCDateTime())),
+            status=case((table.c.status.in_(open_statuses), BatchStatus.ANSWERED),
+                        else_=table.c.status),
+        )
+    )  # fmt: skip
     db.session.expire(batch)
 
 
