@@ -109,9 +109,9 @@ def _race(ctx, bodies, monkeypatch) -> list[dict]:
     ready = threading.Barrier(len(bodies), timeout=20)
     execute = result_writes.ResultWrites.execute
 
-    def execute_together(self, batch_id, feedback_at):
+    def execute_together(self, feedback_at):
         ready.wait()
-        return execute(self, batch_id, feedback_at)
+        return execute(self, feedback_at)
 
     monkeypatch.setattr(result_writes.ResultWrites, "execute", execute_together)
     answers: list = [None] * len(bodies)

@@ -135,7 +135,7 @@ def apply_results(body: dict) -> dict:
             answered.add(link.id)
             _apply_result(batch.id, link, result, row, feedback_at, ring, writes)
         writes.rows.append(row)
-    outcome = writes.execute(batch.id, feedback_at)
+    outcome = writes.execute(feedback_at)
     issued = [
         row["member_no"]
         for row in writes.rows

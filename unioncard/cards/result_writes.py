@@ -66,9 +66,9 @@ class ResultWrites:
         self.rows: list[dict] = []
         self.log: list[dict] = []
 
-    def execute(self, batch_id: int, feedback_at: datetime) -> Outcome:
+    def execute(self, feedback_at: datetime) -> Outcome:
         if guarded():
-            outcome = _write_one_statement(batch_id, self.rows, self.log, feedback_at)
+            outcome = _write_one_statement(self.rows, self.log, feedback_at)
             members = {
                 row["member_id"] for row in self.rows if row.get("link_id") in outcome.applied
             }
@@ -96,8 +96,7 @@ links AS (
         reason_code = COALESCE(g.code, l.reason_code), reason = COALESCE(g.reason, l.reason),
         answered_at = :feedback_at
     FROM given AS g
-    WHERE l.id = g.link_id AND l.batch_id = :batch_id
-      AND l.result IS NULL AND l.open_member_id IS NOT NULL
+    WHERE l.id = g.link_id AND l.result IS NULL AND l.open_member_id IS NOT NULL
     RETURNING l.id, l.member_id, l.result
 ),
 cards AS (
@@ -137,9 +136,7 @@ UNION ALL SELECT NULL, NULL, external_id FROM receipts
 )
 
 
-def _write_one_statement(
-    batch_id: int, rows: list[dict], log: list[dict], feedback_at: datetime
-) -> Outcome:
+def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetime) -> Outcome:
     """PostgreSQL: every write of the callback in one statement (card numbers encrypted
     here, as the column type would). A link is answered only if it still is open and
     unanswered when its row is locked, and a receipt only written if no other callback
@@ -152,7 +149,6 @@ def _write_one_statement(
     params = {
         "given": _dumps(rows),
         "log": _dumps([entry | {"n": n} for n, entry in enumerate(log)]),
-        "batch_id": batch_id,  # the batch's links only (and read by its index)
         "feedback_at": feedback_at,
         "now": utcnow(),
     }
