@@ -18,8 +18,9 @@ A. submit to every result applied: ``batches.submit`` + commit in this process
 B. callback ingest: pre-built, signed ``card-results`` bodies (500 results each) for a
    batch already 已发送, POSTed by 1 (sequential), 2 and 4 concurrent senders (each level
    on a batch of its own), versus the same bodies to the do-nothing endpoint. Concurrent
-   senders answer the same batch, as the bank would, so ``apply_results`` takes the batch
-   row lock in turn. Loops are bounded: each body is sent once.
+   senders answer the same batch, as the bank would: on PostgreSQL their writes run side by
+   side (each link answered once under its own row lock) and wait for each other only to add
+   to the batch's counts. Loops are bounded: each body is sent once.
 
     python -m bench.cards_bench                 # 10,000 members, senders 1, 2 and 4
     python -m bench.cards_bench --members 2000 --senders 1 2

@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from tests.cards.helpers import bank_post
 from tests.cards.test_faults import RESULTS, ready_batch, results_body
-from unioncard.cards.callbacks import _update_by_id, receipt_key
+from unioncard.cards.callbacks import receipt_key
 from unioncard.cards.models import CardBatchMember, CardLogEntry, CardStatus, Channel, MemberCard
+from unioncard.cards.result_writes import _update_by_id
 from unioncard.extensions import db
 from unioncard.security.crypto import keyring
 

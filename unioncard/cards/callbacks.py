@@ -8,29 +8,28 @@ arrived is kept and applied when the result comes; an older event never moves a 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import JSON, Text, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import case, func, literal, select, update
 
-from ..bulk import among, is_postgres
+from ..bulk import among
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models_base import utcnow
-from ..notifications import outbox as notifications
+from ..models_base import UTCDateTime, utcnow
 from ..security.crypto import keyring
 from ..security.masking import mask_card_no
+from . import result_writes
 from .log import BANK, entry, log, move, moved
 from .models import (
     BankReceipt,
     BatchStatus,
     CardBatch,
     CardBatchMember,
-    CardLogEntry,
     CardStatus,
     Channel,
     MemberCard,
 )
+from .result_writes import ResultWrites
 from .rules import BANK_CHANNEL_REASON, LIFECYCLE, is_behind
 
 EVENT_TARGETS = {
@@ -80,16 +79,17 @@ def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
 
 
 def apply_results(body: dict) -> dict:
-    """Apply one callback of results in a few statements: the batch row is locked, the
-    links and cards read in one query each, their changes, the card log and the receipts
-    written in bulk (a callback carries up to 5,000 results). The receipt keys are hashed
-    before the lock: callbacks of the same batch wait for each other only while writing."""
+    """Apply one callback of results in a few statements: the links with their cards read
+    in one query, then every change written at once (``ResultWrites``; a callback carries up
+    to 5,000 results). On PostgreSQL the write itself keeps each result applied once (a link
+    is answered only while still open and unanswered under its row lock, a receipt key
+    written once), so callbacks of one batch run side by side and wait for each other only
+    to add to the batch's counts, at the end; elsewhere the batch row is locked first."""
     results = body["results"]
     ring = keyring()
     keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
-    batch = db.session.scalar(
-        select(CardBatch).where(CardBatch.batch_no == body["batch_no"]).with_for_update()
-    )
+    query = select(CardBatch).where(CardBatch.batch_no == body["batch_no"])
+    batch = db.session.scalar(query if result_writes.guarded() else query.with_for_update())
     if batch is None:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
@@ -106,187 +106,82 @@ def apply_results(body: dict) -> dict:
                 CardBatchMember.member_no,
                 CardBatchMember.member_id,
                 CardBatchMember.result,
-            ).where(
+                MemberCard.id.label("card_id"),
+                MemberCard.status,
+                MemberCard.channel,
+            )
+            .outerjoin(MemberCard, MemberCard.member_id == CardBatchMember.member_id)
+            .where(
                 CardBatchMember.batch_id == batch.id,
                 among(CardBatchMember.member_no, {r["member_no"] for r in fresh}),
             )
         )
     }
-    cards = {
-        row.member_id: row
-        for row in db.session.execute(
-            select(
-                MemberCard.id, MemberCard.member_id, MemberCard.status, MemberCard.channel
-            ).where(among(MemberCard.member_id, {link.member_id for link in links.values()}))
-        )
-    }
     revoked = batch.status == BatchStatus.REVOKED
     answered: set[int] = set()  # links answered by an earlier result of this callback
-    writes = _ResultWrites()
-    received_at = utcnow()
-    issued = []
+    writes = ResultWrites()
     for result in fresh:
         link = links.get(result["member_no"])
-        applied = (
-            link is not None and link.result is None and link.id not in answered and not revoked
-        )
-        if applied:
+        row = {
+            "key": keys[result["result_id"]],
+            "member_no": result["member_no"],
+            "applied": link is not None
+            and link.result is None
+            and link.id not in answered
+            and not revoked,
+            "payload": {k: v for k, v in result.items() if k not in PRIVATE},
+        }
+        if row["applied"]:
             answered.add(link.id)
-            key = keys[result["result_id"]]
-            _apply_result(
-                batch.id, link, cards[link.member_id], result, key, feedback_at, ring, writes
-            )
-            if result["status"] == "success":
-                issued.append(result["member_no"])
-            counts["applied"] += 1
-        else:
-            counts["ignored"] += 1
-        writes.receipts.append(
-            {
-                "kind": "result",
-                "external_id": keys[result["result_id"]],
-                "member_no": result["member_no"],
-                "applied": applied,
-                "received_at": received_at,
-                "payload": {k: v for k, v in result.items() if k not in PRIVATE},
-            }
-        )
-    writes.execute()
-    if counts["applied"]:
-        batch.success_count += writes.successes
-        batch.failure_count += writes.failures
-        batch.feedback_at = batch.feedback_at or feedback_at
-        if batch.status in (BatchStatus.QUEUED, BatchStatus.SENT, BatchStatus.REVOKING):
-            batch.status = BatchStatus.ANSWERED
-    db.session.flush()
+            _apply_result(batch.id, link, result, row, feedback_at, ring, writes)
+        writes.rows.append(row)
+    outcome = writes.execute(feedback_at)
+    issued = [
+        row["member_no"]
+        for row in writes.rows
+        if outcome.applied.get(row.get("link_id")) == "success"
+    ]
+    late = sum(row["key"] not in outcome.received for row in writes.rows)  # another callback's
+    counts["applied"] = len(outcome.applied)
+    counts["duplicates"] += late
+    counts["ignored"] = len(fresh) - late - len(outcome.applied)
     if issued:
         _apply_deferred_events(issued)
+    if outcome.applied:
+        _count_answers(batch, outcome.applied, feedback_at)
     return counts
 
 
-class _ResultWrites:
-    """The rows one callback of results changes, written set-wise: one UPDATE of the links,
-    one of the cards, one INSERT of the card log and one of the receipts."""
-
-    def __init__(self):
-        self.links: list[dict] = []
-        self.cards: list[dict] = []
-        self.log: list[dict] = []
-        self.receipts: list[dict] = []
-        self.successes = self.failures = 0
-
-    def execute(self) -> None:
-        if self.links:
-            _update_by_id(CardBatchMember, self.links)
-            _update_by_id(MemberCard, self.cards)
-        if self.log:
-            _insert(CardLogEntry, self.log)
-            notifications.card_changes(self.log)  # members' WeChat messages, after commit
-        _insert(BankReceipt, self.receipts)
-
-
-# On PostgreSQL each write below is one short statement whose rows arrive as a single JSON
-# parameter (``json_to_recordset``): compiled once and cached whatever the number of rows,
-# and no per-value work in the driver. Elsewhere (SQLite) the ORM's bulk INSERT and UPDATE
-# by primary key, an executemany each.
-
-
-def _recordset(table, rows: list[dict], keys: list[str]):
-    """``json_to_recordset(:rows) AS given(a type, b type, …)``: each value first bound as
-    its column binds it (encrypted, the enum's word, UTC), JSON columns kept as they are;
-    a key a row lacks is NULL."""
-    dialect = db.session.get_bind().dialect
-    binders = {
-        key: None
-        if isinstance(table.c[key].type, JSON)
-        else table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-        for key in keys
-    }
-    data = [
-        {key: binders[key](row[key]) if binders[key] else row[key] for key in keys if key in row}
-        for row in rows
-    ]
-    document = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_value)
-    param = cast(bindparam(None, document, type_=Text), JSON)
-    columns = (column(key, table.c[key].type) for key in keys)
-    return (
-        func.json_to_recordset(param)
-        .table_valued(*columns)
-        .render_derived(name="given", with_types=True)
-    )
-
-
-def _json_value(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _insert(model, rows: list[dict]) -> None:
-    """Insert rows (dicts with the same keys); on PostgreSQL a value common to every row is
-    sent once."""
-    if not is_postgres():
-        db.session.execute(insert(model), rows)
-        return
-    table, keys = model.__table__, list(rows[0])
-    common = _common(rows, keys)
-    given = _recordset(table, rows, [key for key in keys if key not in common])
-    values = {key: bindparam(None, common[key], type_=table.c[key].type) for key in common}
-    columns = [given.c[key] if key not in common else values[key] for key in keys]
-    db.session.execute(insert(table).from_select(keys, select(*columns)))
-
-
-def _common(rows: list[dict], keys) -> dict:
-    """The keys (in every row) whose value is the same in every row, with that value."""
-    first = rows[0]
-    return {
-        key: first[key]
-        for key in keys
-        if key != "id" and all(key in row and row[key] == first[key] for row in rows)
-    }
-
-
-def _update_by_id(model, rows: list[dict]) -> None:
-    """Update rows by primary key (dicts with ``id``, not all with the same keys); objects
-    already in the session follow. On PostgreSQL one statement: a value common to every row
-    is set once, and a key only some rows carry is set where given (``COALESCE`` with the
-    stored value), so it must not be None; rows that do are written group by group."""
-    if not is_postgres():
-        db.session.execute(update(model), rows)  # the ORM groups the rows by their keys
-        return
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    partial = [key for key in keys if any(key not in row for row in rows)]
-    if any(row.get(key, "") is None for row in rows for key in partial):
-        groups: dict[tuple, list[dict]] = {}
-        for row in rows:
-            groups.setdefault(tuple(row), []).append(row)
-        for group in groups.values():
-            _update_by_id(model, group)
-        return
-    common = _common(rows, keys)
-    given_keys = [key for key in keys if key not in common]
-    given = _recordset(model.__table__, rows, given_keys)
-    stored = model.__table__.c
-    values = {
-        key: func.coalesce(given.c[key], stored[key]) if key in partial else given.c[key]
-        for key in given_keys
-        if key != "id"
-    }
+def _count_answers(batch: CardBatch, answers: dict[int, str], feedback_at: datetime) -> None:
+    """Add the applied results to the batch's counts, last (the row lock is then held only
+    until the commit), in one UPDATE that reads the counts it adds to."""
+    successes = sum(result == "success" for result in answers.values())
+    open_statuses = (BatchStatus.QUEUED, BatchStatus.SENT, BatchStatus.REVOKING)
+    table = CardBatch.__table__  # a Core UPDATE: the ORM's bulk machinery is not needed here
     db.session.execute(
-        update(model).where(model.id == given.c.id).values({**common, **values}),
-        execution_options={"synchronize_session": "fetch"},
-    )
+        update(table)
+        .where(table.c.id == batch.id)
+        .values(
+            success_count=table.c.success_count + successes,
+            failure_count=table.c.failure_count + (len(answers) - successes),
+            feedback_at=func.coalesce(table.c.feedback_at, literal(feedback_at, UTCDateTime())),
+            status=case((table.c.status.in_(open_statuses), BatchStatus.ANSWERED),
+                        else_=table.c.status),
+        )
+    )  # fmt: skip
+    db.session.expire(batch)
 
 
-def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) -> None:
+def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> None:
     """One applied result: the link answered (with the result's receipt key, never the
-    bank's id), the card's change, its log row."""
-    link_row = {
-        "id": link.id,
-        "open_member_id": None,
+    bank's id), the card's change, its log row; ``row`` gets the changes."""
+    if link.card_id is None:
+        raise LookupError(f"member {link.member_id} has no card")
+    row |= {
+        "link_id": link.id,
+        "card_id": link.card_id,
+        "member_id": link.member_id,
         "result": result["status"],
-        "answered_at": feedback_at,
-        "result_id": key,
     }
     if result["status"] == "success":
         card_no = str(result.get("card_no") or "").strip()
@@ -294,8 +189,8 @@ def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) 
             raise ValidationFailed(f"{result['member_no']} 的卡号无效")
         writes.log.append(
             moved(
-                card.member_id,
-                card.status,
+                link.member_id,
+                link.status,
                 CardStatus.ISSUED,
                 BANK,
                 f"卡号 {mask_card_no(card_no)}",
@@ -303,23 +198,17 @@ def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) 
                 at=feedback_at,
             )
         )
-        writes.links.append(link_row)
-        writes.cards.append(
-            {
-                "id": card.id,
-                "status": CardStatus.ISSUED,
-                "feedback_at": feedback_at,
-                "card_no": card_no,
-                "card_no_bidx": ring.blind_index("card_no", card_no),
-            }
-        )
-        writes.successes += 1
+        row |= {
+            "status": CardStatus.ISSUED,
+            "card_no": card_no,
+            "bidx": ring.blind_index("card_no", card_no),
+        }
         return
     code, reason = result.get("reason_code") or "OTHER", result.get("reason") or "银行未说明原因"
     writes.log.append(
         moved(
-            card.member_id,
-            card.status,
+            link.member_id,
+            link.status,
             CardStatus.FAILED,
             BANK,
             f"{code}：{reason}",
@@ -327,19 +216,10 @@ def _apply_result(batch_id, link, card, result, key, feedback_at, ring, writes) 
             at=feedback_at,
         )
     )
-    writes.links.append(link_row | {"reason_code": code, "reason": reason})
-    card_row = {
-        "id": card.id,
-        "status": CardStatus.FAILED,
-        "feedback_at": feedback_at,
-        "failure_code": code,
-        "failure_reason": reason,
-    }
-    writes.failures += 1
-    if code == NAME_CHARSET and card.channel != Channel.SPECIAL:
-        card_row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
-        writes.log.append(entry(card.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))
-    writes.cards.append(card_row)
+    row |= {"status": CardStatus.FAILED, "code": code, "reason": reason}
+    if code == NAME_CHARSET and link.channel != Channel.SPECIAL:
+        row |= {"channel": Channel.SPECIAL, "channel_reason": BANK_CHANNEL_REASON}
+        writes.log.append(entry(link.member_id, BANK, "转入特殊通道", reason, batch_id=batch_id))
 
 
 def apply_events(body: dict) -> dict:
