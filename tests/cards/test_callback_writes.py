@@ -96,3 +96,17 @@ def test_the_migration_hashes_result_ids_stored_in_clear(client, ctx):
     assert db.session.get(CardBatchMember, link_id).result_id == receipt_key(
         "result", "B1-0000000001"
     )
+
+
+def test_a_result_id_repeated_in_one_callback_counts_once(client, ctx):
+    """The bank sends the same result twice in one callback: the first copy is applied, the
+    second is a duplicate, on every database (it used to fail on the receipt key's unique
+    index: a 500 on SQLite)."""
+    batch, ids, nos = ready_batch(client, ctx)
+    body = results_body(batch, nos)
+    body["results"].append(dict(body["results"][0]))
+    r = bank_post(client, ctx, RESULTS, body)
+    assert r.status_code == 200 and r.get_json() == {"applied": 2, "duplicates": 1, "ignored": 0}
+    assert _card(ids["ok"]).status == CardStatus.ISSUED
+    log = db.session.query(CardLogEntry).filter_by(member_id=ids["ok"]).all()
+    assert len([e for e in log if e.to_status == "已办卡"]) == 1

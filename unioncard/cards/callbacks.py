@@ -94,7 +94,11 @@ def apply_results(body: dict) -> dict:
         raise NotFound("未知的批次号")
     feedback_at = _when(body.get("feedback_at"))
     seen = _seen_keys("result", {key: bank_id for bank_id, key in keys.items()})
-    fresh = [r for r in results if r["result_id"] not in seen]
+    fresh, taken = [], set(seen)  # a result id repeated in this callback: a duplicate too
+    for r in results:
+        if r["result_id"] not in taken:
+            taken.add(r["result_id"])
+            fresh.append(r)
     counts = {"applied": 0, "duplicates": len(results) - len(fresh), "ignored": 0}
     if not fresh:
         return counts
