@@ -31,3 +31,28 @@ def test_array_literal_quotes_and_escapes_every_element():
         '{"ab12","say \\"hi\\"","back\\\\slash",7}'
     )
     assert array_literal([]) == "{}"
+
+
+def test_sqlite_values_store_dates_as_the_driver_would(ctx):
+    """Prepared rows hold what the sqlite3 driver would have made of each value."""
+    import sqlite3
+
+    from unioncard.bulk import is_postgres, sqlite_values
+    from unioncard.imports.pipeline import FIXED_COLUMNS, ROW_COLUMNS
+    from unioncard.members.models import Member
+
+    if is_postgres():
+        return
+    now = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(
+        ("企业内", MemberStatus.ACTIVE.value, "正常", 7, now, now, None)
+    )
+    assert fixed == ("企业内", "正常", "正常", 7, now.isoformat(" "), now.isoformat(" "), None)
+    plain = sqlite3.connect(":memory:")
+    assert plain.execute("SELECT ?", (now,)).fetchone()[0] == fixed[4]
+    row = sqlite_values(Member.__table__, ROW_COLUMNS)(
+        ("王伟", "身份证", date(2030, 1, 2), "中国", "男", date(1990, 1, 1), "", None, True)
+        + ("", "s", "i", "m", "b")
+    )
+    assert row[2] == "2030-01-02" and row[5] == "1990-01-01" and row[7] is None and row[8] == 1
+    assert plain.execute("SELECT ?", (date(2030, 1, 2),)).fetchone()[0] == row[2]
