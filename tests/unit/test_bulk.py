@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from unioncard.bulk import copy_text
 from unioncard.members.models import MemberStatus
 
@@ -56,3 +59,28 @@ def test_sqlite_values_store_dates_as_the_driver_would(ctx):
     )
     assert row[2] == "2030-01-02" and row[5] == "1990-01-01" and row[7] is None and row[8] == 1
     assert plain.execute("SELECT ?", (date(2030, 1, 2),)).fetchone()[0] == row[2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab0f"\\,{} 王𠮷'), max_size=5) | st.integers(-5, 10**12),
+        max_size=6,
+    )
+)
+def test_array_literal_fast_path_gives_the_escaped_form(values):
+    """Strings with nothing to escape skip the per-element quoting: the same text."""
+    from unioncard.bulk import array_literal
+
+    expected = (
+        "{"
+        + ",".join(
+            str(v)
+            if isinstance(v, int)
+            else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+        + "}"
+    )
+    assert array_literal(values) == expected
+    assert array_literal(iter(values)) == expected
