@@ -47,7 +47,7 @@ from ..security.crypto import CryptoError, keyring
 from ..storage.models import StoredFile
 from ..storage.services import read_file, store_file
 from . import messages as msg
-from .engine import CellError, UnionContext, validate_import
+from .engine import CellError, UnionContext, cyclic_gc_paused, validate_import
 from .filecheck import UploadLimits
 from .models import ImportIssue, ImportJob
 from .stored import NoLookups, RegistryLookups, member_lines, member_rows
@@ -115,6 +115,7 @@ def _context(job: ImportJob) -> UnionContext:
     return UnionContext(org.name, frozenset(code for code, _ in branch_codes_for(org)))
 
 
+@cyclic_gc_paused()
 def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = None, progress=None):
     """Check the file, record every problem; returns (the engine run (counts, header), the
     file, the rows to keep for 确认导入 or None). Commits each chunk's problems, then calls
@@ -239,6 +240,7 @@ def reservation(job: ImportJob) -> numbers.Reservation:
     return numbers.Reservation(numbers.district_code_of(db.session.get(Org, job.org_id)))
 
 
+@cyclic_gc_paused()
 def commit(
     job: ImportJob,
     *,
@@ -338,6 +340,7 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
     return staged, [], writer.count
 
 
+@cyclic_gc_paused()
 def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellError]:
     """Every problem of the file against the registry as it is now (nothing written)."""
     _, data = read_file(job.file_id)
