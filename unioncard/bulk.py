@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table, Text, bindparam, cast, func, insert, literal_column, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Table,
+    Text,
+    Time,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
 
@@ -52,12 +65,19 @@ def copy_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple], *, st
 
 def sqlite_values(table: Table, columns: Sequence[str]):
     """A function giving a row as SQLite stores it (dates and times as text, booleans as
-    integers), so that a bulk write can be prepared before its transaction takes the lock."""
+    integers), so that a bulk write can be prepared before its transaction takes the lock.
+    Dates and times become what the driver's adapters (``sqlite3.adapters``) would make of
+    them, as the driver would have done for every row."""
     dialect = db.session.get_bind().dialect
     convert = [
         (i, process)
         for i, c in enumerate(columns)
         if (process := _plain_type(table.c[c]).bind_processor(dialect)) is not None
+    ]
+    convert += [
+        (i, _sqlite_adapted)
+        for i, c in enumerate(columns)
+        if isinstance(_plain_type(table.c[c]), Date | DateTime | Time)
     ]
 
     def stored(row) -> tuple:
@@ -70,6 +90,12 @@ def sqlite_values(table: Table, columns: Sequence[str]):
         return tuple(row)
 
     return stored
+
+
+def _sqlite_adapted(value):
+    """What the sqlite3 driver passes for ``value`` (its adapter for that exact type, if any)."""
+    adapt = sqlite3.adapters.get((type(value), sqlite3.PrepareProtocol))
+    return value if adapt is None else adapt(value)
 
 
 class CopyWriter:
@@ -195,6 +221,11 @@ def among(column, values):
 
 def array_literal(values) -> str:
     """``{"a","b"}``: PostgreSQL's array input syntax, every element quoted and escaped."""
+    values = list(values)
+    if values and all(type(v) is str for v in values):
+        joined = '","'.join(values)
+        if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+            return '{"' + joined + '"}'  # nothing to escape (blind indexes are hex)
     return (
         "{"
         + ",".join(

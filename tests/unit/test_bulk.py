@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from unioncard.bulk import copy_text
 from unioncard.members.models import MemberStatus
 
@@ -31,3 +34,53 @@ def test_array_literal_quotes_and_escapes_every_element():
         '{"ab12","say \\"hi\\"","back\\\\slash",7}'
     )
     assert array_literal([]) == "{}"
+
+
+def test_sqlite_values_store_dates_as_the_driver_would(ctx):
+    """Prepared rows hold what the sqlite3 driver would have made of each value."""
+    import sqlite3
+
+    from unioncard.bulk import is_postgres, sqlite_values
+    from unioncard.imports.pipeline import FIXED_COLUMNS, ROW_COLUMNS
+    from unioncard.members.models import Member
+
+    if is_postgres():
+        return
+    now = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(
+        ("企业内", MemberStatus.ACTIVE.value, "正常", 7, now, now, None)
+    )
+    assert fixed == ("企业内", "正常", "正常", 7, now.isoformat(" "), now.isoformat(" "), None)
+    plain = sqlite3.connect(":memory:")
+    assert plain.execute("SELECT ?", (now,)).fetchone()[0] == fixed[4]
+    row = sqlite_values(Member.__table__, ROW_COLUMNS)(
+        ("王伟", "身份证", date(2030, 1, 2), "中国", "男", date(1990, 1, 1), "", None, True)
+        + ("", "s", "i", "m", "b")
+    )
+    assert row[2] == "2030-01-02" and row[5] == "1990-01-01" and row[7] is None and row[8] == 1
+    assert plain.execute("SELECT ?", (date(2030, 1, 2),)).fetchone()[0] == row[2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab0f"\\,{} 王𠮷'), max_size=5) | st.integers(-5, 10**12),
+        max_size=6,
+    )
+)
+def test_array_literal_fast_path_gives_the_escaped_form(values):
+    """Strings with nothing to escape skip the per-element quoting: the same text."""
+    from unioncard.bulk import array_literal
+
+    expected = (
+        "{"
+        + ",".join(
+            str(v)
+            if isinstance(v, int)
+            else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+        + "}"
+    )
+    assert array_literal(values) == expected
+    assert array_literal(iter(values)) == expected

@@ -36,3 +36,17 @@ def test_blind_index_is_hmac_sha256_of_kind_and_value_truncated_to_128_bits():
         expected = hmac.digest(key, f"mobile:{value}".encode(), "sha256")[:16].hex()
         assert ring.blind_index("mobile", value) == expected
     assert ring.blind_index("mobile", "1") != ring.blind_index("id_number", "1")
+
+
+def test_blind_indexes_is_blind_index_of_each_value_for_any_key():
+    key_bytes = [bytes(32), b"\xff" * 32, bytes(range(100, 132))]
+    for raw in key_bytes:
+        ring = Keyring({"k1": DATA_KEY}, "k1", base64.b64encode(raw).decode())
+        for kind in ("id_number", "mobile", "card_no"):
+            expected = [
+                hmac.digest(raw, f"{kind}:{v}".encode(), "sha256")[:16].hex() for v in VALUES
+            ]
+            assert ring.blind_indexes(kind, VALUES) == expected
+            assert ring.blind_indexes(kind, iter(VALUES)) == expected
+            assert [ring.blind_index(kind, v) for v in VALUES] == expected
+    assert ring.blind_indexes("mobile", []) == []

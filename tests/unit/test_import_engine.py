@@ -325,3 +325,30 @@ def test_context_union_name_with_blanks_still_matches():
     ctx = UnionContext(f" {UNION} ", UNION_CTX.branch_codes)
     result = validate_import(build([member(1)]), ctx, FakeLookups(), limits=UploadLimits())
     assert result.header_errors == []
+
+
+def test_cyclic_gc_paused_for_a_pass_and_restored_after_it_even_on_error():
+    import gc
+
+    from unioncard.imports.engine import cyclic_gc_paused
+
+    assert gc.isenabled()
+
+    @cyclic_gc_paused()
+    def a_pass(fail: bool):
+        assert not gc.isenabled()
+        if fail:
+            raise RuntimeError("stop")
+        return "done"
+
+    assert a_pass(False) == "done" and gc.isenabled()
+    with pytest.raises(RuntimeError):
+        a_pass(True)
+    assert gc.isenabled()
+    gc.disable()  # someone else paused it: left as it was
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

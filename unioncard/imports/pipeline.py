@@ -30,9 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..bulk import (
     CopyWriter,
-    among,
     copy_line,
-    copy_text,
     is_postgres,
     parse_copy_line,
     sqlite_values,
@@ -49,9 +47,10 @@ from ..security.crypto import CryptoError, keyring
 from ..storage.models import StoredFile
 from ..storage.services import read_file, store_file
 from . import messages as msg
-from .engine import CellError, ExistingMember, UnionContext, validate_import
+from .engine import CellError, UnionContext, cyclic_gc_paused, validate_import
 from .filecheck import UploadLimits
 from .models import ImportIssue, ImportJob
+from .stored import NoLookups, RegistryLookups, member_lines, member_rows
 
 log = logging.getLogger(__name__)
 
@@ -101,45 +100,6 @@ def limits() -> UploadLimits:
     )
 
 
-class RegistryLookups:
-    """The engine's view of the registry, by blind index (no plaintext leaves the database).
-
-    Keeps the chunk's blind indexes so that writing the same rows does not compute them twice.
-    """
-
-    def __init__(self, connection=None):
-        self.ring = keyring()
-        self.bidx: dict[tuple[str, str], str] = {}
-        # the commit pass streams a COPY on the session's connection: look up on another
-        self.run = (connection or db.session).execute
-
-    def index(self, kind: str, value: str) -> str:
-        key = (kind, value)
-        found = self.bidx.get(key)
-        if found is None:
-            found = self.bidx[key] = self.ring.blind_index(kind, value)
-        return found
-
-    def find_ids(self, id_numbers: list[str]) -> dict[str, ExistingMember]:
-        by_bidx = {self.index("id_number", n): n for n in id_numbers}
-        rows = self.run(
-            select(Member.id_number_bidx, Member.name, Member.org_id, Org.name, Member.mobile_bidx)
-            .join(Org, Org.id == Member.org_id)
-            .where(among(Member.id_number_bidx, list(by_bidx)))
-        )
-        return {by_bidx[b]: ExistingMember(*found) for b, *found in rows}
-
-    def find_mobiles(self, mobiles: list[str]) -> set[str]:
-        by_bidx = {self.index("mobile", m): m for m in mobiles}
-        rows = self.run(
-            select(Member.mobile_bidx).where(among(Member.mobile_bidx, list(by_bidx)))
-        ).scalars()
-        return {by_bidx[b] for b in rows}
-
-    def forget(self) -> None:
-        self.bidx.clear()
-
-
 def _issue(job_id: int, error: CellError) -> dict:
     return {
         "job_id": job_id,
@@ -155,6 +115,7 @@ def _context(job: ImportJob) -> UnionContext:
     return UnionContext(org.name, frozenset(code for code, _ in branch_codes_for(org)))
 
 
+@cyclic_gc_paused()
 def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = None, progress=None):
     """Check the file, record every problem; returns (the engine run (counts, header), the
     file, the rows to keep for 确认导入 or None). Commits each chunk's problems, then calls
@@ -177,9 +138,7 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
         if problems:
             lines = None
         elif lines is not None:
-            lines.extend(
-                copy_line(row).encode() for row in member_rows([o.member for o in chunk], lookups)
-            )
+            lines.extend(line.encode() for line in member_lines([o.member for o in chunk], lookups))
         lookups.forget()
         if problems:
             db.session.execute(insert(ImportIssue), problems)
@@ -190,34 +149,6 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
     if lines and run.ok:
         staged = Staged(_stamp(upload.sha256, ctx, today), lines)
     return run, data, staged
-
-
-def member_rows(members: list, lookups) -> list[tuple]:
-    """The valid rows as stored, in ``ROW_COLUMNS`` order: ID number and mobile encrypted
-    (a batch at a time), with their blind indexes (``lookups.index``)."""
-    ring = lookups.ring
-    index = lookups.index
-    ids = ring.encrypt_many("id_number", [m.id_number for m in members])
-    mobiles = ring.encrypt_many("mobile", [m.mobile for m in members])
-    return [
-        (
-            m.name,
-            m.id_type,
-            m.id_expiry,
-            m.country,
-            m.gender,
-            m.birth_date,
-            m.work_address,
-            m.join_date,
-            m.wants_card,
-            m.remark,
-            id_number,
-            index("id_number", m.id_number),
-            mobile,
-            index("mobile", m.mobile),
-        )
-        for m, id_number, mobile in zip(members, ids, mobiles, strict=True)
-    ]
 
 
 # --- the preview's rows, kept for 确认导入 -------------------------------------------
@@ -296,26 +227,6 @@ def staged_rows(job: ImportJob, ctx: UnionContext, today: date) -> Staged | None
     return Staged(stamp, body.split(b"\n") if body else [])
 
 
-class NoLookups:
-    """The commit pass asks the registry nothing: its unique indexes (ID and mobile blind
-    indexes) refuse any clash, and ``find_problems`` then names the rows."""
-
-    def __init__(self):
-        self.ring = keyring()
-
-    def find_ids(self, id_numbers):
-        return {}
-
-    def find_mobiles(self, mobiles):
-        return set()
-
-    def index(self, kind: str, value: str) -> str:
-        return self.ring.blind_index(kind, value)
-
-    def forget(self) -> None:
-        pass
-
-
 class RegistryChanged(Exception):
     """The registry refused a row (someone registered the same person since the preview)."""
 
@@ -329,6 +240,7 @@ def reservation(job: ImportJob) -> numbers.Reservation:
     return numbers.Reservation(numbers.district_code_of(db.session.get(Org, job.org_id)))
 
 
+@cyclic_gc_paused()
 def commit(
     job: ImportJob,
     *,
@@ -385,6 +297,11 @@ def _fixed(job: ImportJob) -> tuple:
     )
 
 
+def _sqlite_fixed(job: ImportJob) -> tuple:
+    """``_fixed`` as SQLite stores it (converted once, not by the driver for every row)."""
+    return sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+
+
 def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress, reservation):
     org_id = job.org_id
     lines = staged.lines
@@ -403,7 +320,7 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
                 if progress is not None:
                     progress(start + len(part))
         return staged, [], writer.count
-    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+    fixed = _sqlite_fixed(job)
     rows: list[tuple] = []  # as SQLite stores them, so that little is left to do under the lock
     for start in range(0, total, chunk_size):
         for line in lines[start : start + chunk_size]:
@@ -423,6 +340,7 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
     return staged, [], writer.count
 
 
+@cyclic_gc_paused()
 def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellError]:
     """Every problem of the file against the registry as it is now (nothing written)."""
     _, data = read_file(job.file_id)
@@ -440,18 +358,15 @@ def _commit(
 ):
     _, data = read_file(job.file_id)
     org_id = job.org_id
-    fixed = _fixed(job)
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
-        fixed = tuple(copy_text(v) for v in fixed)
+        tail = "\t" + copy_line(_fixed(job)) + "\n"
     else:  # as SQLite stores them, once
-        fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(fixed)
+        fixed = _sqlite_fixed(job)
     lookups = NoLookups()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
     waiting: list[list[tuple]] = []  # SQLite: checked and encrypted, written at the end
-    if not streaming:
-        stored = sqlite_values(Member.__table__, ROW_COLUMNS)
     with ExitStack() as stack:
         if streaming:
             side = stack.enter_context(db.engine.connect())
@@ -460,17 +375,19 @@ def _commit(
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-            rows = [] if problems else member_rows([o.member for o in chunk], lookups)
-            lookups.forget()
+            members = [] if problems else [o.member for o in chunk]
             if problems:
                 waiting.clear()
             elif streaming:
-                given = reservation.take(side, len(rows))
-                writer.write(
-                    [(org_id, no, *row, *fixed) for no, row in zip(given, rows, strict=True)]
+                given = reservation.take(side, len(members))
+                data = "".join(
+                    f"{org_id}\t{no}\t{line}{tail}"
+                    for no, line in zip(given, member_lines(members, lookups), strict=True)
                 )
+                writer.write_copy(data.encode(), len(members))
             else:  # as SQLite stores them, so that little is left to do under the lock
-                waiting.append([(org_id, *stored(row), *fixed) for row in rows])
+                rows = member_rows(members, lookups, true=1, false=0)
+                waiting.append([(org_id, *row, *fixed) for row in rows])
             if progress is not None:
                 progress(run.total)
         written = 0 if problems or not streaming else writer.count

@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,8 +47,12 @@ class Keyring:
         self._aead = {kid: AESGCM(_b64key(k, f"DATA_KEYS[{kid}]")) for kid, k in data_keys.items()}
         self.active_key_id = active_key_id
         self._bidx_key = _b64key(blind_index_key, "BLIND_INDEX_KEY")
-        # HMAC keyed once: each index copies the keyed state (a fraction of hmac.digest's cost)
-        self._bidx_hmac = hmac.new(self._bidx_key, digestmod=hashlib.sha256)
+        # HMAC-SHA256 keyed once (RFC 2104 with a 32-byte key: H(K^opad, H(K^ipad, m))): each
+        # index copies the two keyed hash states, a third of ``hmac.digest``'s cost and less
+        # than copying an ``hmac.HMAC`` (tests compare with ``hmac.digest``)
+        block = self._bidx_key.ljust(hashlib.sha256().block_size, b"\0")
+        self._bidx_inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._bidx_outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
     def encrypt(self, kind: str, plaintext: str) -> str:
         return self.encrypt_many(kind, (plaintext,))[0]
@@ -101,9 +104,20 @@ class Keyring:
 
     def blind_index(self, kind: str, normalised: str) -> str:
         """Deterministic HMAC-SHA256 (128 bits, hex) of an already normalised value."""
-        mac = self._bidx_hmac.copy()
-        mac.update(f"{kind}:{normalised}".encode())
-        return mac.digest()[:16].hex()
+        return self.blind_indexes(kind, (normalised,))[0]
+
+    def blind_indexes(self, kind: str, values: Iterable[str]) -> list[str]:
+        """``blind_index`` of each value, for bulk work."""
+        inner, outer = self._bidx_inner.copy, self._bidx_outer.copy
+        prefix = kind + ":"
+        out = []
+        for value in values:
+            h = inner()
+            h.update((prefix + value).encode())
+            mac = outer()
+            mac.update(h.digest())
+            out.append(mac.digest()[:16].hex())
+        return out
 
 
 def keyring() -> Keyring:
