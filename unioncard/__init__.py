@@ -8,6 +8,7 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Flask, send_from_directory
+from flask.sessions import SessionInterface
 from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -31,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("TASK_MODE"):
         app.config["TASK_MODE"] = "celery" if app.config["CELERY_BROKER_URL"] else "thread"
     app.json.ensure_ascii = False
+    # No cookie session anywhere (staff and members carry bearer tokens): Flask's default
+    # built a signing serializer on every request to open an empty one
+    app.session_interface = NoCookieSession()
     from . import observability
 
     observability.configure_logging(app.config)
@@ -91,6 +95,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(keys)
 
     return app
+
+
+class NoCookieSession(SessionInterface):
+    """Every request gets Flask's read-only empty session; nothing is ever set or sent."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def _init_database(app: Flask) -> None:
