@@ -142,15 +142,15 @@ class Read:
             cursor.close()
 
 
-def loaded(cls, values: dict):
+def loaded(cls, values: dict, session=None):
     """The ``cls`` entity of these column values (attribute name → value), persistent in
     the session as if a query had loaded it; ``None`` when its primary key is (an outer
     join that found nothing)."""
-    mapper = inspect(cls)
-    ident = tuple(values[name] for name in _primary_key_names(mapper))
-    if any(value is None for value in ident):
+    mapper, key_names = _mapping(cls)
+    ident = tuple(values[name] for name in key_names)
+    if None in ident:
         return None
-    session = db.session()
+    session = session or db.session()
     key = mapper.identity_key_from_primary_key(ident)
     held = session.identity_map.get(key)
     if held is not None:  # a query answers the session's own object (tests share one)
@@ -172,8 +172,10 @@ def loaded(cls, values: dict):
 
 
 @cache
-def _primary_key_names(mapper) -> tuple[str, ...]:
-    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
+def _mapping(cls):
+    """The mapper of ``cls`` and its primary key's attribute names."""
+    mapper = inspect(cls)
+    return mapper, tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
 
 
 @cache
@@ -194,9 +196,10 @@ def columns_of(*classes) -> list:
 
 def entities(row, *classes) -> tuple:
     """The entities (``loaded``) of a row of ``columns_of(*classes)``, one per class."""
-    out, start = [], 0
+    out, start, session = [], 0, db.session()
     for cls in classes:
         names = attribute_names(cls)
-        out.append(loaded(cls, dict(zip(names, row[start : start + len(names)], strict=True))))
+        values = dict(zip(names, row[start : start + len(names)], strict=True))
+        out.append(loaded(cls, values, session))
         start += len(names)
     return tuple(out)

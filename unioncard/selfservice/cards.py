@@ -272,7 +272,7 @@ _LOG = Read(
 
 def _view(application: CardApplication, card: MemberCard | None, batch: CardBatch | None):
     rows = _LOG.all({"member_id": application.member_id})
-    entries = [entities(row, CardLogEntry)[0] for row in rows]
+    entries = [entity for row in rows for entity in entities(row, CardLogEntry)]
     return {
         "id": application.id,
         "status": application.status.value,
