@@ -31,27 +31,40 @@ def _read(name: str) -> Callable[[Any], Any]:
     keys = name.split(".")
 
     def one(obj, key):
-        if type(obj) is dict:  # the common case: the view's own dict
+        if type(obj) is dict:
             try:
                 return obj[key]
             except KeyError:
                 return getattr(obj, key, missing)
         return _get_value_for_key(obj, key, missing)
 
-    if len(keys) == 1:
-        key = keys[0]
-        return lambda obj: one(obj, key)
+    if len(keys) > 1:
 
-    def dotted(obj):
-        for key in keys:
-            obj = one(obj, key)
-        return obj
+        def dotted(obj):
+            for key in keys:
+                obj = one(obj, key)
+            return obj
 
-    return dotted
+        return dotted
+    key = keys[0]
+
+    def plain(obj):  # one call a field: the common case, the view's dict or an entity
+        if type(obj) is dict:
+            try:
+                return obj[key]
+            except KeyError:
+                return getattr(obj, key, missing)
+        if not hasattr(obj, "__getitem__"):
+            return getattr(obj, key, missing)
+        return _get_value_for_key(obj, key, missing)
+
+    return plain
 
 
-def _string(value, attr, obj):
-    return None if value is None else ensure_text_type(value)  # String._serialize
+def _string(value, attr, obj):  # String._serialize
+    if value is None or type(value) is str:
+        return value
+    return ensure_text_type(value)
 
 
 def _converter(field: fields.Field) -> Callable[[Any, str, Any], Any]:
