@@ -113,7 +113,7 @@ class Read:
         return rows[0] if rows else None
 
     def _run(self, params: dict, first: bool) -> list:
-        session = db.session()
+        session = db.session()  # the request's (scoped: a lookup a call)
         session._autoflush()  # as an ORM statement would (a no-op when nothing is pending)
         connection = session.connection()
         plan = self._plan(connection.dialect)
@@ -194,9 +194,9 @@ def columns_of(*classes) -> list:
     return [column for cls in classes for _, column in entity_columns(cls)]
 
 
-def entities(row, *classes) -> tuple:
+def entities(row, *classes, session=None) -> tuple:
     """The entities (``loaded``) of a row of ``columns_of(*classes)``, one per class."""
-    out, start, session = [], 0, db.session()
+    out, start, session = [], 0, session or db.session()
     for cls in classes:
         names = attribute_names(cls)
         values = dict(zip(names, row[start : start + len(names)], strict=True))

@@ -272,3 +272,17 @@ def test_there_is_no_cookie_session(client, member):
         assert session.get("anything") is None
         with pytest.raises(RuntimeError):
             session["anything"] = 1
+
+
+def test_a_view_is_asked_once_whether_it_is_a_coroutine(app):
+    async def later():
+        return "x"
+
+    def now():
+        return "y"
+
+    assert app.ensure_sync(now) is now and app.ensure_sync(now) is now
+    assert app._sync_functions[now] is now
+    with pytest.raises(RuntimeError, match="async"):  # Flask's own answer, not cached
+        app.ensure_sync(later)
+    assert later not in app._sync_functions

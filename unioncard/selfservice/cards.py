@@ -272,7 +272,8 @@ _LOG = Read(
 
 def _view(application: CardApplication, card: MemberCard | None, batch: CardBatch | None):
     rows = _LOG.all({"member_id": application.member_id})
-    entries = [entity for row in rows for entity in entities(row, CardLogEntry)]
+    session = db.session()
+    entries = [entity for row in rows for entity in entities(row, CardLogEntry, session=session)]
     return {
         "id": application.id,
         "status": application.status.value,
