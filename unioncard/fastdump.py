@@ -94,7 +94,8 @@ def _compilable(schema: Schema) -> bool:
         and not schema.many
         and not schema.only
         and not schema.exclude
-        and not any(schema._hooks[hook] for hook in ("pre_dump", "post_dump"))
+        # no pre_dump / post_dump hook (marshmallow 4 keys them "pre_dump", 3 by tuples)
+        and not any("dump" in str(tag) for tag, names in schema._hooks.items() if names)
     )
 
 

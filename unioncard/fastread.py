@@ -31,7 +31,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
 from .extensions import db
@@ -155,19 +154,18 @@ def loaded(cls, values: dict, session=None):
     held = session.identity_map.get(key)
     if held is not None:  # a query answers the session's own object (tests share one)
         return held
+    if mapper.class_manager.dispatch.load:  # needs a query's context: say so at once
+        raise TypeError(f"{cls.__name__} has load listeners, which fast reads do not run")
     obj = mapper.class_manager.new_instance()
     state = instance_state(obj)
-    if mapper.class_manager.dispatch.load or session.dispatch.loaded_as_persistent:
-        state.dict.update(values)  # someone listens to loads: the public way (no event)
-        make_transient_to_detached(obj)
-        session.add(obj)
-        return obj
     # what the ORM's own loading does for a row it has not seen (orm/loading.py _instance):
     # the identity, attached to the session's identity map, then the values as committed
     state.key, state.identity_token = key, key[2]
     state.session_id = session.hash_key
     session.identity_map._add_unpresent(state, key)
     state.dict.update(values)
+    if session.dispatch.loaded_as_persistent:
+        session.dispatch.loaded_as_persistent(session, state)
     return obj
 
 

@@ -286,3 +286,14 @@ def test_a_view_is_asked_once_whether_it_is_a_coroutine(app):
     with pytest.raises(RuntimeError, match="async"):  # Flask's own answer, not cached
         app.ensure_sync(later)
     assert later not in app._sync_functions
+
+
+def test_a_schema_with_a_dump_hook_is_dumped_by_marshmallow(ctx):
+    from marshmallow import post_dump
+
+    class Hooked(MiniCardApplicationOut):
+        @post_dump
+        def _mark(self, data, **kwargs):
+            return {**data, "hooked": True}
+
+    assert dumper(Hooked)({"id": 1}) == {"id": 1, "hooked": True}
