@@ -8,8 +8,8 @@
 * load: ``--concurrency`` (50) client threads on keep-alive connections, each request with
   a member's token (round robin), for ``--requests`` per endpoint after a warm-up.
 
-Reported per endpoint: requests/s, p50 and p99 latency (ms), and the service's rate as a
-share of the bare one. Target (issue 15): >= 60 % of the bare rate.
+Reported per endpoint: requests/s, p50 and p99 latency (ms), the CPU milliseconds a request
+of the gunicorn workers and of PostgreSQL, and the service's rate as a share of the bare one. Target (issue 15): >= 60 % of the bare rate.
 
     python -m bench.miniapp_bench
     python -m bench.miniapp_bench --members 100 --requests 3000 --worker-class gthread
@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.servers import PG_ADMIN, Gunicorn
+from bench.servers import PG_ADMIN, CpuMeter, Gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get(
@@ -169,6 +169,14 @@ def load(url: str, tokens: list[str], concurrency: int, total: int) -> dict:
     }
 
 
+def _add_cpu(result: dict, cpu: CpuMeter) -> None:
+    """CPU milliseconds a request of the gunicorn workers and of PostgreSQL: unlike the
+    rate, they hardly move when other work shares the cores."""
+    n = result["requests"] or 1
+    result["worker_cpu_ms"] = round(cpu.app_s * 1000 / n, 3)
+    result["db_cpu_ms"] = round(cpu.db_s * 1000 / n, 3)
+
+
 def run(members: int, requests_per_endpoint: int, concurrency: int, worker_class: str) -> dict:
     from unioncard import create_app
 
@@ -190,8 +198,12 @@ def run(members: int, requests_per_endpoint: int, concurrency: int, worker_class
         for path in ENDPOINTS:
             load(service.url + path, tokens, concurrency, min(500, requests_per_endpoint))  # warm
             load(bare.url + path, tokens, concurrency, min(500, requests_per_endpoint))
-            ours = load(service.url + path, tokens, concurrency, requests_per_endpoint)
-            base = load(bare.url + path, tokens, concurrency, requests_per_endpoint)
+            with CpuMeter(service, DB_NAME) as cpu:
+                ours = load(service.url + path, tokens, concurrency, requests_per_endpoint)
+            _add_cpu(ours, cpu)
+            with CpuMeter(bare, DB_NAME) as cpu:
+                base = load(bare.url + path, tokens, concurrency, requests_per_endpoint)
+            _add_cpu(base, cpu)
             results["endpoints"][path] = {
                 "service": ours,
                 "bare": base,

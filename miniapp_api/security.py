@@ -62,20 +62,22 @@ def bearer_token() -> str:
 
 def authenticate_request():
     """before_request of every member blueprint."""
-    view = current_app.view_functions.get(request.endpoint)
+    app, req = current_app._get_current_object(), request._get_current_object()
+    ctx = g._get_current_object()  # each proxy looked up once: this runs on every request
+    view = app.view_functions.get(req.endpoint)
     if view is None:
         return None
-    cfg = current_app.config
+    cfg = app.config
     window = int(cfg["MINIAPP_RATE_WINDOW"])
     try:
         if getattr(view, "_public", False):
             ratelimit.hit("miniapp-public", client_ip() or "-", cfg["MINIAPP_LOGIN_LIMIT"], window)
             return None
-        g.member_token = bearer_token()
-        g.member_user = accounts.authenticate(g.member_token)
-        if request.method != "POST":
+        ctx.member_token = bearer_token()
+        ctx.member_user = accounts.authenticate(ctx.member_token)
+        if req.method != "POST":
             return None
-        ratelimit.hit("miniapp-post", g.member_user.id, cfg["MINIAPP_POST_LIMIT"], window)
+        ratelimit.hit("miniapp-post", ctx.member_user.id, cfg["MINIAPP_POST_LIMIT"], window)
     except ratelimit.RateLimited as exc:
         response = error_response(exc.status, exc.message)
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import select
 import time
 from pathlib import Path
+from types import FunctionType
 
 import flask_swagger_ui
 from flask import Flask, send_from_directory
+from flask.sessions import SessionInterface
 from marshmallow import fields
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -26,11 +28,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     Callable more than once in a process (tests, the benchmarks): each app gets its own
     ``Api`` (OpenAPI document), and the blueprints are only registered, never changed."""
-    app = Flask(__name__, static_folder=None)
+    app = App(__name__, static_folder=None)
     app.config.update(load_config(overrides))
     if not app.config.get("TASK_MODE"):
         app.config["TASK_MODE"] = "celery" if app.config["CELERY_BROKER_URL"] else "thread"
     app.json.ensure_ascii = False
+    # No cookie session anywhere (staff and members carry bearer tokens): Flask's default
+    # built a signing serializer on every request to open an empty one
+    app.session_interface = NoCookieSession()
     from . import observability
 
     observability.configure_logging(app.config)
@@ -91,6 +96,33 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(keys)
 
     return app
+
+
+class App(Flask):
+    """Flask, asking once per function whether it is a coroutine function: Flask asks again
+    for every hook and view of every request (16 times a mini-program read)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict = {}
+
+    def ensure_sync(self, func):
+        if type(func) is not FunctionType:  # a partial, a bound method: may be new each time
+            return super().ensure_sync(func)
+        known = self._sync_functions.get(func)
+        if known is None:
+            known = self._sync_functions[func] = super().ensure_sync(func)
+        return known
+
+
+class NoCookieSession(SessionInterface):
+    """Every request gets Flask's read-only empty session; nothing is ever set or sent."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def _init_database(app: Flask) -> None:

@@ -62,38 +62,42 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start():
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
-        g.request_token = request_id_var.set(g.request_id)
-        g.request_started = time.perf_counter()
+        req, ctx = request._get_current_object(), g._get_current_object()
+        given = req.headers.get("X-Request-ID", "")
+        ctx.request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        ctx.request_token = request_id_var.set(ctx.request_id)
+        ctx.request_started = time.perf_counter()
 
     @app.after_request
     def _finish(
         response,
     ):  # registered before the commit hook: runs after it, sees the final answer
-        response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+        req, ctx = request._get_current_object(), g._get_current_object()
+        response.headers["X-Request-ID"] = ctx.get("request_id") or uuid.uuid4().hex
         _security_headers(app, response)
-        started = g.get("request_started")
+        started = ctx.get("request_started")
         if started is None:
             return response
         duration = time.perf_counter() - started
-        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        metrics.observe_request(request.method, route, response.status_code, duration)
-        if request.path.startswith("/api/integrations/") and response.status_code >= 400:
-            party = request.path.split("/")[3]
-            metrics.callback_refused(party, response.status_code)
-        user, org = g.get("principal") or (None, None)
+        method, status = req.method, response.status_code
+        route = req.url_rule.rule if req.url_rule is not None else "<unmatched>"
+        metrics.observe_request(method, route, status, duration)
+        if status >= 400 and req.path.startswith("/api/integrations/"):
+            party = req.path.split("/")[3]
+            metrics.callback_refused(party, status)
+        user, org = ctx.get("principal") or (None, None)
+        url = req.full_path.rstrip("?")
         log.info(
             "%s %s %s %.0fms",
-            request.method,
-            request.full_path.rstrip("?"),
-            response.status_code,
+            method,
+            url,
+            status,
             duration * 1000,
             extra={
-                "method": request.method,
-                "url": request.full_path.rstrip("?"),
+                "method": method,
+                "url": url,
                 "route": route,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(duration * 1000, 1),
                 "user": user,
                 "org": org,

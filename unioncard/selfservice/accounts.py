@@ -9,11 +9,13 @@ user, and the second one to bind the same ID number is refused (see the README).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
 
 from ..errors import NotAuthenticated
 from ..extensions import db, savepoint
+from ..fastread import Read, columns_of, entities
 from ..models_base import utcnow
 from . import tokens, wechat
 from .models import Channel, MemberUser
@@ -87,13 +89,27 @@ def answer(user: MemberUser, token: str, ttl: int) -> dict:
 
 
 def authenticate(token: str) -> MemberUser:
+    """The token's user, loaded into the session (``session.get``'s answer, read by
+    ``fastread``: every member request, writes included, starts here)."""
     found = tokens.resolve(token)
     if found is None:
         raise NotAuthenticated(EXPIRED)
-    user = db.session.get(MemberUser, found[0])
+    user = _user(found[0])
     if user is None or user.token_version != found[1]:
         raise NotAuthenticated(EXPIRED)
     return user
+
+
+_USER = Read(lambda: select(*columns_of(MemberUser)).where(MemberUser.id == bindparam("user_id")))
+
+
+def _user(user_id: int) -> MemberUser | None:
+    if db.session.identity_map.get(identity_key(MemberUser, user_id)) is not None:
+        return db.session.get(MemberUser, user_id)  # the session's own (tests share one)
+    row = _USER.first({"user_id": user_id})
+    if row is None:
+        return None
+    return entities(row, MemberUser)[0]
 
 
 def refresh(user: MemberUser, old_token: str) -> dict:

@@ -21,8 +21,6 @@ these cards out of the union's collective submit, check start and bulk removal).
 
 from __future__ import annotations
 
-from functools import cache
-
 from sqlalchemy import bindparam, select, update
 
 from ..accounts.models import Role
@@ -44,6 +42,7 @@ from ..cards.models import (
 from ..cards.pending import add_to_pending, card_of
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..fastread import Read, columns_of, entities
 from ..members.idcard import free_text, normalise_text, today_in_china
 from ..members.models import Member
 from ..models_base import utcnow
@@ -244,36 +243,37 @@ def view(application: CardApplication) -> dict:
 def current_view(user: MemberUser) -> dict:
     """``view(current(user))`` in two round trips instead of three: the latest application,
     its card and its batch in one query (built once), then the card log."""
-    row = db.session.execute(_current_statement(), {"user_id": user.id}).first()
+    row = _CURRENT.first({"user_id": user.id})
     if row is None:
         raise NotFound("您还没有提交办卡申请")
-    application, card, batch = row
+    application, card, batch = entities(row, CardApplication, MemberCard, CardBatch)
     return _view(application, card, batch if card is not None else None)
 
 
-@cache
-def _current_statement():
-    return (
-        select(CardApplication, MemberCard, CardBatch)
+_CURRENT = Read(
+    lambda: (
+        select(*columns_of(CardApplication, MemberCard, CardBatch))
+        .select_from(CardApplication)
         .outerjoin(MemberCard, MemberCard.member_id == CardApplication.member_id)
         .outerjoin(CardBatch, CardBatch.id == CardApplication.batch_id)
         .where(CardApplication.user_id == bindparam("user_id"))
         .order_by(CardApplication.id.desc())
         .limit(1)
     )
-
-
-@cache
-def _log_statement():
-    return (
-        select(CardLogEntry)
+)
+_LOG = Read(
+    lambda: (
+        select(*columns_of(CardLogEntry))
         .where(CardLogEntry.member_id == bindparam("member_id"))
         .order_by(CardLogEntry.id)
     )
+)
 
 
 def _view(application: CardApplication, card: MemberCard | None, batch: CardBatch | None):
-    entries = list(db.session.scalars(_log_statement(), {"member_id": application.member_id}))
+    rows = _LOG.all({"member_id": application.member_id})
+    session = db.session()
+    entries = [entity for row in rows for entity in entities(row, CardLogEntry, session=session)]
     return {
         "id": application.id,
         "status": application.status.value,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from ..cards.models import MemberCard
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
+from ..fastread import Read
 from ..insurance.models import CoveragePlan, Enrolment
 from ..members.idcard import normalise_text, today_in_china
 from ..members.models import Member
@@ -113,7 +112,7 @@ def overview(user: MemberUser) -> dict:
     row = None
     if user.member_id:  # one round trip: the member, the union, the card, this year's cover
         params = {"member_id": user.member_id, "year": today_in_china().year}
-        row = db.session.execute(_overview_statement(), params).first()
+        row = _OVERVIEW.first(params)
     if row is None:
         out["join_application"] = db.session.scalar(
             select(JoinApplication)
@@ -149,7 +148,6 @@ _CARD_FIELDS = ("status", "channel", "verification", "card_no", "applied_at", "i
 _ENROLMENT_FIELDS = ("id", "year", "status", "kind", "start_date", "end_date")
 
 
-@cache
 def _overview_statement():
     """Built once: the member's membership columns, the union's name, the card's and this
     year's enrolment's (the one holding the year, else the latest) and the plan's name.
@@ -182,3 +180,6 @@ def _overview_statement():
         .outerjoin(CoveragePlan, CoveragePlan.id == Enrolment.plan_id)
         .where(Member.id == bindparam("member_id"))
     )
+
+
+_OVERVIEW = Read(_overview_statement)

@@ -20,6 +20,8 @@ AFTER_CHECK = (
     ("送达", {CardStatus.DELIVERED, CardStatus.HANDED_OUT}),
     ("激活", {CardStatus.ACTIVATED}),
 )
+# the same as the log stores them (CardLogEntry.to_status is the status's word)
+_TARGET_WORDS = tuple((name, {t.value for t in targets}) for name, targets in AFTER_CHECK)
 
 
 def _stage(name, state, entry=None, detail=None) -> dict:
@@ -44,8 +46,8 @@ def stages(application, card, entries: list[CardLogEntry]) -> list[dict]:
     rows = _this_round(entries)
     reached: dict[str, CardLogEntry] = {}
     for row in rows:
-        for name, targets in AFTER_CHECK:
-            if row.to_status in {t.value for t in targets}:
+        for name, words in _TARGET_WORDS:
+            if row.to_status in words:
                 reached[name] = row  # the latest row of the stage
     result = []
     if application.status == S.CHECK_FAILED:
