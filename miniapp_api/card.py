@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from unioncard.fastdump import respond
 from unioncard.selfservice import cards
 from unioncard.web import read_only
 
@@ -27,7 +26,7 @@ def apply(data):
 @read_only
 def current():
     """我当前的办卡申请：状态、通道、校验结果、办卡日志"""
-    return respond(MiniCardApplicationOut, cards.current_view(current_user()))
+    return cards.current_view(current_user())
 
 
 @blp.post("/application/cancel")

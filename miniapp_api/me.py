@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from unioncard.fastdump import respond
 from unioncard.selfservice import profile, sms
 from unioncard.web import read_only
 
@@ -18,7 +17,7 @@ blp = member_blueprint("miniapp_me", __name__, "/me", "小程序：我的（实�
 @read_only
 def me():
     """我的：个人信息、会员身份（工会、会员编号、状态）、办卡状态、本年度保障"""
-    return respond(MiniMeOut, profile.overview(current_user()))
+    return profile.overview(current_user())
 
 
 @blp.post("/phone")

@@ -9,8 +9,8 @@ compiled form does not know (a schema with dump hooks, ``only``/``exclude``, a f
 default or one that reads no attribute, such as ``fields.Method``) goes through marshmallow
 itself, field by field or for the whole schema.
 
-The OpenAPI document still describes the answer from the schema (``@blp.response``): use
-``respond(schema_class, value)`` in the view and keep the decorator.
+Every ``@blp.response`` of the project's ``Blueprint`` (``unioncard.openapi``) answers through
+it (``compile_into``); the OpenAPI document still describes the answer from the schema.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from flask import jsonify
+from flask import current_app
 from marshmallow import Schema, fields, missing
 from marshmallow.utils import _get_value_for_key, ensure_text_type
 
@@ -132,6 +132,34 @@ def dumper(schema_class: type[Schema]) -> Dump:
     return _compile(schema) if _compilable(schema) else schema.dump
 
 
-def respond(schema_class: type[Schema], value: Any):
-    """The JSON answer flask-smorest's ``@blp.response(200, schema_class)`` would give."""
-    return jsonify(dumper(schema_class)(value))
+def compile_into(schema: Schema) -> Schema:
+    """Give a response schema object the compiled dump (``Blueprint.response`` does this for
+    every answer of the API). A ``many`` schema dumps each item with its item schema's.
+    Under test (``app.testing``) every answer is also dumped by marshmallow and must be the
+    same: the whole suite checks the compiled form against the real one."""
+    plain = type(schema)
+    if plain.__init__ is not Schema.__init__ or schema.only or schema.exclude or schema.partial:
+        return schema  # made with options the compiled form does not repeat
+    one = dumper(plain)
+    real = schema.dump
+    if schema.many:
+
+        def fast(obj):
+            return [one(item) for item in obj]
+
+    else:
+        fast = one
+
+    def dump(obj):
+        if not current_app.testing:
+            return fast(obj)
+        if schema.many:
+            obj = list(obj)  # dumped twice below
+        answer = fast(obj)
+        expected = real(obj)
+        if answer != expected:
+            raise AssertionError(f"compiled dump of {plain.__name__}: {answer!r} != {expected!r}")
+        return answer
+
+    schema.dump = dump
+    return schema

@@ -11,9 +11,11 @@ import json
 
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema as _SmorestPaginationMetadata
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 
+from . import fastdump
 from .webfields import Text
 
 SECURITY_SCHEMES = {
@@ -87,6 +89,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = _Parser()
     PAGINATION_ARGUMENTS_PARSER = _Parser()
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's, whose schema dumps through its compiled form (``fastdump``)."""
+        if schema is not None and not isinstance(schema, str | dict):
+            schema = fastdump.compile_into(resolve_schema_instance(schema))
+        return super().response(status_code, schema, **kwargs)
 
     @staticmethod
     def _make_pagination_metadata(page, page_size, item_count):
