@@ -226,6 +226,11 @@ def array_literal(values) -> str:
         joined = '","'.join(values)
         if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
             return '{"' + joined + '"}'  # nothing to escape (blind indexes are hex)
+    return escaped_array_literal(values)
+
+
+def escaped_array_literal(values) -> str:
+    """``array_literal`` element by element (what its fast path must equal)."""
     return (
         "{"
         + ",".join(

@@ -70,17 +70,8 @@ def test_sqlite_values_store_dates_as_the_driver_would(ctx):
 )
 def test_array_literal_fast_path_gives_the_escaped_form(values):
     """Strings with nothing to escape skip the per-element quoting: the same text."""
-    from unioncard.bulk import array_literal
+    from unioncard.bulk import array_literal, escaped_array_literal
 
-    expected = (
-        "{"
-        + ",".join(
-            str(v)
-            if isinstance(v, int)
-            else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for v in values
-        )
-        + "}"
-    )
+    expected = escaped_array_literal(values)
     assert array_literal(values) == expected
     assert array_literal(iter(values)) == expected
