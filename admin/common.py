@@ -46,8 +46,8 @@ class SelectPage(Page):
             return self._items_then_total()
         size = self.page_params.page_size
         key = _single_key(self.collection) if self.keyset else None
-        cursor = request.args.get("cursor")
-        if cursor and key is not None:  # keyset: as fast on page 10,000 as on page 1
+        cursor = request.args.get("cursor") if key is not None else None
+        if cursor:  # keyset: as fast on page 10,000 as on page 1
             column, descending = key
             last = _read_cursor(cursor)
             stmt = self.collection.where(column < last if descending else column > last)
@@ -56,7 +56,12 @@ class SelectPage(Page):
             stmt = self.collection.offset(self.page_params.first_item).limit(size)
         total = self._capped_count().scalar_subquery().correlate(None).label("page_total")
         rows = db.session.execute(stmt.add_columns(total)).all()
-        counted = rows[0][-1] if rows else db.session.scalar(self._capped_count())
+        if rows:
+            counted = rows[0][-1]
+        elif self.page_params.first_item == 0 and not cursor:
+            counted = 0  # an empty first page: nothing matches
+        else:  # past the end
+            counted = db.session.scalar(self._capped_count())
         self.page_params.item_count = CappedTotal.of(counted, current_app.config["LIST_COUNT_CAP"])
         if self.whole_rows:
             rows = [_without_total(row) for row in rows]

@@ -72,6 +72,11 @@ def test_a_member_page_is_one_statement_beside_the_login(client, ctx):
     # past the end: no rows, the same total, counted on its own
     status, rows, count = statements(client, "/api/admin/v1/members?page_size=5&page=99", headers)
     assert (status, rows, count) == (200, 0, 3)
+    # nothing matches: an empty first page is its own total (0), no count
+    r = client.get("/api/admin/v1/members?page_size=5&name=无此人", headers=headers)
+    assert r.get_json() == [] and json.loads(r.headers["X-Pagination"])["total"] == 0
+    status, rows, count = statements(client, "/api/admin/v1/members?name=无此人", headers)
+    assert (status, rows, count) == (200, 0, 2)
 
 
 def test_capped_total_read_with_the_page(app, client, ctx, monkeypatch):
