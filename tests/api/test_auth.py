@@ -155,3 +155,25 @@ def test_roles_limit_actions(client, world):
 
 def test_password_is_hashed_with_argon2(world):
     assert world.accounts["ga1_operator"].password_hash.startswith("$argon2id$")
+
+
+def test_an_account_read_by_the_fast_path_is_the_sessions_own(client, world):
+    """A request that starts with nothing loaded reads its account and org in one statement
+    (``fastread``); the account is a persistent entity: its org is there without another
+    statement, and a change to it (a new password) is written."""
+    headers = login(client, "ga1_operator")
+    union = world.org("gA1").name
+    version = world.accounts["ga1_operator"].token_version
+    db.session.commit()
+    db.session.expunge_all()
+    me = client.get("/api/admin/v1/auth/me", headers=headers).get_json()
+    assert (me["username"], me["org"]["name"]) == ("ga1_operator", union)
+    db.session.expunge_all()
+    r = client.post("/api/admin/v1/auth/password", headers=headers,
+                    json={"old_password": PASSWORD, "new_password": "Another#Pass2027"})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    db.session.expunge_all()
+    account = db.session.query(StaffAccount).filter_by(username="ga1_operator").one()
+    assert account.token_version == version + 1 and account.must_change_password is False
+    assert client.get("/api/admin/v1/auth/me", headers=headers).status_code == 401  # ended
+    assert login(client, "ga1_operator", "Another#Pass2027")
