@@ -53,6 +53,9 @@ class Shell:
 
     def sign_out(self):
         self.page.get_by_role("button", name="退出登录").click()
+        # done when the login page shows: the token is revoked and forgotten by then (a test
+        # that navigated at once could abort the logout and find itself still signed in)
+        LoginPage(self.page).username.wait_for()
 
     def large_font(self):
         self.page.get_by_text("大字模式", exact=True).click()
