@@ -81,6 +81,11 @@ def _config(tmp: Path, url: str | None) -> dict:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "TASK_MODE": "eager",
+        # outside parties nobody started for this test refuse the connection (port 9, closed),
+        # never whatever listens on the defaults (the sandboxes of a `make run` on this machine)
+        "BANK_API_URL": "http://127.0.0.1:9",
+        "POPULATION_API_URL": "http://127.0.0.1:9/population",
+        "SOCIAL_SECURITY_API_URL": "http://127.0.0.1:9/social-security",
         # cheap hashing keeps the suite fast; production uses the defaults in config.py
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
