@@ -10,6 +10,7 @@ the answers that prove each step did what the README says are checked.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -41,12 +42,16 @@ def _free(port: int) -> bool:
 
 
 def free_base_port() -> int:
-    """A port P with P and P+101…P+105 (the sandboxes of run_demo.sh) all free."""
+    """A port P with P and P+101…P+105 (the sandboxes of run_demo.sh) all free, below the
+    kernel's ephemeral range: a port picked inside it can be taken by any outgoing
+    connection of a test running beside this one before the demo binds it (seen in CI: a
+    sandbox's port was, and the demo ran without its sandboxes)."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32_768
+    rng = random.Random()
     for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port < 60000 and all(_free(port + k) for k in (101, 102, 103, 104, 105)):
+        port = rng.randrange(10_000, min(low, 32_768) - 110)
+        if all(_free(port + k) for k in (0, 101, 102, 103, 104, 105)):
             return port
     raise AssertionError("no free ports for the demo")
 
