@@ -88,3 +88,11 @@ def login(client, username: str, password: str = PASSWORD) -> dict:
 
 def member_of(org) -> Member:
     return db.session.query(Member).filter_by(org_id=org.id).order_by(Member.id).first()
+
+
+def autocommit(connection) -> bool:
+    """Whether a SQLAlchemy connection runs without a transaction (a read-only request's)."""
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        return raw.isolation_level is None
+    return raw.autocommit

@@ -14,7 +14,7 @@ import json
 from sqlalchemy import event
 
 from tests.api.test_list_statements import _SPEC_PARAMS, paginated_lists, statements
-from tests.world import build_world, login
+from tests.world import autocommit, build_world, login
 from unioncard.extensions import db
 
 
@@ -89,13 +89,6 @@ def test_capped_total_read_with_the_page(app, client, ctx, monkeypatch):
     assert len(rows) == 0
 
 
-def _autocommit(connection) -> bool:
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "sqlite":
-        return raw.isolation_level is None
-    return raw.autocommit
-
-
 def test_every_admin_list_reads_in_autocommit_on_the_staff_pool(app, client, ctx):
     """No BEGIN and COMMIT round trips for a list (two of a small list's four); the statements
     stay on the staff pool (planned per scope), never on the mini-program's read pool."""
@@ -106,7 +99,7 @@ def test_every_admin_list_reads_in_autocommit_on_the_staff_pool(app, client, ctx
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((conn.engine is db.engine, _autocommit(conn)))
+        seen.append((conn.engine is db.engine, autocommit(conn)))
 
     engines = set(db.engines.values())
     for engine in engines:

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from sqlalchemy import event, select, text, update
 
-from tests.world import build_world, login, member_of
+from tests.world import autocommit, build_world, login, member_of
 from unioncard.extensions import MEMBER_READS, db
 from unioncard.selfservice import profile, tokens
 from unioncard.selfservice.models import MemberUser
@@ -34,20 +34,13 @@ def member_headers(ctx):
     return {"Authorization": f"Bearer {token}"}, user_id
 
 
-def _autocommit(connection) -> bool:
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "sqlite":
-        return raw.isolation_level is None
-    return raw.autocommit
-
-
 @pytest.fixture()
 def statements():
     """(autocommit?, statement) of every statement the engine runs."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((_autocommit(conn), statement.split()[0].upper()))
+        seen.append((autocommit(conn), statement.split()[0].upper()))
 
     engines = set(db.engines.values())  # PostgreSQL: the member reads' pool too
     for engine in engines:
@@ -74,7 +67,7 @@ def test_hot_reads_run_in_autocommit_and_other_requests_in_a_transaction(
     assert client.get(f"{API}/messages", headers=headers).status_code == 200
     assert statements and not any(auto for auto, _ in statements), statements
     # the shared test session is back to normal transactions afterwards
-    assert not _autocommit(db.session.connection())
+    assert not autocommit(db.session.connection())
 
 
 @pytest.mark.parametrize(
