@@ -145,7 +145,7 @@ def apply_results(body: dict) -> dict:
         for row in writes.rows
         if outcome.applied.get(row.get("link_id")) == "success"
     ]
-    late = sum(row["key"] not in outcome.received for row in writes.rows)  # another callback's
+    late = outcome.late  # results another callback received meanwhile
     counts["applied"] = len(outcome.applied)
     counts["duplicates"] += late
     counts["ignored"] = len(fresh) - late - len(outcome.applied)

@@ -46,11 +46,11 @@ def guarded() -> bool:
 
 @dataclass
 class Outcome:
-    """What the writes did: ``applied`` {link id: "success"/"failure"}, ``received`` the
-    receipt keys written (a key not among them was written by another callback)."""
+    """What the writes did: ``applied`` {link id: "success"/"failure"}, ``late`` how many
+    of the given receipts were not written (another callback wrote them meanwhile)."""
 
     applied: dict[int, str]
-    received: set[str]
+    late: int = 0
 
 
 class ResultWrites:
@@ -129,8 +129,9 @@ receipts AS (
     ON CONFLICT (kind, external_id) DO NOTHING
     RETURNING external_id
 )
-SELECT id, result, NULL AS key FROM links
-UNION ALL SELECT NULL, NULL, external_id FROM receipts
+SELECT g.link_id, NULL AS written FROM given AS g
+WHERE g.link_id IS NOT NULL AND g.link_id NOT IN (SELECT id FROM links)
+UNION ALL SELECT NULL, count(*) FROM receipts
 """).bindparams(
     bindparam("feedback_at", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime())
 )
@@ -152,12 +153,20 @@ def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetim
         "feedback_at": feedback_at,
         "now": utcnow(),
     }
-    outcome = Outcome({}, set())
-    for link_id, result, key in db.session.execute(_ONE_STATEMENT_SQL, params):
-        if key is None:
-            outcome.applied[link_id] = result
+    # the answer names only the exceptions: the links another callback answered first
+    # (none, usually) and how many receipts were written, not a row per result
+    missed, written = set(), 0
+    for link_id, count in db.session.execute(_ONE_STATEMENT_SQL, params):
+        if link_id is None:
+            written = count
         else:
-            outcome.received.add(key)
+            missed.add(link_id)
+    applied = {
+        row["link_id"]: row["result"]
+        for row in rows
+        if row["applied"] and row["link_id"] not in missed
+    }
+    outcome = Outcome(applied, len(rows) - written)
     _forget(MemberCard, {row["card_id"] for row in rows if "card_id" in row})
     _forget(CardBatchMember, {row["link_id"] for row in rows if "link_id" in row})
     return outcome
@@ -198,7 +207,7 @@ def _write_generic(rows: list[dict], log: list[dict], feedback_at: datetime) -> 
         for row in rows
     ]
     _insert(BankReceipt, receipts)
-    return Outcome({row["link_id"]: row["result"] for row in applied}, {row["key"] for row in rows})
+    return Outcome({row["link_id"]: row["result"] for row in applied})
 
 
 def _link_change(row: dict, feedback_at: datetime) -> dict:
