@@ -84,7 +84,7 @@ class ResultWrites:
 # The given results as a record set; a key a row lacks is NULL.
 _GIVEN = """json_to_recordset(CAST(:given AS JSON)) AS g(
     key VARCHAR(120), member_no VARCHAR(10), applied BOOLEAN, payload JSON,
-    link_id INTEGER, card_id INTEGER, result VARCHAR(10), status VARCHAR(9),
+    link_id INTEGER, card_id INTEGER, member_id INTEGER, result VARCHAR(10), status VARCHAR(9),
     card_no VARCHAR(255), bidx VARCHAR(32), code VARCHAR(20), reason VARCHAR(200),
     channel VARCHAR(6), channel_reason VARCHAR(100))"""
 
@@ -96,7 +96,7 @@ links AS (
         reason_code = COALESCE(g.code, l.reason_code), reason = COALESCE(g.reason, l.reason),
         answered_at = :feedback_at
     FROM given AS g
-    WHERE l.id = g.link_id AND l.result IS NULL AND l.open_member_id IS NOT NULL
+    WHERE l.id = g.link_id AND l.open_member_id = g.member_id
     RETURNING l.id, l.member_id, l.result
 ),
 cards AS (
