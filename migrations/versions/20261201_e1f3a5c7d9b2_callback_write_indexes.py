@@ -6,6 +6,9 @@ inserts a bank_receipt row. Indexes no query needs go, and two become partial:
 
 - card_batch_member (batch_id): its queries are served by the unique (batch_id, member_id);
 - card_batch_member (member_id): no query looks links up by member alone;
+- card_batch_member (member_no) becomes (batch_id, member_no): a callback looks its links
+  up by member number within its batch, one probe each (with member_no alone, on a table
+  without statistics the planner read the whole batch for every number);
 - the unique open_member_id becomes a unique index on open links only (NULL never
   conflicted; an answered or revoked link now has no entry);
 - bank_receipt (member_no): only the receipts not applied, the waiting events the one
@@ -36,6 +39,9 @@ def upgrade():
         batch_op.drop_constraint('uq_card_batch_member_open_member_id', type_='unique')
         batch_op.drop_index('ix_card_batch_member_batch_id')
         batch_op.drop_index('ix_card_batch_member_member_id')
+        batch_op.create_index('ix_card_batch_member_batch_member_no', ['batch_id', 'member_no'],
+                              unique=False)
+        batch_op.drop_index('ix_card_batch_member_member_no')
     with op.batch_alter_table('bank_receipt', schema=None) as batch_op:
         batch_op.create_index('ix_bank_receipt_member_no_waiting', ['member_no'], unique=False,
                               postgresql_where=sa.text('applied IS false'),
@@ -48,6 +54,8 @@ def downgrade():
         batch_op.create_index('ix_bank_receipt_member_no', ['member_no'], unique=False)
         batch_op.drop_index('ix_bank_receipt_member_no_waiting')
     with op.batch_alter_table('card_batch_member', schema=None) as batch_op:
+        batch_op.create_index('ix_card_batch_member_member_no', ['member_no'], unique=False)
+        batch_op.drop_index('ix_card_batch_member_batch_member_no')
         batch_op.create_index('ix_card_batch_member_member_id', ['member_id'], unique=False)
         batch_op.create_index('ix_card_batch_member_batch_id', ['batch_id'], unique=False)
         batch_op.create_unique_constraint('uq_card_batch_member_open_member_id', ['open_member_id'])

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, literal, select, update
 
-from ..bulk import among
+from ..bulk import among, each_of
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
@@ -71,8 +71,10 @@ def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
     if not keys:
         return set()
     stored = db.session.scalars(
-        select(BankReceipt.external_id).where(
-            BankReceipt.kind == kind, among(BankReceipt.external_id, list(keys))
+        each_of(
+            select(BankReceipt.external_id).where(BankReceipt.kind == kind),
+            BankReceipt.external_id,
+            list(keys),
         )
     )
     return {keys[k] for k in stored}
@@ -105,19 +107,20 @@ def apply_results(body: dict) -> dict:
     links = {
         row.member_no: row
         for row in db.session.execute(
-            select(
-                CardBatchMember.id,
+            each_of(
+                select(
+                    CardBatchMember.id,
+                    CardBatchMember.member_no,
+                    CardBatchMember.member_id,
+                    CardBatchMember.result,
+                    MemberCard.id.label("card_id"),
+                    MemberCard.status,
+                    MemberCard.channel,
+                )
+                .outerjoin(MemberCard, MemberCard.member_id == CardBatchMember.member_id)
+                .where(CardBatchMember.batch_id == batch.id),
                 CardBatchMember.member_no,
-                CardBatchMember.member_id,
-                CardBatchMember.result,
-                MemberCard.id.label("card_id"),
-                MemberCard.status,
-                MemberCard.channel,
-            )
-            .outerjoin(MemberCard, MemberCard.member_id == CardBatchMember.member_id)
-            .where(
-                CardBatchMember.batch_id == batch.id,
-                among(CardBatchMember.member_no, {r["member_no"] for r in fresh}),
+                {r["member_no"] for r in fresh},
             )
         )
     }

@@ -150,12 +150,14 @@ class CardBatchMember(db.Model):
     Its indexes are few on purpose: every bank answer updates the row and, as it clears
     ``open_member_id``, writes an entry into each index (no HOT update). The unique index
     holds only open links (an answered or revoked one has no entry); ``(batch_id,
-    member_id)`` also serves a batch's rows; ``member_no`` finds the callback's links.
+    member_id)`` also serves a batch's rows; ``(batch_id, member_no)`` finds a callback's
+    links, one probe each.
     """
 
     __tablename__ = "card_batch_member"
     __table_args__ = (
         UniqueConstraint("batch_id", "member_id"),
+        Index("ix_card_batch_member_batch_member_no", "batch_id", "member_no"),
         Index("ix_card_batch_member_open_member_id", "open_member_id", unique=True,
               postgresql_where=text("open_member_id IS NOT NULL"),
               sqlite_where=text("open_member_id IS NOT NULL")),
@@ -165,7 +167,7 @@ class CardBatchMember(db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     open_member_id: Mapped[int | None] = mapped_column(Integer)
-    member_no: Mapped[str] = mapped_column(String(10), index=True)
+    member_no: Mapped[str] = mapped_column(String(10))
     result: Mapped[str | None] = mapped_column(String(10))  # success / failure
     reason_code: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(200))
