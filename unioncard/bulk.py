@@ -232,7 +232,7 @@ def each_of(query, column, values):
     if not is_postgres():
         return query.where(among(column, values))
     impl = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
-    literal = bindparam(None, array_literal(values), type_=Text)
+    literal = bindparam(None, array_literal(dict.fromkeys(values)), type_=Text)  # each once
     wanted = select(func.unnest(cast(literal, ARRAY(impl))).label("value")).subquery("wanted")
     # OFFSET 0 keeps the subquery from being flattened into a join the planner may hash
     found = query.where(column == wanted.c.value).offset(0).lateral("found")
