@@ -147,9 +147,10 @@ def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetim
         sealed = keyring().encrypt_many("card_no", [row["card_no"] for row in issued])
         secret = {id(row): value for row, value in zip(issued, sealed, strict=True)}
         rows = [row | {"card_no": secret[id(row)]} if id(row) in secret else row for row in rows]
+    stamps = {at: at.isoformat() for at in {entry["at"] for entry in log}}  # a moment or two
     params = {
         "given": _dumps(rows),
-        "log": _dumps([entry | {"n": n} for n, entry in enumerate(log)]),
+        "log": _dumps([entry | {"n": n, "at": stamps[entry["at"]]} for n, entry in enumerate(log)]),
         "feedback_at": feedback_at,
         "now": utcnow(),
     }
