@@ -81,7 +81,10 @@ class ResultWrites:
         return outcome
 
 
-# The given results as a record set; a key a row lacks is NULL.
+# The given results as a record set; a key a row lacks is NULL. A link is still open and
+# unanswered exactly while its open_member_id is its member (answering and revoking clear
+# it): the links are matched on that, a join condition, not on "result IS NULL", which on
+# a table without statistics made the planner expect a few rows and hash the whole table.
 _GIVEN = """json_to_recordset(CAST(:given AS JSON)) AS g(
     key VARCHAR(120), member_no VARCHAR(10), applied BOOLEAN, payload JSON,
     link_id INTEGER, card_id INTEGER, member_id INTEGER, result VARCHAR(10), status VARCHAR(9),
