@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     Date,
     DateTime,
@@ -100,8 +101,14 @@ def _sqlite_adapted(value):
 
 class CopyWriter:
     """Rows streamed into one table for the life of a ``with`` block, in the session's
-    transaction: one ``COPY`` on PostgreSQL (the server inserts while we go on producing
-    rows), executemany batches elsewhere."""
+    transaction: one ``COPY`` on PostgreSQL, executemany batches elsewhere.
+
+    On PostgreSQL the data goes to the server from a thread of its own (psycopg's
+    ``QueuedLibpqWriter``): ``write`` returns at once and this thread goes on producing rows
+    while the server inserts them on the other core. Without it each write waited until the
+    server had read all but a socket buffer of it, i.e. until it had nearly inserted it.
+    The server's error (a unique index refusing a row) comes at the next write or at the
+    end of the block, as the same exception."""
 
     def __init__(self, table: Table, columns: Sequence[str], *, stored=False):
         self.table, self.columns, self.stored = table, list(columns), stored
@@ -113,7 +120,7 @@ class CopyWriter:
             raw = db.session.connection().connection.driver_connection
             self._cursor = raw.cursor()
             sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
-            self._copy_cm = self._cursor.copy(sql)
+            self._copy_cm = self._cursor.copy(sql, writer=QueuedLibpqWriter(self._cursor))
             self._copy = self._copy_cm.__enter__()
         elif db.session.get_bind().dialect.name == "sqlite":
             # a bulk write touches every page of the table's indexes: keep them in memory
