@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..bulk import (
     CopyWriter,
+    SqliteWaitingRows,
     copy_line,
     is_postgres,
     parse_copy_line,
@@ -321,23 +322,20 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
                     progress(start + len(part))
         return staged, [], writer.count
     fixed = _sqlite_fixed(job)
-    rows: list[tuple] = []  # as SQLite stores them, so that little is left to do under the lock
-    for start in range(0, total, chunk_size):
-        for line in lines[start : start + chunk_size]:
-            values = parse_copy_line(line.decode())
-            values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
-            rows.append((org_id, *values, *fixed))
-        if progress is not None:
-            progress(min(start + chunk_size, total))
-    given = numbers.allocate(reservation.district_code, total)
-    columns = (*WAITING_COLUMNS, "member_no")
-    with CopyWriter(Member.__table__, columns, stored=True) as writer:
+    # as SQLite stores them, waiting outside the lock; then numbered and written at once
+    with SqliteWaitingRows(WAITING_COLUMNS) as waiting:
         for start in range(0, total, chunk_size):
-            end = start + chunk_size
-            writer.write(
-                [(*row, no) for row, no in zip(rows[start:end], given[start:end], strict=True)]
-            )
-    return staged, [], writer.count
+            rows = []
+            for line in lines[start : start + chunk_size]:
+                values = parse_copy_line(line.decode())
+                values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
+                rows.append((org_id, *values, *fixed))
+            waiting.add(rows)
+            if progress is not None:
+                progress(min(start + chunk_size, total))
+        given = numbers.allocate(reservation.district_code, waiting.count)
+        written = waiting.insert_into(Member.__table__, "member_no", given)
+    return staged, [], written
 
 
 @cyclic_gc_paused()
@@ -366,19 +364,20 @@ def _commit(
     lookups = NoLookups()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
-    waiting: list[list[tuple]] = []  # SQLite: checked and encrypted, written at the end
     with ExitStack() as stack:
         if streaming:
             side = stack.enter_context(db.engine.connect())
             writer = stack.enter_context(CopyWriter(Member.__table__, MEMBER_COLUMNS))
+        else:  # checked and encrypted, waiting outside the lock; written at the end
+            waiting = stack.enter_context(SqliteWaitingRows(WAITING_COLUMNS))
         for chunk in run.chunks():
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-            members = [] if problems else [o.member for o in chunk]
-            if problems:
-                waiting.clear()
+            if problems:  # nothing more is written
+                pass
             elif streaming:
+                members = [o.member for o in chunk]
                 given = reservation.take(side, len(members))
                 data = "".join(
                     f"{org_id}\t{no}\t{line}{tail}"
@@ -386,20 +385,17 @@ def _commit(
                 )
                 writer.write_copy(data.encode(), len(members))
             else:  # as SQLite stores them, so that little is left to do under the lock
-                rows = member_rows(members, lookups, true=1, false=0)
-                waiting.append([(org_id, *row, *fixed) for row in rows])
+                rows = member_rows([o.member for o in chunk], lookups, true=1, false=0)
+                waiting.add([(org_id, *row, *fixed) for row in rows])
             if progress is not None:
                 progress(run.total)
-        written = 0 if problems or not streaming else writer.count
-    if waiting and not problems:
-        count = sum(map(len, waiting))
-        given = iter(numbers.allocate(reservation.district_code, count))
-        waiting.reverse()
-        columns = (*WAITING_COLUMNS, "member_no")
-        with CopyWriter(Member.__table__, columns, stored=True) as writer:
-            while waiting:
-                writer.write([(*row, next(given)) for row in waiting.pop()])
-        written = writer.count
+        if problems:
+            written = 0
+        elif streaming:
+            written = writer.count
+        else:
+            given = numbers.allocate(reservation.district_code, waiting.count)
+            written = waiting.insert_into(Member.__table__, "member_no", given)
     return run, problems, written
 
 
