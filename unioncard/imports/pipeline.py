@@ -8,8 +8,9 @@
   preview kept, if it kept them and nothing they depend on has changed since (the upload,
   the union's name and bank branches, the date, the rules' version); otherwise the file is
   read and checked again. ``COPY`` on PostgreSQL as the rows come (the server inserts on
-  one core while this process works on the other); on SQLite, one short write at the end,
-  so that the single write lock is not held while rows are prepared. Someone registered
+  one core while this process works on the other, ``CopyWriter``); on SQLite, the rows wait
+  in the connection's temp table, then one short ``INSERT … SELECT`` at the end, so that the
+  single write lock is not held while rows are prepared. Someone registered
   meanwhile with the same ID number or mobile is refused by the registry's unique indexes:
   the transaction rolls back and the problems are recorded.
 """
@@ -260,9 +261,10 @@ def commit(
 
     PostgreSQL: the rows stream into ``COPY`` chunk by chunk, numbered from
     ``reservation`` (a connection of its own: this one is busy with the COPY). SQLite has one
-    writer at a time: the rows are prepared first, holding no lock (others go on working,
-    the progress is written), then numbered in this transaction and inserted in one short
-    write, so a failed import burns no numbers and never waits for itself.
+    writer at a time: the rows are prepared first into the connection's temp table, holding
+    no lock on the database (others go on working, the progress is written), then numbered in
+    this transaction and inserted in one short write (``SqliteWaitingRows``), so a failed
+    import burns no numbers and never waits for itself.
     """
     try:
         ctx = _context(job)
