@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
@@ -99,6 +100,19 @@ def _sqlite_adapted(value):
     return value if adapt is None else adapt(value)
 
 
+@contextmanager
+def sqlite_bulk_cache(raw):
+    """SQLite: a bulk write touches every page of the table's indexes: keep them in memory
+    while it runs (a quarter less time under the single write lock); the connection's own
+    cache size comes back after."""
+    cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(cache_size)}")
+
+
 class CopyWriter:
     """Rows streamed into one table for the life of a ``with`` block, in the session's
     transaction: one ``COPY`` on PostgreSQL, executemany batches elsewhere.
@@ -113,7 +127,7 @@ class CopyWriter:
     def __init__(self, table: Table, columns: Sequence[str], *, stored=False):
         self.table, self.columns, self.stored = table, list(columns), stored
         self.count = 0
-        self._copy = self._cursor = self._cache_size = None
+        self._copy = self._cursor = self._cache = None
 
     def __enter__(self) -> CopyWriter:
         if is_postgres():
@@ -123,11 +137,8 @@ class CopyWriter:
             self._copy_cm = self._cursor.copy(sql, writer=QueuedLibpqWriter(self._cursor))
             self._copy = self._copy_cm.__enter__()
         elif db.session.get_bind().dialect.name == "sqlite":
-            # a bulk write touches every page of the table's indexes: keep them in memory
-            # while it runs (a quarter less time under SQLite's single write lock)
-            raw = db.session.connection().connection.driver_connection
-            self._cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
-            raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+            self._cache = sqlite_bulk_cache(db.session.connection().connection.driver_connection)
+            self._cache.__enter__()
         return self
 
     def write(self, rows: list[tuple]) -> None:
@@ -152,9 +163,8 @@ class CopyWriter:
                 self._copy_cm.__exit__(*exc)
             finally:
                 self._cursor.close()
-        elif self._cache_size is not None:
-            raw = db.session.connection().connection.driver_connection
-            raw.execute(f"PRAGMA cache_size={int(self._cache_size)}")
+        elif self._cache is not None:
+            self._cache.__exit__(*exc)
 
 
 class SqliteWaitingRows:
@@ -206,13 +216,8 @@ class SqliteWaitingRows:
             f" FROM json_each(?) AS v JOIN temp.{self.NAME} AS w ON w.rowid = v.key + 1"
             " ORDER BY v.key"
         )
-        cache_size = self._raw.execute("PRAGMA cache_size").fetchone()[0]
-        # a bulk write touches every page of the table's indexes: keep them in memory
-        self._raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
-        try:
+        with sqlite_bulk_cache(self._raw):
             self._raw.execute(sql, (json.dumps(values),))
-        finally:
-            self._raw.execute(f"PRAGMA cache_size={int(cache_size)}")
         return self.count
 
     def __exit__(self, *exc) -> None:
