@@ -179,12 +179,16 @@ class SqliteWaitingRows:
     was half of the old write). The values go in as the driver binds them and the member
     table's column affinities apply on the way in, as they did before: the stored values are
     the same. Nothing is left behind: the table is dropped at the end and, being in the
-    transaction, rolled back with it."""
+    transaction, rolled back with it.
+
+    ``same``: columns whose value is the same for every row (as SQLite stores it), bound
+    once in the ``INSERT … SELECT`` instead of for every row."""
 
     NAME = "uc_waiting_rows"
 
-    def __init__(self, columns: Sequence[str]):
+    def __init__(self, columns: Sequence[str], *, same: dict | None = None):
         self.columns = list(columns)
+        self.same = dict(same or {})
         self.count = 0
 
     def __enter__(self) -> SqliteWaitingRows:
@@ -196,8 +200,8 @@ class SqliteWaitingRows:
         self._insert = f"INSERT INTO temp.{self.NAME} VALUES ({marks})"
         return self
 
-    def add(self, rows: list[tuple]) -> None:
-        """Rows in ``columns`` order, as SQLite stores them (``sqlite_values``)."""
+    def add(self, rows: list) -> None:
+        """Rows (tuples or lists) in ``columns`` order, as SQLite stores them."""
         if rows:
             self._raw.executemany(self._insert, rows)
             self.count += len(rows)
@@ -209,15 +213,15 @@ class SqliteWaitingRows:
             raise ValueError(f"{self.count} rows, {len(values)} values")
         if not values:
             return 0
-        names = ", ".join(self.columns)
-        waiting = ", ".join(f"w.{c}" for c in self.columns)
+        names = ", ".join([*self.same, *self.columns, last])
+        taken = ", ".join(["?"] * len(self.same) + [f"w.{c}" for c in self.columns])
         sql = (
-            f"INSERT INTO {table.name} ({names}, {last}) SELECT {waiting}, v.value"
+            f"INSERT INTO {table.name} ({names}) SELECT {taken}, v.value"
             f" FROM json_each(?) AS v JOIN temp.{self.NAME} AS w ON w.rowid = v.key + 1"
             " ORDER BY v.key"
         )
         with sqlite_bulk_cache(self._raw):
-            self._raw.execute(sql, (json.dumps(values),))
+            self._raw.execute(sql, (*self.same.values(), json.dumps(values)))
         return self.count
 
     def __exit__(self, *exc) -> None:

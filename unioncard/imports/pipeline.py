@@ -84,8 +84,6 @@ MEMBER_COLUMNS = (
     "updated_at",
     "status_changed_at",
 )
-# SQLite: the rows wait, stored, for their numbers (which come last)
-WAITING_COLUMNS = ("org_id", *MEMBER_COLUMNS[2:])
 # what a valid row gives (``member_rows``); the rest is the same for every row of a job
 ROW_COLUMNS = MEMBER_COLUMNS[2:16]
 FIXED_COLUMNS = MEMBER_COLUMNS[16:]
@@ -300,9 +298,13 @@ def _fixed(job: ImportJob) -> tuple:
     )
 
 
-def _sqlite_fixed(job: ImportJob) -> tuple:
-    """``_fixed`` as SQLite stores it (converted once, not by the driver for every row)."""
-    return sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+def _sqlite_waiting(job: ImportJob) -> SqliteWaitingRows:
+    """SQLite: where the job's rows (``ROW_COLUMNS``) wait for their numbers; the union and
+    ``_fixed`` as SQLite stores them, converted and bound once for all rows."""
+    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+    return SqliteWaitingRows(
+        ROW_COLUMNS, same={"org_id": job.org_id, **dict(zip(FIXED_COLUMNS, fixed, strict=True))}
+    )
 
 
 def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress, reservation):
@@ -323,15 +325,14 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
                 if progress is not None:
                     progress(start + len(part))
         return staged, [], writer.count
-    fixed = _sqlite_fixed(job)
     # as SQLite stores them, waiting outside the lock; then numbered and written at once
-    with SqliteWaitingRows(WAITING_COLUMNS) as waiting:
+    with _sqlite_waiting(job) as waiting:
         for start in range(0, total, chunk_size):
             rows = []
             for line in lines[start : start + chunk_size]:
                 values = parse_copy_line(line.decode())
                 values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
-                rows.append((org_id, *values, *fixed))
+                rows.append(values)
             waiting.add(rows)
             if progress is not None:
                 progress(min(start + chunk_size, total))
@@ -361,8 +362,6 @@ def _commit(
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
         tail = "\t" + copy_line(_fixed(job)) + "\n"
-    else:  # as SQLite stores them, once
-        fixed = _sqlite_fixed(job)
     lookups = NoLookups()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
@@ -371,7 +370,7 @@ def _commit(
             side = stack.enter_context(db.engine.connect())
             writer = stack.enter_context(CopyWriter(Member.__table__, MEMBER_COLUMNS))
         else:  # checked and encrypted, waiting outside the lock; written at the end
-            waiting = stack.enter_context(SqliteWaitingRows(WAITING_COLUMNS))
+            waiting = stack.enter_context(_sqlite_waiting(job))
         for chunk in run.chunks():
             for outcome in chunk:
                 if outcome.errors:
@@ -387,8 +386,7 @@ def _commit(
                 )
                 writer.write_copy(data.encode(), len(members))
             else:  # as SQLite stores them, so that little is left to do under the lock
-                rows = member_rows([o.member for o in chunk], lookups, true=1, false=0)
-                waiting.add([(org_id, *row, *fixed) for row in rows])
+                waiting.add(member_rows([o.member for o in chunk], lookups, true=1, false=0))
             if progress is not None:
                 progress(run.total)
         if problems:
