@@ -375,7 +375,9 @@ def _commit(
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-            if problems:  # nothing more is written
+            # a file with a problem writes nothing more (its transaction rolls back), but is
+            # checked to the end, its progress shown
+            if problems:
                 pass
             elif streaming:
                 members = [o.member for o in chunk]
