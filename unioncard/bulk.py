@@ -6,7 +6,9 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     Date,
     DateTime,
@@ -99,29 +101,45 @@ def _sqlite_adapted(value):
     return value if adapt is None else adapt(value)
 
 
+@contextmanager
+def sqlite_bulk_cache(raw):
+    """SQLite: a bulk write touches every page of the table's indexes: keep them in memory
+    while it runs (a quarter less time under the single write lock); the connection's own
+    cache size comes back after."""
+    cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(cache_size)}")
+
+
 class CopyWriter:
     """Rows streamed into one table for the life of a ``with`` block, in the session's
-    transaction: one ``COPY`` on PostgreSQL (the server inserts while we go on producing
-    rows), executemany batches elsewhere."""
+    transaction: one ``COPY`` on PostgreSQL, executemany batches elsewhere.
+
+    On PostgreSQL the data goes to the server from a thread of its own (psycopg's
+    ``QueuedLibpqWriter``): ``write`` returns at once and this thread goes on producing rows
+    while the server inserts them on the other core. Without it each write waited until the
+    server had read all but a socket buffer of it, i.e. until it had nearly inserted it.
+    The server's error (a unique index refusing a row) comes at the next write or at the
+    end of the block, as the same exception."""
 
     def __init__(self, table: Table, columns: Sequence[str], *, stored=False):
         self.table, self.columns, self.stored = table, list(columns), stored
         self.count = 0
-        self._copy = self._cursor = self._cache_size = None
+        self._copy = self._cursor = self._cache = None
 
     def __enter__(self) -> CopyWriter:
         if is_postgres():
             raw = db.session.connection().connection.driver_connection
             self._cursor = raw.cursor()
             sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
-            self._copy_cm = self._cursor.copy(sql)
+            self._copy_cm = self._cursor.copy(sql, writer=QueuedLibpqWriter(self._cursor))
             self._copy = self._copy_cm.__enter__()
         elif db.session.get_bind().dialect.name == "sqlite":
-            # a bulk write touches every page of the table's indexes: keep them in memory
-            # while it runs (a quarter less time under SQLite's single write lock)
-            raw = db.session.connection().connection.driver_connection
-            self._cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
-            raw.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+            self._cache = sqlite_bulk_cache(db.session.connection().connection.driver_connection)
+            self._cache.__enter__()
         return self
 
     def write(self, rows: list[tuple]) -> None:
@@ -146,9 +164,69 @@ class CopyWriter:
                 self._copy_cm.__exit__(*exc)
             finally:
                 self._cursor.close()
-        elif self._cache_size is not None:
-            raw = db.session.connection().connection.driver_connection
-            raw.execute(f"PRAGMA cache_size={int(self._cache_size)}")
+        elif self._cache is not None:
+            self._cache.__exit__(*exc)
+
+
+class SqliteWaitingRows:
+    """SQLite: rows waiting for one bulk write in a TEMP table of the session's connection.
+
+    The temp database is the connection's own: filling it takes no lock on the main database
+    (others go on writing meanwhile). ``insert_into`` then writes them all with one
+    ``INSERT … SELECT`` under the write lock, with a last column whose values come at that
+    moment (member numbers). Measured on 100,000 members: the driver's executemany straight
+    into the member table (6 indexes) took 1.33 s under the lock; filling the temp table 0.3 s
+    without it and the ``INSERT … SELECT`` 0.6 s under it (per-row binding of 23 values
+    was half of the old write). The values go in as the driver binds them and the member
+    table's column affinities apply on the way in, as they did before: the stored values are
+    the same. Nothing is left behind: the table is dropped at the end and, being in the
+    transaction, rolled back with it.
+
+    ``same``: columns whose value is the same for every row (as SQLite stores it), bound
+    once in the ``INSERT … SELECT`` instead of for every row."""
+
+    NAME = "uc_waiting_rows"
+
+    def __init__(self, columns: Sequence[str], *, same: dict | None = None):
+        self.columns = list(columns)
+        self.same = dict(same or {})
+        self.count = 0
+
+    def __enter__(self) -> SqliteWaitingRows:
+        self._raw = db.session.connection().connection.driver_connection
+        self._raw.execute(f"DROP TABLE IF EXISTS temp.{self.NAME}")
+        # no declared types: each value is kept as bound; rowid numbers the rows from 1
+        self._raw.execute(f"CREATE TEMP TABLE {self.NAME} ({', '.join(self.columns)})")
+        marks = ", ".join("?" * len(self.columns))
+        self._insert = f"INSERT INTO temp.{self.NAME} VALUES ({marks})"
+        return self
+
+    def add(self, rows: list) -> None:
+        """Rows (tuples or lists) in ``columns`` order, as SQLite stores them."""
+        if rows:
+            self._raw.executemany(self._insert, rows)
+            self.count += len(rows)
+
+    def insert_into(self, table: Table, last: str, values: list) -> int:
+        """Write the waiting rows into ``table``, in the order they came, each with its own
+        of ``values`` (text or integers) as column ``last``."""
+        if len(values) != self.count:
+            raise ValueError(f"{self.count} rows, {len(values)} values")
+        if not values:
+            return 0
+        names = ", ".join([*self.same, *self.columns, last])
+        taken = ", ".join(["?"] * len(self.same) + [f"w.{c}" for c in self.columns])
+        sql = (
+            f"INSERT INTO {table.name} ({names}) SELECT {taken}, v.value"
+            f" FROM json_each(?) AS v JOIN temp.{self.NAME} AS w ON w.rowid = v.key + 1"
+            " ORDER BY v.key"
+        )
+        with sqlite_bulk_cache(self._raw):
+            self._raw.execute(sql, (*self.same.values(), json.dumps(values)))
+        return self.count
+
+    def __exit__(self, *exc) -> None:
+        self._raw.execute(f"DROP TABLE IF EXISTS temp.{self.NAME}")
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

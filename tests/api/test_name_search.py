@@ -4,6 +4,8 @@ more characters goes through the bigram index (unioncard/members/search.py)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -63,3 +65,32 @@ def test_two_character_search_uses_the_bigram_index(named):
     one = select(Member.id).where(name_matches("伟"))
     sql = one.compile(db.engine, compile_kwargs={"literal_binds": True})
     assert "uc_name_bigrams" not in str(sql)
+
+
+def test_inlined_bigrams_are_the_general_ones(ctx):
+    """``uc_name_bigrams`` (for names of up to 9 characters a fixed array the server inlines,
+    migration name_bigrams_inlined) gives, element for element and in order, what the
+    general body (``uc_name_bigrams_long``, the index's function before) gives: the index
+    content is unchanged. Random texts of 0–14 characters of every kind, NULL, the edges."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the bigram index is PostgreSQL's")
+    rng = random.Random(15)
+    alphabet = "张伟欧阳娜·买提 \t\\\n\r'\"%_aZ9é\u0301𠮷\U0001f600\u3000"
+    texts = ["", "伟", "张伟", "一二三四五六七八九", "一二三四五六七八九十", "一" * 100]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(3000)]
+    rows = db.session.execute(
+        text(
+            "SELECT t, uc_name_bigrams(t), uc_name_bigrams_long(t)"
+            " FROM unnest(CAST(:texts AS text[])) AS t"
+        ),
+        {"texts": texts},
+    ).all()
+    assert len(rows) == len(texts)
+    for t, inlined, general in rows:
+        assert inlined == general, t
+    assert db.session.scalar(select(func.uc_name_bigrams(None))) is None
+    # the server inlines it (no function call per row written to the member table)
+    plan = "\n".join(
+        db.session.scalars(text("EXPLAIN VERBOSE SELECT uc_name_bigrams(name) FROM member"))
+    )
+    assert "trim_array" in plan and "uc_name_bigrams(" not in plan, plan

@@ -24,7 +24,7 @@ from unioncard.accounts.scope import Scope
 from unioncard.cards.models import CardStatus
 from unioncard.errors import DomainError
 from unioncard.extensions import db
-from unioncard.insurance import collective
+from unioncard.insurance import collective, enrolling, rules
 from unioncard.insurance.models import (
     Enrolment,
     Notice,
@@ -144,6 +144,30 @@ def test_eligible_list_warns_of_retirement_by_birth_date(client, insurance_world
     old[0].retired_on = date(2026, 12, 31)
     db.session.commit()
     assert client.get(url(g, "retirement-warnings?year=2027"), headers=h).get_json() == []
+
+
+def test_eligible_list_and_submission_agree_on_every_card_status(client, insurance_world):
+    # the list tests its joined card's status, the submission an EXISTS: the same members
+    iw = insurance_world
+    g = iw.org("gA1")
+    by_status = {}
+    for i, status in enumerate(CardStatus):
+        people = add_people(g, 1, start_seq=170 + 2 * i)
+        give_cards(people, status)
+        by_status[status] = people[0].id
+    h = login(client, "ga1_operator")
+    r = client.get(url(g, "eligible?year=2027&page_size=100"), headers=h)
+    assert r.status_code == 200
+    listed = {m["member_id"] for m in r.get_json()}
+    carded = {by_status[s] for s in rules.CARDED}
+    assert carded and carded <= listed
+    assert not listed & (set(by_status.values()) - carded)
+    db.session.rollback()
+    submitted = set(
+        db.session.scalars(select(Member.id).where(*enrolling.card_eligible(g.id, 2027)))
+    )
+    assert listed == submitted
+    assert r.headers["X-Pagination"] and f'"total": {len(listed)}' in r.headers["X-Pagination"]
 
 
 def test_preview_shows_the_confirmation_screen(client, insurance_world):

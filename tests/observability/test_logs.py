@@ -48,6 +48,32 @@ def test_batch_numbers_and_times_are_kept():
     assert redact(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Task cards.flush_outbox[ab12] succeeded in 0.13812345678s: None",
+        "Task x succeeded in 2.6231000011112222333s",
+        "ratio 0.11010119900307123 ok",
+    ],
+)
+def test_a_numbers_decimals_are_kept(text):
+    # Celery reports a task's seconds with many decimals; they are not personal numbers
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"张三.{MOBILE}", "张三.138****5678"),
+        (f"call.{MOBILE}", "call.138****5678"),
+        (f"{MOBILE}.5", "138****5678.5"),
+        (f"v1. {ID_NO}", "v1. 1101**********123X"),
+    ],
+)
+def test_numbers_next_to_a_full_stop_are_still_masked(text, expected):
+    assert redact(text) == expected
+
+
 def test_filter_masks_arguments_and_tracebacks():
     record = logging.LogRecord(
         "x", logging.ERROR, __file__, 1, "member %s mobile %s", (ID_NO, MOBILE), None

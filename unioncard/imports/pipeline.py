@@ -8,8 +8,9 @@
   preview kept, if it kept them and nothing they depend on has changed since (the upload,
   the union's name and bank branches, the date, the rules' version); otherwise the file is
   read and checked again. ``COPY`` on PostgreSQL as the rows come (the server inserts on
-  one core while this process works on the other); on SQLite, one short write at the end,
-  so that the single write lock is not held while rows are prepared. Someone registered
+  one core while this process works on the other, ``CopyWriter``); on SQLite, the rows wait
+  in the connection's temp table, then one short ``INSERT … SELECT`` at the end, so that the
+  single write lock is not held while rows are prepared. Someone registered
   meanwhile with the same ID number or mobile is refused by the registry's unique indexes:
   the transaction rolls back and the problems are recorded.
 """
@@ -30,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..bulk import (
     CopyWriter,
+    SqliteWaitingRows,
     copy_line,
     is_postgres,
     parse_copy_line,
@@ -82,8 +84,6 @@ MEMBER_COLUMNS = (
     "updated_at",
     "status_changed_at",
 )
-# SQLite: the rows wait, stored, for their numbers (which come last)
-WAITING_COLUMNS = ("org_id", *MEMBER_COLUMNS[2:])
 # what a valid row gives (``member_rows``); the rest is the same for every row of a job
 ROW_COLUMNS = MEMBER_COLUMNS[2:16]
 FIXED_COLUMNS = MEMBER_COLUMNS[16:]
@@ -259,9 +259,10 @@ def commit(
 
     PostgreSQL: the rows stream into ``COPY`` chunk by chunk, numbered from
     ``reservation`` (a connection of its own: this one is busy with the COPY). SQLite has one
-    writer at a time: the rows are prepared first, holding no lock (others go on working,
-    the progress is written), then numbered in this transaction and inserted in one short
-    write, so a failed import burns no numbers and never waits for itself.
+    writer at a time: the rows are prepared first into the connection's temp table, holding
+    no lock on the database (others go on working, the progress is written), then numbered in
+    this transaction and inserted in one short write (``SqliteWaitingRows``), so a failed
+    import burns no numbers and never waits for itself.
     """
     try:
         ctx = _context(job)
@@ -297,9 +298,13 @@ def _fixed(job: ImportJob) -> tuple:
     )
 
 
-def _sqlite_fixed(job: ImportJob) -> tuple:
-    """``_fixed`` as SQLite stores it (converted once, not by the driver for every row)."""
-    return sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+def _sqlite_waiting(job: ImportJob) -> SqliteWaitingRows:
+    """SQLite: where the job's rows (``ROW_COLUMNS``) wait for their numbers; the union and
+    ``_fixed`` as SQLite stores them, converted and bound once for all rows."""
+    fixed = sqlite_values(Member.__table__, FIXED_COLUMNS)(_fixed(job))
+    return SqliteWaitingRows(
+        ROW_COLUMNS, same={"org_id": job.org_id, **dict(zip(FIXED_COLUMNS, fixed, strict=True))}
+    )
 
 
 def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress, reservation):
@@ -320,24 +325,20 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
                 if progress is not None:
                     progress(start + len(part))
         return staged, [], writer.count
-    fixed = _sqlite_fixed(job)
-    rows: list[tuple] = []  # as SQLite stores them, so that little is left to do under the lock
-    for start in range(0, total, chunk_size):
-        for line in lines[start : start + chunk_size]:
-            values = parse_copy_line(line.decode())
-            values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
-            rows.append((org_id, *values, *fixed))
-        if progress is not None:
-            progress(min(start + chunk_size, total))
-    given = numbers.allocate(reservation.district_code, total)
-    columns = (*WAITING_COLUMNS, "member_no")
-    with CopyWriter(Member.__table__, columns, stored=True) as writer:
+    # as SQLite stores them, waiting outside the lock; then numbered and written at once
+    with _sqlite_waiting(job) as waiting:
         for start in range(0, total, chunk_size):
-            end = start + chunk_size
-            writer.write(
-                [(*row, no) for row, no in zip(rows[start:end], given[start:end], strict=True)]
-            )
-    return staged, [], writer.count
+            rows = []
+            for line in lines[start : start + chunk_size]:
+                values = parse_copy_line(line.decode())
+                values[_WANTS_CARD] = 1 if values[_WANTS_CARD] == "t" else 0
+                rows.append(values)
+            waiting.add(rows)
+            if progress is not None:
+                progress(min(start + chunk_size, total))
+        given = numbers.allocate(reservation.district_code, waiting.count)
+        written = waiting.insert_into(Member.__table__, "member_no", given)
+    return staged, [], written
 
 
 @cyclic_gc_paused()
@@ -361,24 +362,25 @@ def _commit(
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
         tail = "\t" + copy_line(_fixed(job)) + "\n"
-    else:  # as SQLite stores them, once
-        fixed = _sqlite_fixed(job)
     lookups = NoLookups()
     run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
-    waiting: list[list[tuple]] = []  # SQLite: checked and encrypted, written at the end
     with ExitStack() as stack:
         if streaming:
             side = stack.enter_context(db.engine.connect())
             writer = stack.enter_context(CopyWriter(Member.__table__, MEMBER_COLUMNS))
+        else:  # checked and encrypted, waiting outside the lock; written at the end
+            waiting = stack.enter_context(_sqlite_waiting(job))
         for chunk in run.chunks():
             for outcome in chunk:
                 if outcome.errors:
                     problems.extend(outcome.errors)
-            members = [] if problems else [o.member for o in chunk]
+            # a file with a problem writes nothing more (its transaction rolls back), but is
+            # checked to the end, its progress shown
             if problems:
-                waiting.clear()
+                pass
             elif streaming:
+                members = [o.member for o in chunk]
                 given = reservation.take(side, len(members))
                 data = "".join(
                     f"{org_id}\t{no}\t{line}{tail}"
@@ -386,20 +388,16 @@ def _commit(
                 )
                 writer.write_copy(data.encode(), len(members))
             else:  # as SQLite stores them, so that little is left to do under the lock
-                rows = member_rows(members, lookups, true=1, false=0)
-                waiting.append([(org_id, *row, *fixed) for row in rows])
+                waiting.add(member_rows([o.member for o in chunk], lookups, true=1, false=0))
             if progress is not None:
                 progress(run.total)
-        written = 0 if problems or not streaming else writer.count
-    if waiting and not problems:
-        count = sum(map(len, waiting))
-        given = iter(numbers.allocate(reservation.district_code, count))
-        waiting.reverse()
-        columns = (*WAITING_COLUMNS, "member_no")
-        with CopyWriter(Member.__table__, columns, stored=True) as writer:
-            while waiting:
-                writer.write([(*row, next(given)) for row in waiting.pop()])
-        written = writer.count
+        if problems:
+            written = 0
+        elif streaming:
+            written = writer.count
+        else:
+            given = numbers.allocate(reservation.district_code, waiting.count)
+            written = waiting.insert_into(Member.__table__, "member_no", given)
     return run, problems, written
 
 

@@ -199,7 +199,7 @@ def eligible_list(scope: Scope, org_id: int | None, year: int, f: dict | None = 
     stmt = (
         select(Member, MemberCard, warning_column(year), literal(year).label("year"))
         .join(MemberCard, MemberCard.member_id == Member.id)
-        .where(*e.card_eligible(org.id, year))
+        .where(*e.card_eligible(org.id, year, joined_card=True))
         .order_by(Member.id)
     )
     f = f or {}

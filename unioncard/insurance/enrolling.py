@@ -89,9 +89,13 @@ def open_members(org_id: int, year: int, cutoff: date | None = None) -> list:
     ]
 
 
-def card_eligible(org_id: int, year: int) -> list:
-    """会员卡参保可参保名单."""
-    return [*open_members(org_id, year), carded(), insurance_ok(year)]
+def card_eligible(org_id: int, year: int, *, joined_card: bool = False) -> list:
+    """会员卡参保可参保名单. With ``joined_card`` the caller's select already joins the member's
+    card (a member has at most one: ``member_card.member_id`` is unique), and that row's status
+    is tested instead of an EXISTS that would look the same card up again for every member
+    (at the 50,000-member union, 10,000 index probes for the list's total)."""
+    has_card = MemberCard.status.in_(CARDED) if joined_card else carded()
+    return [*open_members(org_id, year), has_card, insurance_ok(year)]
 
 
 def social_base(org_id: int, year: int) -> list:

@@ -28,9 +28,12 @@ PERSONAL_PARAMS = (
 _PARAM = re.compile(
     r"(?i)(?<![A-Za-z0-9_])(" + "|".join(PERSONAL_PARAMS) + r")=([^&\s\"']*)",
 )
-_ID_NO = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_CARD_NO = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+# A number's digits after a decimal point (Celery's "succeeded in 0.01380000123456s") are no
+# personal number: none of the three starts right after "<digit>.". A number after a full stop
+# that follows a word ("张三.13812345678") is still masked.
+_ID_NO = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)\d{17}[\dXx](?![0-9A-Za-z])")
+_CARD_NO = re.compile(r"(?<!\d)(?<!\d\.)\d{16,19}(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(?<!\d\.)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 
 
 # every pattern above needs an "=" or 11 digits in a row: text without either (most log
