@@ -15,7 +15,7 @@ inserts a bank_receipt row. Indexes no query needs go, and two become partial:
   query by member_no looks for (an applied result writes no entry).
 
 Revision ID: e1f3a5c7d9b2
-Revises: c3a5e7f9b1d2
+Revises: e8a0c2d4f6b1
 Create Date: 2026-12-01 14:50:00
 
 """
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e1f3a5c7d9b2'
-down_revision = 'c3a5e7f9b1d2'
+down_revision = 'e8a0c2d4f6b1'
 branch_labels = None
 depends_on = None
 
