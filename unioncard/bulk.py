@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
@@ -295,6 +296,25 @@ def among(column, values):
     # one text parameter in array syntax: the driver adapts a single string, not N items
     literal = bindparam(None, array_literal(values), type_=Text)
     return column.in_(select(func.unnest(cast(literal, ARRAY(impl)))))
+
+
+def each_of(query, column, values):
+    """``query`` narrowed to ``column IN values``, looked up value by value.
+
+    On PostgreSQL the values are unnested and ``query`` (with ``column = value``) is a
+    LATERAL subquery, one index probe per value whatever the table's statistics say. With
+    ``among`` the planner picks between probing and scanning: on a table just filled and
+    not yet analysed it guesses a handful of rows and scans them all (a bank callback's 500
+    receipt keys against 40,000 receipts, its 500 member numbers against a whole batch).
+    Elsewhere (SQLite) ``query`` with ``among``. The columns are ``query``'s."""
+    if not is_postgres():
+        return query.where(among(column, values))
+    impl = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    literal = bindparam(None, array_literal(dict.fromkeys(values)), type_=Text)  # each once
+    wanted = select(func.unnest(cast(literal, ARRAY(impl))).label("value")).subquery("wanted")
+    # OFFSET 0 keeps the subquery from being flattened into a join the planner may hash
+    found = query.where(column == wanted.c.value).offset(0).lateral("found")
+    return select(found).select_from(wanted).join(found, true())
 
 
 def array_literal(values) -> str:

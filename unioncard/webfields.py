@@ -13,7 +13,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .security.masking import mask_value
 
@@ -88,11 +88,8 @@ class Records(fields.List):
                 continue
             if type(value) is not str or CONTROL_CHARS.search(value):
                 return False
-            for validator in validators:
-                try:
-                    if validator(value) is False:
-                        return False
-                except ValidationError:
+            for passes in validators:
+                if not passes(value):
                     return False
         return True
 
@@ -106,10 +103,31 @@ def _flat_checks(schema: Schema):
     for name, field in schema.load_fields.items():
         if type(field) is not Text or field.data_key not in (None, name) or field.attribute:
             return None
-        checks[name] = (field.allow_none, tuple(field.validators))
+        checks[name] = (field.allow_none, tuple(_passes(v) for v in field.validators))
         if field.required:
             required.add(name)
     return checks, frozenset(required)
+
+
+def _passes(validator):
+    """``validator`` as a test of a string (True: it passes), for ``Records``' fast path:
+    a length or a choice checked in place (thousands of records, a call each), any other
+    validator called."""
+    if type(validator) is validate.Length and validator.equal is None:
+        low, high = validator.min, validator.max
+        return lambda value: (
+            (low is None or len(value) >= low) and (high is None or len(value) <= high)
+        )
+    if type(validator) is validate.OneOf and all(type(c) is str for c in validator.choices):
+        return frozenset(validator.choices).__contains__
+
+    def passes(value) -> bool:
+        try:
+            return validator(value) is not False
+        except ValidationError:
+            return False
+
+    return passes
 
 
 class Masked(Text):

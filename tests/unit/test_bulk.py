@@ -75,3 +75,28 @@ def test_array_literal_fast_path_gives_the_escaped_form(values):
     expected = escaped_array_literal(values)
     assert array_literal(values) == expected
     assert array_literal(iter(values)) == expected
+
+
+def test_each_of_finds_what_among_finds(ctx):
+    """``each_of`` (one probe per value on PostgreSQL) narrows a query as ``among`` does:
+    the query's own conditions kept, a value given twice or not stored finds nothing more."""
+    from sqlalchemy import insert, select
+
+    from unioncard.bulk import among, each_of
+    from unioncard.cards.models import BankReceipt
+    from unioncard.extensions import db
+
+    db.session.execute(insert(BankReceipt), [
+        {"kind": kind, "external_id": key, "member_no": f"M{n}", "payload": {}}
+        for n, (kind, key) in enumerate(
+            [("result", "a1"), ("result", 'say "hi"'), ("event", "a1"), ("result", "b\\2")]
+        )
+    ])  # fmt: skip
+    query = select(BankReceipt.external_id, BankReceipt.member_no).where(
+        BankReceipt.kind == "result"
+    )
+    wanted = ["a1", 'say "hi"', "b\\2", "a1", "absent"]
+    found = sorted(db.session.execute(each_of(query, BankReceipt.external_id, wanted)))
+    expected = sorted(db.session.execute(query.where(among(BankReceipt.external_id, wanted))))
+    assert found == expected == [("a1", "M0"), ("b\\2", "M3"), ('say "hi"', "M1")]
+    assert db.session.execute(each_of(query, BankReceipt.external_id, [])).all() == []

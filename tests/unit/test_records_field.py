@@ -33,6 +33,8 @@ def _load(schema, items):
 GOOD = [
     [{"code": "A1", "kind": "a"}],
     [{"code": "A1", "kind": "a", "note": None}, {"code": "B2", "kind": "b", "note": "备注"}],
+    # lengths at their bounds (the fast path checks lengths and choices in place)
+    [{"code": "A", "kind": "b", "note": "12345678"}, {"code": "A1234", "kind": "a", "note": ""}],
 ]
 BAD = [
     [],  # too few

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, literal, select, update
 
-from ..bulk import among
+from ..bulk import among, each_of
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
@@ -57,13 +57,17 @@ def _when(value: str | None) -> datetime:
 def receipt_key(kind: str, bank_id: str, ring=None) -> str:
     """The bank's result or event id as we keep it: a keyed hash (banks may build their ids
     from card numbers; the sandbox's event ids do), so a receipt holds no personal data."""
-    return (ring or keyring()).blind_index(f"bank_{kind}", str(bank_id))
+    return receipt_keys(kind, [bank_id], ring)[0]
+
+
+def receipt_keys(kind: str, bank_ids: list, ring=None) -> list[str]:
+    """``receipt_key`` of each id, hashed in one pass (a callback carries thousands)."""
+    return (ring or keyring()).blind_indexes(f"bank_{kind}", [str(i) for i in bank_ids])
 
 
 def _seen(kind: str, ids: list[str]) -> set[str]:
     """The bank ids among ``ids`` already received."""
-    ring = keyring()
-    return _seen_keys(kind, {receipt_key(kind, i, ring): i for i in ids})
+    return _seen_keys(kind, dict(zip(receipt_keys(kind, ids), ids, strict=True)))
 
 
 def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
@@ -71,8 +75,10 @@ def _seen_keys(kind: str, keys: dict[str, str]) -> set[str]:
     if not keys:
         return set()
     stored = db.session.scalars(
-        select(BankReceipt.external_id).where(
-            BankReceipt.kind == kind, among(BankReceipt.external_id, list(keys))
+        each_of(
+            select(BankReceipt.external_id).where(BankReceipt.kind == kind),
+            BankReceipt.external_id,
+            list(keys),
         )
     )
     return {keys[k] for k in stored}
@@ -87,7 +93,8 @@ def apply_results(body: dict) -> dict:
     to add to the batch's counts, at the end; elsewhere the batch row is locked first."""
     results = body["results"]
     ring = keyring()
-    keys = {r["result_id"]: receipt_key("result", r["result_id"], ring) for r in results}
+    ids = [r["result_id"] for r in results]
+    keys = dict(zip(ids, receipt_keys("result", ids, ring), strict=True))
     query = select(CardBatch).where(CardBatch.batch_no == body["batch_no"])
     batch = db.session.scalar(query if result_writes.guarded() else query.with_for_update())
     if batch is None:
@@ -105,19 +112,20 @@ def apply_results(body: dict) -> dict:
     links = {
         row.member_no: row
         for row in db.session.execute(
-            select(
-                CardBatchMember.id,
+            each_of(
+                select(
+                    CardBatchMember.id,
+                    CardBatchMember.member_no,
+                    CardBatchMember.member_id,
+                    CardBatchMember.result,
+                    MemberCard.id.label("card_id"),
+                    MemberCard.status,
+                    MemberCard.channel,
+                )
+                .outerjoin(MemberCard, MemberCard.member_id == CardBatchMember.member_id)
+                .where(CardBatchMember.batch_id == batch.id),
                 CardBatchMember.member_no,
-                CardBatchMember.member_id,
-                CardBatchMember.result,
-                MemberCard.id.label("card_id"),
-                MemberCard.status,
-                MemberCard.channel,
-            )
-            .outerjoin(MemberCard, MemberCard.member_id == CardBatchMember.member_id)
-            .where(
-                CardBatchMember.batch_id == batch.id,
-                among(CardBatchMember.member_no, {r["member_no"] for r in fresh}),
+                {r["member_no"] for r in fresh},
             )
         )
     }
@@ -137,15 +145,19 @@ def apply_results(body: dict) -> dict:
         }
         if row["applied"]:
             answered.add(link.id)
-            _apply_result(batch.id, link, result, row, feedback_at, ring, writes)
+            _apply_result(batch.id, link, result, row, feedback_at, writes)
         writes.rows.append(row)
+    numbered = [row for row in writes.rows if "card_no" in row]
+    bidx = ring.blind_indexes("card_no", [row["card_no"] for row in numbered])  # in one pass
+    for row, value in zip(numbered, bidx, strict=True):
+        row["bidx"] = value
     outcome = writes.execute(feedback_at)
     issued = [
         row["member_no"]
         for row in writes.rows
         if outcome.applied.get(row.get("link_id")) == "success"
     ]
-    late = sum(row["key"] not in outcome.received for row in writes.rows)  # another callback's
+    late = outcome.late  # results another callback received meanwhile
     counts["applied"] = len(outcome.applied)
     counts["duplicates"] += late
     counts["ignored"] = len(fresh) - late - len(outcome.applied)
@@ -176,7 +188,7 @@ def _count_answers(batch: CardBatch, answers: dict[int, str], feedback_at: datet
     db.session.expire(batch)
 
 
-def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> None:
+def _apply_result(batch_id, link, result, row, feedback_at, writes) -> None:
     """One applied result: the link answered (with the result's receipt key, never the
     bank's id), the card's change, its log row; ``row`` gets the changes."""
     if link.card_id is None:
@@ -202,11 +214,7 @@ def _apply_result(batch_id, link, result, row, feedback_at, ring, writes) -> Non
                 at=feedback_at,
             )
         )
-        row |= {
-            "status": CardStatus.ISSUED,
-            "card_no": card_no,
-            "bidx": ring.blind_index("card_no", card_no),
-        }
+        row |= {"status": CardStatus.ISSUED, "card_no": card_no}  # its "bidx" comes after
         return
     code, reason = result.get("reason_code") or "OTHER", result.get("reason") or "银行未说明原因"
     writes.log.append(

@@ -6,7 +6,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -136,16 +146,28 @@ class CardBatchMember(db.Model):
     ``open_member_id`` holds the member id while the batch is open and NULL once the bank
     answered or the batch was revoked: its unique constraint is what keeps a member in one
     open batch at a time, even when two clerks submit at the same moment.
+
+    Its indexes are few on purpose: every bank answer updates the row and, as it clears
+    ``open_member_id``, writes an entry into each index (no HOT update). The unique index
+    holds only open links (an answered or revoked one has no entry); ``(batch_id,
+    member_id)`` also serves a batch's rows; ``(batch_id, member_no)`` finds a callback's
+    links, one probe each.
     """
 
     __tablename__ = "card_batch_member"
-    __table_args__ = (UniqueConstraint("batch_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "member_id"),
+        Index("ix_card_batch_member_batch_member_no", "batch_id", "member_no"),
+        Index("ix_card_batch_member_open_member_id", "open_member_id", unique=True,
+              postgresql_where=text("open_member_id IS NOT NULL"),
+              sqlite_where=text("open_member_id IS NOT NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id"), index=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    open_member_id: Mapped[int | None] = mapped_column(Integer, unique=True)
-    member_no: Mapped[str] = mapped_column(String(10), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    open_member_id: Mapped[int | None] = mapped_column(Integer)
+    member_no: Mapped[str] = mapped_column(String(10))
     result: Mapped[str | None] = mapped_column(String(10))  # success / failure
     reason_code: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(200))
@@ -211,12 +233,19 @@ class BankReceipt(db.Model):
     """An inbound result or event id already applied: repeats change nothing (回调幂等)."""
 
     __tablename__ = "bank_receipt"
-    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "external_id"),
+        # only the receipts not applied (an event waiting for its card's result, an ignored
+        # result): the one query by member_no looks for waiting events, and a callback's
+        # applied results then write no entry here
+        Index("ix_bank_receipt_member_no_waiting", "member_no",
+              postgresql_where=text("applied IS false"), sqlite_where=text("applied IS 0")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # result / event
     external_id: Mapped[str] = mapped_column(String(120))
-    member_no: Mapped[str] = mapped_column(String(10), index=True)
+    member_no: Mapped[str] = mapped_column(String(10))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # no personal data
     applied: Mapped[bool] = mapped_column(Boolean, default=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

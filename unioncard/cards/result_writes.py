@@ -46,11 +46,11 @@ def guarded() -> bool:
 
 @dataclass
 class Outcome:
-    """What the writes did: ``applied`` {link id: "success"/"failure"}, ``received`` the
-    receipt keys written (a key not among them was written by another callback)."""
+    """What the writes did: ``applied`` {link id: "success"/"failure"}, ``late`` how many
+    of the given receipts were not written (another callback wrote them meanwhile)."""
 
     applied: dict[int, str]
-    received: set[str]
+    late: int = 0
 
 
 class ResultWrites:
@@ -81,10 +81,13 @@ class ResultWrites:
         return outcome
 
 
-# The given results as a record set; a key a row lacks is NULL.
+# The given results as a record set; a key a row lacks is NULL. A link is still open and
+# unanswered exactly while its open_member_id is its member (answering and revoking clear
+# it): the links are matched on that, a join condition, not on "result IS NULL", which on
+# a table without statistics made the planner expect a few rows and hash the whole table.
 _GIVEN = """json_to_recordset(CAST(:given AS JSON)) AS g(
     key VARCHAR(120), member_no VARCHAR(10), applied BOOLEAN, payload JSON,
-    link_id INTEGER, card_id INTEGER, result VARCHAR(10), status VARCHAR(9),
+    link_id INTEGER, card_id INTEGER, member_id INTEGER, result VARCHAR(10), status VARCHAR(9),
     card_no VARCHAR(255), bidx VARCHAR(32), code VARCHAR(20), reason VARCHAR(200),
     channel VARCHAR(6), channel_reason VARCHAR(100))"""
 
@@ -96,7 +99,7 @@ links AS (
         reason_code = COALESCE(g.code, l.reason_code), reason = COALESCE(g.reason, l.reason),
         answered_at = :feedback_at
     FROM given AS g
-    WHERE l.id = g.link_id AND l.result IS NULL AND l.open_member_id IS NOT NULL
+    WHERE l.id = g.link_id AND l.open_member_id = g.member_id
     RETURNING l.id, l.member_id, l.result
 ),
 cards AS (
@@ -129,8 +132,9 @@ receipts AS (
     ON CONFLICT (kind, external_id) DO NOTHING
     RETURNING external_id
 )
-SELECT id, result, NULL AS key FROM links
-UNION ALL SELECT NULL, NULL, external_id FROM receipts
+SELECT g.link_id, NULL AS written FROM given AS g
+WHERE g.link_id IS NOT NULL AND g.link_id NOT IN (SELECT id FROM links)
+UNION ALL SELECT NULL, count(*) FROM receipts
 """).bindparams(
     bindparam("feedback_at", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime())
 )
@@ -146,18 +150,27 @@ def _write_one_statement(rows: list[dict], log: list[dict], feedback_at: datetim
         sealed = keyring().encrypt_many("card_no", [row["card_no"] for row in issued])
         secret = {id(row): value for row, value in zip(issued, sealed, strict=True)}
         rows = [row | {"card_no": secret[id(row)]} if id(row) in secret else row for row in rows]
+    stamps = {at: at.isoformat() for at in {entry["at"] for entry in log}}  # a moment or two
     params = {
         "given": _dumps(rows),
-        "log": _dumps([entry | {"n": n} for n, entry in enumerate(log)]),
+        "log": _dumps([entry | {"n": n, "at": stamps[entry["at"]]} for n, entry in enumerate(log)]),
         "feedback_at": feedback_at,
         "now": utcnow(),
     }
-    outcome = Outcome({}, set())
-    for link_id, result, key in db.session.execute(_ONE_STATEMENT_SQL, params):
-        if key is None:
-            outcome.applied[link_id] = result
+    # the answer names only the exceptions: the links another callback answered first
+    # (none, usually) and how many receipts were written, not a row per result
+    missed, written = set(), 0
+    for link_id, count in db.session.execute(_ONE_STATEMENT_SQL, params):
+        if link_id is None:
+            written = count
         else:
-            outcome.received.add(key)
+            missed.add(link_id)
+    applied = {
+        row["link_id"]: row["result"]
+        for row in rows
+        if row["applied"] and row["link_id"] not in missed
+    }
+    outcome = Outcome(applied, len(rows) - written)
     _forget(MemberCard, {row["card_id"] for row in rows if "card_id" in row})
     _forget(CardBatchMember, {row["link_id"] for row in rows if "link_id" in row})
     return outcome
@@ -198,7 +211,7 @@ def _write_generic(rows: list[dict], log: list[dict], feedback_at: datetime) -> 
         for row in rows
     ]
     _insert(BankReceipt, receipts)
-    return Outcome({row["link_id"]: row["result"] for row in applied}, {row["key"] for row in rows})
+    return Outcome({row["link_id"]: row["result"] for row in applied})
 
 
 def _link_change(row: dict, feedback_at: datetime) -> dict:
