@@ -6,7 +6,6 @@ production; several workers share their Prometheus samples through
 ``PROMETHEUS_MULTIPROC_DIR`` (made here if unset, emptied at start).
 """
 
-import gc
 import os
 import shutil
 import tempfile
@@ -80,10 +79,6 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    # The app's own objects, made at start-up (about 290,000: models, schemas, compiled
-    # statements), live as long as the worker: freeze them so that a full collection no
-    # longer walks them, and collect the young generation less often (a 500-result bank
-    # callback creates some 100,000 short-lived objects; at 700 the collector ran ~9 times
-    # a callback, one in about 20 a full pass). Measured: 8 ms to 0.2 ms of GC a callback.
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    from unioncard.serving import settle_collector
+
+    settle_collector()
