@@ -48,6 +48,11 @@ DEFAULT_DATES = {
 }
 
 
+def collective_url(org, path: str) -> str:
+    """A grassroots union's 集中参保 address (stats, eligible, preview, submit, ...)."""
+    return f"{INSURANCE}/unions/{org.id}/collective/{path}"
+
+
 def make_plan(world, year: int = 2027, **kw) -> CoveragePlan:
     values = {
         "org_id": world.org("city").id,
