@@ -292,10 +292,15 @@ def among(column, values):
             rows = func.json_each(bindparam(None, json.dumps(values), type_=Text))
             return column.in_(select(literal_column("value")).select_from(rows))
         return column.in_(values)
-    impl = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
-    # one text parameter in array syntax: the driver adapts a single string, not N items
+    return column.in_(select(_unnested(column, values)))
+
+
+def _unnested(column, values):
+    """PostgreSQL: ``unnest(:array)`` of ``values`` as ``column`` stores them, the array
+    sent as one text parameter in array syntax (the driver adapts a single string, not N
+    items)."""
     literal = bindparam(None, array_literal(values), type_=Text)
-    return column.in_(select(func.unnest(cast(literal, ARRAY(impl)))))
+    return func.unnest(cast(literal, ARRAY(_plain_type(column))))
 
 
 def each_of(query, column, values):
@@ -309,9 +314,7 @@ def each_of(query, column, values):
     Elsewhere (SQLite) ``query`` with ``among``. The columns are ``query``'s."""
     if not is_postgres():
         return query.where(among(column, values))
-    impl = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
-    literal = bindparam(None, array_literal(dict.fromkeys(values)), type_=Text)  # each once
-    wanted = select(func.unnest(cast(literal, ARRAY(impl))).label("value")).subquery("wanted")
+    wanted = select(_unnested(column, dict.fromkeys(values)).label("value")).subquery("wanted")
     # OFFSET 0 keeps the subquery from being flattened into a join the planner may hash
     found = query.where(column == wanted.c.value).offset(0).lateral("found")
     return select(found).select_from(wanted).join(found, true())
