@@ -14,7 +14,8 @@ RESULTS = {
         {"db": "sqlite", "rows": 100_000, "reader_alone_s": 1.5, "validate_s": 5.0,
          "commit_s": 7.25, "preview_path_s": 12.25, "preview_ratio": 8.17, "one_pass_s": 6.0,
          "one_pass_ratio": 4.0, "max_rss_mb": 300, "other_writer_longest_wait_s": 0.25,
-         "commit_cpu_s": 3.5, "load_average": 0.4},
+         "commit_cpu_s": 3.5, "load_average": 0.4, "member_write_alone_s": 2.5,
+         "member_write_alone_ratio": 1.67},
     ],
     "card_batch": {
         "end_to_end": {"members": 10_000, "callbacks": 20, "submit_s": 1.5, "deliver_s": 1.0,
@@ -67,8 +68,8 @@ def test_tables_and_date_are_rewritten_and_the_rest_kept(tmp_path):
     assert readme.update(RESULTS, copy) == ["miniapp_reads"]
     after = copy.read_text(encoding="utf-8")
     assert (
-        "| SQLite | 100,000 | 1.50 | 5.00 | 7.25 | 3.50 | 12.25 | 8.2× | 6.00 | 4.0× | 300 | 0.25"
-        " | 0.4 |" in after
+        "| SQLite | 100,000 | 1.50 | 5.00 | 7.25 | 3.50 | 12.25 | 8.2× | 6.00 | 4.0× | 2.50 | 1.7×"
+        " | 300 | 0.25 | 0.4 |" in after
     )
     assert "| PostgreSQL | 20,000 | " not in after.split("## 性能")[1].split("### 办卡批次")[0]
     assert (
