@@ -84,6 +84,22 @@ def test_statistics_line_counts_every_group(client, insurance_world):
     )
 
 
+def test_statistics_of_each_union_and_year_are_their_own(client, insurance_world):
+    """The statistics statement is built once per year and each union's id bound at the call:
+    one union, another, then the first again, and another year, each answer is its own."""
+    iw = insurance_world
+    a, b = iw.org("gA1"), iw.org("gA2")
+    r = client.post(url(a, "submit"), json=card_submit(iw), headers=login(client, "ga1_operator"))
+    assert r.status_code == 201, r.get_json()
+    first = collective._stats(a.id, 2027)
+    other = collective._stats(b.id, 2027)
+    assert collective._stats(a.id, 2027) == first
+    assert (first["total"], first["with_card"], first["submitted"]) == (6, 4, 4)
+    assert (other["total"], other["with_card"], other["submitted"]) == (3, 3, 0)
+    next_year = collective._stats(a.id, 2028)
+    assert (next_year["year"], next_year["total"], next_year["submitted"]) == (2028, 6, 0)
+
+
 def test_to_confirm_then_confirm_one_and_all(client, insurance_world):
     iw = insurance_world
     g = iw.org("gA1")
