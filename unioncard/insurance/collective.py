@@ -42,8 +42,10 @@ COUNTED = (
 )
 
 
+@functools.lru_cache(maxsize=32)
 def retiring_by_birth(year: int):
-    """Reaches statutory retirement before 1 January ``year`` by birth date (retirement.py)."""
+    """Reaches statutory retirement before 1 January ``year`` by birth date (retirement.py);
+    built once per year (an immutable expression)."""
     cutoff = date(year, 1, 1)
     men = rules.latest_birth_retiring_before("男", cutoff)
     women = rules.latest_birth_retiring_before("女", cutoff)
@@ -53,6 +55,7 @@ def retiring_by_birth(year: int):
     )
 
 
+@functools.lru_cache(maxsize=32)
 def warning_column(year: int):
     return case((retiring_by_birth(year), literal(True)), else_=literal(False)).label(
         "retirement_warning"

@@ -8,6 +8,7 @@ database, in one query, however many members a union has.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -79,14 +80,23 @@ def insurance_ok(year: int):
     return or_(Member.insurance_status == InsuranceStatus.NORMAL, confirmed(year))
 
 
+# The conditions that depend on the year alone are built once per year: SQL expressions are
+# immutable, and building these (enum coercions, EXISTS subqueries) took a small union's
+# list longer than the database took to answer it.
+@functools.lru_cache(maxsize=32)
+def _open_in(year: int, cutoff: date) -> tuple:
+    return (Member.status == MemberStatus.ACTIVE, not_retired_before(cutoff), ~holding(year))
+
+
 def open_members(org_id: int, year: int, cutoff: date | None = None) -> list:
     """Active members of the union, not retired before the cutoff, not enrolled for the year."""
-    return [
-        Member.org_id == org_id,
-        Member.status == MemberStatus.ACTIVE,
-        not_retired_before(cutoff or date(year, 1, 1)),
-        ~holding(year),
-    ]
+    return [Member.org_id == org_id, *_open_in(year, cutoff or date(year, 1, 1))]
+
+
+@functools.lru_cache(maxsize=32)
+def _card_eligible_in(year: int, joined_card: bool) -> tuple:
+    has_card = MemberCard.status.in_(CARDED) if joined_card else carded()
+    return (has_card, insurance_ok(year))
 
 
 def card_eligible(org_id: int, year: int, *, joined_card: bool = False) -> list:
@@ -94,8 +104,7 @@ def card_eligible(org_id: int, year: int, *, joined_card: bool = False) -> list:
     card (a member has at most one: ``member_card.member_id`` is unique), and that row's status
     is tested instead of an EXISTS that would look the same card up again for every member
     (at the 50,000-member union, 10,000 index probes for the list's total)."""
-    has_card = MemberCard.status.in_(CARDED) if joined_card else carded()
-    return [*open_members(org_id, year), has_card, insurance_ok(year)]
+    return [*open_members(org_id, year), *_card_eligible_in(year, joined_card)]
 
 
 def social_base(org_id: int, year: int) -> list:
