@@ -82,8 +82,13 @@ class SelectPage(Page):
         cap = current_app.config["LIST_COUNT_CAP"]
         stmt = self.collection.order_by(None)
         if not stmt._distinct:  # counted from an index alone where one serves the filters
-            stmt = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True)
-        return select(func.count()).select_from(stmt.limit(cap + 1).subquery())
+            stmt = stmt.with_only_columns(_ONE, maintain_column_froms=True)
+        return select(_COUNT).select_from(stmt.limit(cap + 1).subquery())
+
+
+# the count's own elements, built once: SQL elements are immutable, shared by every statement
+_ONE = literal_column("1")
+_COUNT = func.count()
 
 
 class RowPage(SelectPage):

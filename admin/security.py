@@ -92,21 +92,22 @@ def bearer_token() -> str:
 
 def authenticate_request() -> None:
     """before_request of every admin blueprint."""
-    view = current_app.view_functions.get(request.endpoint)
+    req = request._get_current_object()  # one context lookup, not one a use
+    view = current_app.view_functions.get(req.endpoint)
     if view is None or getattr(view, "_public", False):
         return
     permission = getattr(view, "_permission", None)
     account = accounts.authenticate(bearer_token())
     g.account = account
-    if account.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
+    if account.must_change_password and req.endpoint not in PASSWORD_CHANGE_ALLOWED:
         raise PermissionDenied("首次登录或密码被重置后，请先修改密码")
     if permission == "self":
         return
     scope = Scope.for_account(account)
     if permission is None or not scope.can(permission):
         explain = getattr(view, "_explain", None)
-        raise PermissionDenied(explain(scope, **request.view_args) if explain else None)
-    for name, value in (request.view_args or {}).items():
+        raise PermissionDenied(explain(scope, **req.view_args) if explain else None)
+    for name, value in (req.view_args or {}).items():
         if value > MAX_ID:
             raise NotFound()
         model = PARAM_OWNERS[name]

@@ -26,6 +26,11 @@ from marshmallow.utils import _get_value_for_key, ensure_text_type
 Dump = Callable[[Any], Any]
 
 
+# the types read by attribute alone (an entity): no item access, known without asking each
+# object (an instance's own ``__getitem__`` would not make it subscriptable: the same answer)
+_NO_ITEMS: set[type] = set()
+
+
 def _read(name: str) -> Callable[[Any], Any]:
     """``utils.get_value(obj, name, missing)`` with the lookups decided once."""
     keys = name.split(".")
@@ -49,12 +54,15 @@ def _read(name: str) -> Callable[[Any], Any]:
     key = keys[0]
 
     def plain(obj):  # one call a field: the common case, the view's dict or an entity
-        if type(obj) is dict:
+        kind = type(obj)
+        if kind is dict:
             try:
                 return obj[key]
             except KeyError:
                 return getattr(obj, key, missing)
-        if not hasattr(obj, "__getitem__"):
+        if kind in _NO_ITEMS or not hasattr(obj, "__getitem__"):
+            if kind not in _NO_ITEMS and not hasattr(kind, "__getitem__"):
+                _NO_ITEMS.add(kind)
             return getattr(obj, key, missing)
         return _get_value_for_key(obj, key, missing)
 

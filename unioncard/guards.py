@@ -56,10 +56,11 @@ def _refuse_personal_numbers(unknown: list[str]) -> None:
 
 
 def guard_request() -> None:
-    allowed = _query_parameters().get(request.endpoint, {})
-    method = "get" if request.method == "HEAD" else request.method.lower()
+    req = request._get_current_object()  # one context lookup, not one a use
+    allowed = _query_parameters().get(req.endpoint, {})
+    method = "get" if req.method == "HEAD" else req.method.lower()
     if method in allowed:
-        unknown = sorted(set(request.args) - allowed[method])
+        unknown = sorted(set(req.args) - allowed[method])
         _refuse_personal_numbers(unknown)
         if unknown:
             names = "、".join(sorted(allowed[method])) or "无"
@@ -72,8 +73,8 @@ def guard_request() -> None:
                     }
                 },
             )
-    _refuse_control_chars("query", request.args.items(multi=True))
-    if not (request.content_length or "Transfer-Encoding" in request.headers):
+    _refuse_control_chars("query", req.args.items(multi=True))
+    if not (req.content_length or "Transfer-Encoding" in req.headers):
         return  # no body: no form, no upload, no JSON to look at
     if request.form:
         _refuse_control_chars("form", request.form.items(multi=True))

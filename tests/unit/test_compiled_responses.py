@@ -49,3 +49,22 @@ def test_schemas_made_with_options_keep_marshmallows_dump():
     only = Row(only=("id",))
     assert fastdump.compile_into(only).dump({"id": 1, "name": "x", "when": None}) == {"id": 1}
     assert "dump" not in vars(only)
+
+
+class _Entity:  # read by attribute alone, as an ORM entity
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+class _Items(_Entity):  # read by item first, as marshmallow does
+    def __getitem__(self, key):
+        return {"name": "按键"}[key]
+
+
+def test_objects_with_and_without_item_access_dump_as_marshmallow_does():
+    dump, schema = fastdump.dumper(Row), Row()
+    odd = _Entity(id=3, name="丙", when=None)
+    odd.__getitem__ = lambda key: "never"  # an instance's own: no item access in Python
+    for obj in (_Entity(id=1, name="甲", when=None), _Items(id=2, name="乙"), odd) * 2:
+        assert dump(obj) == schema.dump(obj)
+    assert _Entity in fastdump._NO_ITEMS and _Items not in fastdump._NO_ITEMS

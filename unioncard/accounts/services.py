@@ -6,6 +6,7 @@ import secrets
 import string
 import threading
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -185,7 +186,13 @@ def list_accounts(scope: Scope, *, org_id=None, role=None, q=None):
             StaffAccount.username.contains(q, autoescape=True)
             | StaffAccount.display_name.contains(q, autoescape=True)
         )
-    return stmt.order_by(StaffAccount.id).options(selectinload(StaffAccount.org))
+    return stmt.order_by(StaffAccount.id).options(_with_org())
+
+
+@cache
+def _with_org():
+    """The loader option, built once (options are immutable)."""
+    return selectinload(StaffAccount.org)
 
 
 def _below(scope: Scope, account: StaffAccount) -> None:

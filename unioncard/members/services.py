@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -70,7 +71,13 @@ def list_members(scope: Scope, f: dict):
         col = Member.member_no
         stmt = stmt.where(col.is_not(None) if f["has_member_no"] else col.is_(None))
     # the page's orgs in one statement, not one per row (org_name in every row)
-    return stmt.order_by(Member.id.desc()).options(joinedload(Member.org, innerjoin=True))
+    return stmt.order_by(Member.id.desc()).options(_with_org())
+
+
+@cache
+def _with_org():
+    """The loader option, built once (options are immutable)."""
+    return joinedload(Member.org, innerjoin=True)
 
 
 def get_member(scope: Scope, member_id: int) -> Member:

@@ -49,9 +49,21 @@ CALLBACK_REFUSALS = Counter(
 )
 
 
+# (method, route, status) -> its counter and histogram: the labelled children prometheus
+# hands out (the same objects every call; none is ever removed), without its lookup per call
+_CHILDREN: dict = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    children = _CHILDREN.get(key)
+    if children is None:
+        children = _CHILDREN[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def callback_refused(party: str, status: int) -> None:

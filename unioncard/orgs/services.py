@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -74,7 +75,14 @@ def list_orgs(scope: Scope, *, level=None, q=None, parent_id=None, accepts_indiv
     if accepts_individuals is not None:
         stmt = stmt.where(Org.accepts_individuals == accepts_individuals)
     # the related enterprises of the page's orgs in one statement, not one per org
-    return stmt.order_by(Org.path).options(selectinload(Org.enterprises))
+    return stmt.order_by(Org.path).options(_with_enterprises())
+
+
+@cache
+def _with_enterprises():
+    """The loader option, built once (options are immutable; building one per list cost as
+    much as the rest of the statement)."""
+    return selectinload(Org.enterprises)
 
 
 def get_org(scope: Scope, org_id: int) -> Org:

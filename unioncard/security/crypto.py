@@ -121,9 +121,12 @@ class Keyring:
 
 
 def keyring() -> Keyring:
-    if not has_app_context() or EXTENSION_KEY not in current_app.extensions:
+    """The app's keyring (one context lookup: it is read for every encrypted value read)."""
+    app = current_app._get_current_object() if has_app_context() else None
+    ring = app.extensions.get(EXTENSION_KEY) if app is not None else None
+    if ring is None:
         raise CryptoError("未配置加密密钥（需要应用上下文）")
-    return current_app.extensions[EXTENSION_KEY]
+    return ring
 
 
 def init_keyring(app) -> None:
