@@ -137,13 +137,22 @@ def social_to_check(org_id: int, year: int) -> list:
 
 
 def to_confirm(org_id: int, year: int) -> list:
-    """集中参保待确认名单: 人保状态 待确认, not confirmed yet, in either channel."""
-    in_a_channel = or_(carded(), Member.id_type == rules.ID_CARD)
+    """集中参保待确认名单: 人保状态 待确认, not confirmed yet, in either channel.
+
+    The plain column tests come first, the look-ups (enrolment, confirmation, card) last: in
+    a WHERE clause PostgreSQL orders the conditions by their cost itself, but the statistics
+    line counts these members inside a CASE, where it evaluates them as written. There, at
+    the 50,000-member union, looking up every active member's enrolment before asking
+    whether he is 待确认 at all took about a third of the statement's time."""
+    active, not_retired, not_holding = _open_in(year, date(year, 1, 1))
     return [
-        *open_members(org_id, year),
+        Member.org_id == org_id,
+        active,
         Member.insurance_status == InsuranceStatus.TO_CONFIRM,
+        not_retired,
+        not_holding,
         ~confirmed(year),
-        in_a_channel,
+        or_(Member.id_type == rules.ID_CARD, carded()),  # in either channel
     ]
 
 
