@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from unioncard.imports import engine
 from unioncard.imports.engine import (
     CellError,
     ExistingMember,
@@ -14,6 +15,7 @@ from unioncard.imports.engine import (
     UploadRejected,
     validate_import,
 )
+from unioncard.imports.filecheck import inspect_upload
 from unioncard.members.idcard import ID_TYPES
 from unioncard.security.masking import mask_mobile
 
@@ -34,6 +36,7 @@ from .xlsx_factory import (
     member,
     mobile_for,
     run,
+    with_cached_value,
 )
 
 # --- a clean file -------------------------------------------------------------------------
@@ -352,3 +355,49 @@ def test_cyclic_gc_paused_for_a_pass_and_restored_after_it_even_on_error():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- a stored upload (checked when it was uploaded) ----------------------------------------
+
+
+def test_first_chunk_is_a_small_one_then_chunk_size(monkeypatch):
+    monkeypatch.setattr(engine, "FIRST_CHUNK", 2)
+    _, outcomes, chunks = run(build([member(n) for n in range(1, 11)]), chunk_size=3)
+    assert [len(c) for c in chunks] == [2, 3, 3, 2]
+    assert [o.row for o in outcomes] == list(range(5, 15))
+
+
+def test_a_checked_upload_gets_the_same_answer_formulas_included():
+    def paste_formula(ws):
+        ws["I6"] = "=VLOOKUP(B6,A1:D9,4,0)"
+
+    data = with_cached_value(build([member(1), member(2)], edit=paste_formula), "I6", "13912345678")
+    answers = []
+    for checked in (False, True):
+        _, outcomes, _ = run(data, checked=checked)
+        answers.append([(e.row, e.column, e.message) for o in outcomes for e in o.errors])
+    assert answers[0] == answers[1]
+    assert [(row, column) for row, column, _ in answers[1]] == [(6, "I")]
+    assert "该单元格为公式" in answers[1][0][2]
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_the_inspection_still_decides_for_a_checked_upload(checked):
+    """Beside calamine's parse, the inspection's rejection is still the answer, for a file
+    calamine alone would read (here: bigger than the limits allow once inflated)."""
+    data = build([member(n) for n in range(1, 4)])
+    tight = UploadLimits(max_uncompressed_bytes=1024)
+    with pytest.raises(UploadRejected) as exc:
+        validate_import(data, UNION_CTX, FakeLookups(), limits=tight, checked=checked)
+    assert exc.value.message == inspect_rejection(data, tight)
+    with pytest.raises(UploadRejected) as exc:  # one that neither can read
+        validate_import(
+            b"not a zip", UNION_CTX, FakeLookups(), limits=UploadLimits(), checked=checked
+        )
+    assert exc.value.message == inspect_rejection(b"not a zip", UploadLimits())
+
+
+def inspect_rejection(data: bytes, limits: UploadLimits) -> str:
+    with pytest.raises(UploadRejected) as exc:
+        inspect_upload(data, limits)
+    return exc.value.message

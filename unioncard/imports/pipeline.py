@@ -128,7 +128,9 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
     lookups = RegistryLookups()
     ctx = _context(job)
     today = today or today_in_china()
-    run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
+    run = validate_import(
+        data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today, checked=True
+    )
     lines: list[bytes] | None = []
     if run.header_errors:
         lines = None
@@ -346,7 +348,7 @@ def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellErro
     """Every problem of the file against the registry as it is now (nothing written)."""
     _, data = read_file(job.file_id)
     lookups = RegistryLookups()
-    run = validate_import(data, _context(job), lookups, limits=limits(), today=today)
+    run = validate_import(data, _context(job), lookups, limits=limits(), today=today, checked=True)
     problems = list(run.header_errors)
     for chunk in run.chunks():
         problems.extend(e for outcome in chunk for e in outcome.errors)
@@ -363,7 +365,9 @@ def _commit(
     if streaming:  # the same for every row: render the COPY text once
         tail = "\t" + copy_line(_fixed(job)) + "\n"
     lookups = NoLookups()
-    run = validate_import(data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today)
+    run = validate_import(
+        data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today, checked=True
+    )
     problems = list(run.header_errors)
     with ExitStack() as stack:
         if streaming:
