@@ -8,10 +8,8 @@ per row (an org, a related enterprise) and would cost a city thousands of round 
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
+from tests.statements import executed
 from tests.world import build_world, login
-from unioncard.extensions import db
 
 
 def paginated_lists(app) -> list[str]:
@@ -31,25 +29,12 @@ def _query_params(app, path: str) -> set[str]:
 _SPEC_PARAMS: dict[str, set[str]] = {}
 
 
-class Statements:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-
-
 def statements(client, url: str, headers: dict) -> tuple[int, int, int]:
     """(status, rows answered, statements run) of one GET."""
-    counter = Statements()
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with executed() as seen:
         r = client.get(url, headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     body = r.get_json()
-    return r.status_code, len(body) if isinstance(body, list) else -1, counter.count
+    return r.status_code, len(body) if isinstance(body, list) else -1, len(seen)
 
 
 def test_no_admin_list_runs_a_statement_per_row(app, client, ctx):

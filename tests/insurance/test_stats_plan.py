@@ -7,9 +7,9 @@ those look-ups were about a third of the statement's time."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import PG_URL
+from tests.statements import executed
 from unioncard.extensions import db
 from unioncard.insurance import collective
 from unioncard.members.models import InsuranceStatus, MemberStatus
@@ -20,17 +20,8 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="reads PostgreSQL's own execu
 def _enrolment_lookups(org_id: int, year: int) -> int:
     """How many times the statistics statement, as the service runs it, looked up a
     member's enrolment (EXPLAIN ANALYZE of the very statement and parameters executed)."""
-    seen = []
-    engine = db.engine
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with executed() as seen:
         collective._stats(org_id, year)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     statement, parameters = seen[-1]
     plan = (
         db.session.connection()
