@@ -116,6 +116,15 @@ def _context(job: ImportJob) -> UnionContext:
 
 
 @cyclic_gc_paused()
+def _read_and_run(job: ImportJob, ctx: UnionContext, lookups, **kwargs):
+    """The job's upload and its validation run. ``read_file`` verifies the stored digest, and
+    an upload is stored only after ``inspect_upload`` passed it, so the run's own inspection
+    may go beside calamine's parse (``checked``)."""
+    upload, data = read_file(job.file_id)
+    run = validate_import(data, ctx, lookups, limits=limits(), checked=True, **kwargs)
+    return upload, data, run
+
+
 def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = None, progress=None):
     """Check the file, record every problem; returns (the engine run (counts, header), the
     file, the rows to keep for 确认导入 or None). Commits each chunk's problems, then calls
@@ -124,13 +133,10 @@ def validate(job: ImportJob, *, chunk_size: int = 2000, today: date | None = Non
     As long as no problem is found, each chunk's valid rows are encrypted and put in the
     form they will be stored in (the blind indexes are the ones just looked up): the
     ``Staged`` rows, for ``stage`` once the file turns out valid."""
-    upload, data = read_file(job.file_id)
     lookups = RegistryLookups()
     ctx = _context(job)
     today = today or today_in_china()
-    run = validate_import(
-        data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today, checked=True
-    )
+    upload, data, run = _read_and_run(job, ctx, lookups, chunk_size=chunk_size, today=today)
     lines: list[bytes] | None = []
     if run.header_errors:
         lines = None
@@ -346,9 +352,8 @@ def _commit_staged(job: ImportJob, staged: Staged, *, chunk_size: int, progress,
 @cyclic_gc_paused()
 def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellError]:
     """Every problem of the file against the registry as it is now (nothing written)."""
-    _, data = read_file(job.file_id)
     lookups = RegistryLookups()
-    run = validate_import(data, _context(job), lookups, limits=limits(), today=today, checked=True)
+    _, _, run = _read_and_run(job, _context(job), lookups, today=today)
     problems = list(run.header_errors)
     for chunk in run.chunks():
         problems.extend(e for outcome in chunk for e in outcome.errors)
@@ -359,15 +364,12 @@ def find_problems(job: ImportJob, *, today: date | None = None) -> list[CellErro
 def _commit(
     job: ImportJob, *, ctx: UnionContext, chunk_size: int, today: date, progress, reservation
 ):
-    _, data = read_file(job.file_id)
     org_id = job.org_id
     streaming = is_postgres()
     if streaming:  # the same for every row: render the COPY text once
         tail = "\t" + copy_line(_fixed(job)) + "\n"
     lookups = NoLookups()
-    run = validate_import(
-        data, ctx, lookups, limits=limits(), chunk_size=chunk_size, today=today, checked=True
-    )
+    _, _, run = _read_and_run(job, ctx, lookups, chunk_size=chunk_size, today=today)
     problems = list(run.header_errors)
     with ExitStack() as stack:
         if streaming:
