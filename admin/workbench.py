@@ -55,6 +55,9 @@ class WorkbenchOut(Base):
     today = fields.Date(metadata={"description": "今天（上海时间）"})
     figures = fields.Nested(FiguresOut)
     work = fields.List(fields.Nested(WorkItemOut))
+
+
+class ChartsOut(Base):
     card_funnel = fields.List(fields.Nested(FunnelStepOut))
     enrolment = fields.Nested(ProgressOut)
 
@@ -86,8 +89,17 @@ class JoinsOut(Base):
 @requires("member.read")
 @read_only(staff=True)
 def overview():
-    """业务工作台：会员数、基层工会组织数、待办事项、卡片状态与参保进度"""
+    """业务工作台：会员数、基层工会组织数、覆盖企业数与待办事项（统计图另见 /charts）"""
     return workbench.overview(current_scope())
+
+
+@blp.get("/charts")
+@blp.response(200, ChartsOut)
+@requires("member.read")
+@read_only(staff=True)
+def charts():
+    """统计图：卡片状态漏斗与本年度参保进度（点“显示统计图”时才取，不拖慢首页）"""
+    return workbench.charts(current_scope())
 
 
 @blp.get("/joins")

@@ -258,6 +258,9 @@ def enrolment_progress(scope: Scope, year: int | None = None) -> dict:
 
 
 def overview(scope: Scope) -> dict:
+    """The home page's first answer: the figures and the work waiting. The charts' series are
+    asked apart (``charts``), when the clerk shows them: on a city of 1,000,000 members the
+    enrolment progress alone counts every member per district (about half a second)."""
     org = db.session.get(Org, scope.org_id)
     return {
         "org_name": org.name,
@@ -265,9 +268,12 @@ def overview(scope: Scope) -> dict:
         "today": today_in_china(),
         "figures": figures(scope),
         "work": work(scope),
-        "card_funnel": card_funnel(scope),
-        "enrolment": enrolment_progress(scope),
     }
+
+
+def charts(scope: Scope) -> dict:
+    """The card status funnel and this year's enrolment progress."""
+    return {"card_funnel": card_funnel(scope), "enrolment": enrolment_progress(scope)}
 
 
 def period_range(period: str | None, start: date | None, end: date | None) -> tuple[date, date]:

@@ -6021,7 +6021,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 业务工作台：会员数、基层工会组织数、待办事项、卡片状态与参保进度 */
+        /** 业务工作台：会员数、基层工会组织数、覆盖企业数与待办事项（统计图另见 /charts） */
         get: {
             parameters: {
                 query?: never;
@@ -6038,6 +6038,43 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WorkbenchOut"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/workbench/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 统计图：卡片状态漏斗与本年度参保进度（点“显示统计图”时才取，不拖慢首页） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChartsOut"];
                     };
                 };
                 default: components["responses"]["DEFAULT_ERROR"];
@@ -7683,6 +7720,10 @@ export interface components {
         ChannelIn: {
             /** @enum {string} */
             channel: "普通" | "特殊";
+        };
+        ChartsOut: {
+            card_funnel?: components["schemas"]["FunnelStepOut"][];
+            enrolment?: components["schemas"]["ProgressOut"];
         };
         CheckIn: {
             year?: number;
@@ -9560,8 +9601,6 @@ export interface components {
             unit?: string;
         };
         WorkbenchOut: {
-            card_funnel?: components["schemas"]["FunnelStepOut"][];
-            enrolment?: components["schemas"]["ProgressOut"];
             figures?: components["schemas"]["FiguresOut"];
             level?: string;
             org_name?: string;

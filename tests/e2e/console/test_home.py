@@ -75,6 +75,8 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     today = _members(org.path, Member.status.in_(CURRENT), Member.join_date == DAY)
     assert unreviewed > 0 and this_week >= 3
 
+    asked: list[str] = []  # the API calls of the page, in order
+    page.on("request", lambda r: "/api/admin/v1/" in r.url and asked.append(r.url))
     LoginPage(page).open().sign_in("jm_operator", PASSWORD)
     home = HomeScreen(page)
     expect(page.get_by_role("heading", name=f"业务工作台 · {JIANMING}")).to_be_visible()
@@ -95,7 +97,11 @@ def test_grassroots_home_figures_links_and_charts(page, demo_world, time_machine
     # the charts: not loaded until asked for (the first load stays light), then drawn on a
     # canvas, described by an aria-label, the figures in a table
     expect(home.chart("joins")).to_have_count(0)
-    home.show_charts()
+    # nor are their series counted: the home page asked for the figures and the work only
+    assert any(url.endswith("/workbench") for url in asked)
+    assert not any("/workbench/charts" in url for url in asked)
+    with page.expect_response(lambda r: "/api/admin/v1/workbench/charts" in r.url):
+        home.show_charts()
     joins = home.chart("joins")
     expect(joins.locator("canvas")).to_have_count(1)
     expect(joins).to_have_attribute("aria-label", re.compile("的数据是"))
