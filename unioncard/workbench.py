@@ -60,11 +60,19 @@ def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-def figures(scope: Scope) -> dict:
-    """会员数, 基层工会组织数, 覆盖企业数 in the caller's subtree."""
-    members = _count(
-        select(Member.id).where(scope.owned_by(Member.org_id), Member.status.in_(CURRENT))
-    )
+def member_counts(scope: Scope) -> tuple[int, int]:
+    """(会员数: the members who still belong, 未审核 among them) in one pass over the subtree's
+    members (未审核 is one of the statuses counted)."""
+    current, unreviewed = db.session.execute(
+        select(func.count(), func.count().filter(Member.status == MemberStatus.UNREVIEWED)).where(
+            scope.owned_by(Member.org_id), Member.status.in_(CURRENT)
+        )
+    ).one()
+    return current or 0, unreviewed or 0
+
+
+def figures(scope: Scope, members: int) -> dict:
+    """会员数 (``member_counts``), 基层工会组织数, 覆盖企业数 in the caller's subtree."""
     grassroots = _count(
         select(Org.id).where(
             scope.org_clause(), Org.level == OrgLevel.GRASSROOTS, Org.active.is_(True)
@@ -85,8 +93,9 @@ class WorkItem:
     detail: str | None = None
 
 
-def work(scope: Scope) -> list[WorkItem]:
-    """The work waiting in the caller's scope, only the kinds this account can act on."""
+def work(scope: Scope, unreviewed: int) -> list[WorkItem]:
+    """The work waiting in the caller's scope, only the kinds this account can act on
+    (``unreviewed``: the 未审核 members, from ``member_counts``)."""
     items: list[WorkItem] = []
     below = Org.id != scope.org_id
     if scope.can("member.import"):
@@ -95,30 +104,15 @@ def work(scope: Scope) -> list[WorkItem]:
         )
         items.append(WorkItem("import_errors", "导入有错误待修改", _count(jobs), "个"))
     if scope.can("member.write"):
-        cards = select(MemberCard.id).where(scope.owned_by(MemberCard.org_id))
-        # 待办 members who cannot be submitted yet: the normal channel's failed checks, the
-        # special channel's incomplete information (the pending list's two summaries)
-        unready = cards.where(
-            MemberCard.status == CardStatus.PENDING,
-            or_(
-                and_(
-                    MemberCard.channel == Channel.NORMAL,
-                    MemberCard.verification == Verification.FAILED,
-                ),
-                and_(MemberCard.channel == Channel.SPECIAL, MemberCard.info_complete.is_(False)),
-            ),
-        )
-        unreviewed = select(Member.id).where(
-            scope.owned_by(Member.org_id), Member.status == MemberStatus.UNREVIEWED
-        )
+        pending, unready, failed = _card_counts(scope)
         items += [
-            WorkItem("members_unreviewed", "未审核的会员", _count(unreviewed), "人"),
+            WorkItem("members_unreviewed", "未审核的会员", unreviewed, "人"),
             WorkItem(
                 "pending_members",
                 "待办会员",
-                _count(cards.where(MemberCard.status == CardStatus.PENDING)),
+                pending,
                 "人",
-                f"校验未通过或信息未完善：{_count(unready)} 人",
+                f"校验未通过或信息未完善：{unready} 人",
             ),
             WorkItem(
                 "batches_waiting",
@@ -131,12 +125,7 @@ def work(scope: Scope) -> list[WorkItem]:
                 ),
                 "个",
             ),
-            WorkItem(
-                "card_failures",
-                "办卡失败待处理",
-                _count(cards.where(MemberCard.status == CardStatus.FAILED)),
-                "人",
-            ),
+            WorkItem("card_failures", "办卡失败待处理", failed, "人"),
             WorkItem("cards_overdue", "超期未发放的卡片", _count(lifecycle.overdue(scope)), "张"),
             WorkItem(
                 "joins_to_review",
@@ -178,11 +167,39 @@ def work(scope: Scope) -> list[WorkItem]:
             WorkItem(
                 "reviews_not_done",
                 "本年度尚未完成年审的基层工会",
-                _count(reminders.pending_units(scope)),
+                reminders.pending_unit_count(scope),
                 "个",
             ),
         ]
     return items
+
+
+def _card_counts(scope: Scope) -> tuple[int, int, int]:
+    """(待办, of them not ready to submit, 办卡失败) in one pass over those cards. Not ready: the
+    normal channel's failed checks, the special channel's incomplete information (the pending
+    list's two summaries)."""
+    pending = MemberCard.status == CardStatus.PENDING
+    unready = and_(
+        pending,
+        or_(
+            and_(
+                MemberCard.channel == Channel.NORMAL,
+                MemberCard.verification == Verification.FAILED,
+            ),
+            and_(MemberCard.channel == Channel.SPECIAL, MemberCard.info_complete.is_(False)),
+        ),
+    )
+    counts = db.session.execute(
+        select(
+            func.count().filter(pending),
+            func.count().filter(unready),
+            func.count().filter(MemberCard.status == CardStatus.FAILED),
+        ).where(
+            scope.owned_by(MemberCard.org_id),
+            MemberCard.status.in_((CardStatus.PENDING, CardStatus.FAILED)),
+        )
+    ).one()
+    return tuple(n or 0 for n in counts)
 
 
 def card_funnel(scope: Scope) -> list[dict]:
@@ -262,12 +279,13 @@ def overview(scope: Scope) -> dict:
     asked apart (``charts``), when the clerk shows them: on a city of 1,000,000 members the
     enrolment progress alone counts every member per district (about half a second)."""
     org = db.session.get(Org, scope.org_id)
+    members, unreviewed = member_counts(scope)
     return {
         "org_name": org.name,
         "level": org.level.value,
         "today": today_in_china(),
-        "figures": figures(scope),
-        "work": work(scope),
+        "figures": figures(scope, members),
+        "work": work(scope, unreviewed),
     }
 
 
