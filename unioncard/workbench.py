@@ -228,6 +228,31 @@ def coverage_year(today: date | None = None) -> int:
     return year or today.year
 
 
+def _per_org_path(scope: Scope, org_id_column, counted, *where, by=()):
+    """(org path, *by, counted) per org of the subtree over the rows of ``org_id_column``'s table.
+
+    The city counts its whole table per org first (a member count from the (org_id, status)
+    index alone) and joins those rows to the orgs: joining each of 1,000,000 members to its org
+    first took twice as long. Below the city the subtree's orgs (a few thousand at most) are
+    joined to their rows, which measured faster there than looking up their ids first."""
+    if scope.org_level == OrgLevel.CITY:
+        per_org = (
+            select(org_id_column.label("org_id"), *by, counted.label("n"))
+            .where(org_id_column.is_not(None), *where)
+            .group_by(org_id_column, *by)
+            .subquery()
+        )
+        return select(Org.path, *(per_org.c[c.key] for c in by), per_org.c.n).join(
+            per_org, per_org.c.org_id == Org.id
+        )
+    return (
+        select(Org.path, *by, counted)
+        .join_from(Org, org_id_column.table, org_id_column == Org.id)
+        .where(scope.org_clause(), *where)
+        .group_by(Org.path, *by)
+    )
+
+
 def enrolment_progress(scope: Scope, year: int | None = None) -> dict:
     """This year's enrolment per district (the city), per union directly below (a district or
     a secondary union), or for the union itself (a grassroots union): members, enrolled, covered."""
@@ -246,27 +271,29 @@ def enrolment_progress(scope: Scope, year: int | None = None) -> dict:
         oid: {"org_id": oid, "org_name": name, "members": 0, "enrolled": 0, "covered": 0}
         for oid, name, _ in parts
     }
-    by_path = sorted(((path, oid) for oid, _, path in parts), key=lambda p: -len(p[0]))
+    alone = parts[0][0] == own.id  # no union below: everything counted is the union's own
 
     def part_of(path: str) -> int | None:
-        return next((oid for prefix, oid in by_path if path.startswith(prefix)), None)
+        """The union directly below the caller's that ``path`` lies in (its id follows the
+        caller's own path), if it is one of the parts."""
+        if alone:
+            return own.id
+        child = path[len(own.path) :].partition("/")[0]
+        return int(child) if child and int(child) in rows else None
 
-    member_counts = db.session.execute(
-        select(Org.path, func.count())
-        .join(Member, Member.org_id == Org.id)
-        .where(scope.org_clause(), Member.status.in_(CURRENT))
-        .group_by(Org.path)
-    ).all()
-    for path, n in member_counts:
+    member_counts = _per_org_path(scope, Member.org_id, func.count(), Member.status.in_(CURRENT))
+    for path, n in db.session.execute(member_counts):
         if (oid := part_of(path)) is not None:
             rows[oid]["members"] += n
-    enrolled = db.session.execute(
-        select(Org.path, Enrolment.status, func.count(func.distinct(Enrolment.member_id)))
-        .join(Enrolment, Enrolment.org_id == Org.id)
-        .where(scope.org_clause(), Enrolment.year == year, Enrolment.status.in_(ENROLLED))
-        .group_by(Org.path, Enrolment.status)
-    ).all()
-    for path, status, n in enrolled:
+    enrolled = _per_org_path(
+        scope,
+        Enrolment.org_id,
+        func.count(func.distinct(Enrolment.member_id)),
+        Enrolment.year == year,
+        Enrolment.status.in_(ENROLLED),
+        by=(Enrolment.status,),
+    )
+    for path, status, n in db.session.execute(enrolled):
         if (oid := part_of(path)) is not None:
             rows[oid]["enrolled"] += n
             if status == EnrolmentStatus.COMPLETED:

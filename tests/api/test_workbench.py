@@ -209,3 +209,52 @@ def test_joins_bad_input_is_a_clear_422(client, world, query, field, words):
 def test_workbench_needs_a_login(client, world):
     assert client.get(URL).status_code == 401
     assert client.get(f"{URL}/charts").status_code == 401
+
+
+def test_enrolment_progress_counts_each_part_enrolled_and_covered(client, world):
+    """The progress chart's rows: per union directly below the caller (per district for the
+    city), the year's members enrolled (submitted or further) and covered (已完成), each member
+    once; other years and unpaid or cancelled enrolments are not counted."""
+    from tests.insurance.helpers import make_plan
+    from unioncard import workbench
+    from unioncard.insurance.models import Enrolment, EnrolmentKind, EnrolmentStatus
+
+    year = workbench.coverage_year()
+    plan = make_plan(world, year=year)
+
+    def enrol(key: str, index: int, status: EnrolmentStatus, in_year: int = year) -> None:
+        member_id = member_ids(world, key)[index]
+        db.session.add(
+            Enrolment(member_id=member_id, holding_member_id=member_id,
+                      org_id=world.org(key).id, year=in_year, plan_id=plan.id,
+                      kind=EnrolmentKind.CARD, status=status,
+                      start_date=date(in_year, 1, 1), end_date=date(in_year, 12, 31), fee=26,
+                      city_share=13, district_share=13, grassroots_share=0)
+        )  # fmt: skip
+
+    enrol("gA1", 0, EnrolmentStatus.SUBMITTED)
+    enrol("gA1", 1, EnrolmentStatus.COMPLETED)
+    enrol("gA1", 2, EnrolmentStatus.AWAITING_PAYMENT)  # not enrolled until paid
+    enrol("gA2", 0, EnrolmentStatus.SENT)
+    enrol("gA2", 1, EnrolmentStatus.COMPLETED)
+    enrol("gA2", 2, EnrolmentStatus.CANCELLED)
+    enrol("gA2", 3, EnrolmentStatus.COMPLETED, in_year=year - 1)  # another year
+    db.session.commit()
+
+    def progress(username: str) -> dict[str, tuple[int, int, int]]:
+        shown = charts(client, username)["enrolment"]
+        assert shown["year"] == year
+        return {r["org_name"]: (r["members"], r["enrolled"], r["covered"]) for r in shown["rows"]}
+
+    # the district: the secondary union (holding gA1) and gA2, directly below it
+    assert progress("da_reviewer") == {
+        world.org("sA").name: (4, 2, 1),
+        world.org("gA2").name: (4, 2, 1),
+    }
+    # the city: per district
+    assert progress("city_admin") == {
+        world.org("dA").name: (8, 4, 2),
+        world.org("dB").name: (4, 0, 0),
+    }
+    # a grassroots union: its own single row
+    assert progress("ga1_operator") == {world.org("gA1").name: (4, 2, 1)}
