@@ -187,6 +187,27 @@ def test_joins_series_today_week_month_and_range(client, world):
     assert other["total"] == 0
 
 
+def test_joins_existing_counts_unknown_dates_and_leaves_out_later_and_former(client, world):
+    """原有 at the start of the range: members who joined before it or whose 入会时间 is
+    unknown; members who joined after the range, and former members, are in neither line."""
+    ids = member_ids(world, "gA1")  # four members, all joined 2020-01-06
+    db.session.execute(update(Member).where(Member.id == ids[0]).values(join_date=None))
+    _joined(ids[1:2], date(2026, 11, 17))  # in the range
+    _joined(ids[2:3], date(2026, 11, 18))  # after it
+    db.session.execute(
+        update(Member).where(Member.id == ids[3]).values(status=MemberStatus.RETIRED)
+    )
+    db.session.commit()
+    ranged = client.get(
+        f"{URL}/joins?from=2026-11-16&to=2026-11-17", headers=login(client, "ga1_operator")
+    ).get_json()
+    assert [(d["day"], d["new"], d["existing"]) for d in ranged["days"]] == [
+        ("2026-11-16", 0, 1),  # the unknown date: there from the start
+        ("2026-11-17", 1, 1),
+    ]
+    assert ranged["total"] == 1
+
+
 @pytest.mark.parametrize(
     "query, field, words",
     [
