@@ -140,6 +140,21 @@ def city_table(r: dict) -> list[str]:
     return rows
 
 
+def workbench_table(rows: list[dict]) -> list[str]:
+    """The home page's statistics: p95 (p50) at each level, bold when over 100 ms."""
+    cells: dict[str, dict[str, str]] = {}
+    for row in rows:
+        cell = f"{row['p95_ms']:.1f}（{row['p50_ms']:.1f}）"
+        cells.setdefault(row["page"], {})[row["level"]] = cell if row["ok"] else f"**{cell}**"
+    out = [
+        "| 接口（p95（p50）ms） | 市总 | 区局 | 二级工会 | 最大基层工会 | 12 人基层工会 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for page, by_level in cells.items():
+        out.append(f"| {page} | " + " | ".join(by_level.get(k, "—") for k in CITY_LEVELS) + " |")
+    return out
+
+
 def clerks_table(r: dict) -> list[str]:
     """Each page's p50 / p99 while the clerks work at once, and the bare app's beside them."""
     rows = [
@@ -172,6 +187,7 @@ TABLES: dict[str, tuple[str, Callable]] = {
 FULL_CITY_TABLES: dict[str, tuple[str, Callable]] = {
     "city": ("#### 全尺寸：100 万会员", city_table),
     "city/clerks": ("#### 全尺寸：20 名经办人同时使用", clerks_table),
+    "city/workbench": ("#### 全尺寸：业务工作台（首页）", workbench_table),
 }
 
 

@@ -121,3 +121,35 @@ def test_the_callback_rows_carry_the_cpu_a_callback_costs():
     assert rows[0].endswith("| 每次回调 CPU ms（应用 + 数据库） |")
     assert "| 回调写入，1 个发送方 | 3.00 | 3,333 | 150,000 条/秒（45×） | 22 + 18 |" in rows
     assert "| 回调写入，2 个并发 | 2.00 | 5,000 | 150,000 条/秒（30×） | — |" in rows
+
+
+def test_the_full_city_workbench_table_is_rewritten_under_its_heading(tmp_path):
+    """The home page's statistics of the full-size city: pages down, levels across, p95 (p50),
+    over 100 ms in bold; the before/after table below it is the README's own and stays."""
+    copy = tmp_path / "README.md"
+    before = README.read_text(encoding="utf-8")
+    copy.write_text(before, encoding="utf-8")
+    rows = [
+        {"page": "首页（业务工作台）", "level": "city", "p50_ms": 140.0, "p95_ms": 150.25,
+         "ok": False},
+        {"page": "首页（业务工作台）", "level": "small", "p50_ms": 10.0, "p95_ms": 12.5, "ok": True},
+    ]  # fmt: skip
+    heading = "#### 全尺寸：业务工作台（首页）"
+    tables = {"city/workbench": readme.FULL_CITY_TABLES["city/workbench"]}
+    assert readme.update({"city": {"workbench": rows}}, copy, tables=tables) == []
+    after = copy.read_text(encoding="utf-8")
+    assert _table(after, heading) == [
+        "| 接口（p95（p50）ms） | 市总 | 区局 | 二级工会 | 最大基层工会 | 12 人基层工会 |",
+        "|---|---:|---:|---:|---:|---:|",
+        "| 首页（业务工作台） | **150.2（140.0）** | — | — | — | 12.5（10.0） |",
+    ]
+
+    # only that table changed: all before it and all after it are as they were
+    def around(text: str) -> tuple[str, str]:
+        head, _, tail = text.partition(heading)
+        lines = tail.split("\n")
+        first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+        end = next(i for i in range(first, len(lines)) if not lines[i].startswith("|"))
+        return head + "\n".join(lines[:first]), "\n".join(lines[end:])
+
+    assert around(after) == around(before)
