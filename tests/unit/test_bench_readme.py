@@ -136,7 +136,8 @@ def test_the_full_city_workbench_table_is_rewritten_under_its_heading(tmp_path):
     ]  # fmt: skip
     heading = "#### 全尺寸：业务工作台（首页）"
     tables = {"city/workbench": readme.FULL_CITY_TABLES["city/workbench"]}
-    assert readme.update({"city": {"workbench": rows}}, copy, tables=tables) == []
+    results = {"when": "2031-12-31T23:50:00", "city": {"workbench": rows}}
+    assert readme.update(results, copy, tables=tables) == []
     after = copy.read_text(encoding="utf-8")
     assert _table(after, heading) == [
         "| 接口（p95（p50）ms） | 市总 | 区局 | 二级工会 | 最大基层工会 | 12 人基层工会 |",
@@ -144,9 +145,11 @@ def test_the_full_city_workbench_table_is_rewritten_under_its_heading(tmp_path):
         "| 首页（业务工作台） | **150.2（140.0）** | — | — | — | 12.5（10.0） |",
     ]
 
-    # only that table changed: all before it and all after it are as they were
+    assert "以下数据测于 2031-12-31，本机：" in after  # the run's own date, not today's
+    # only that table (and the date line) changed: all before it and after it is as it was
+
     def around(text: str) -> tuple[str, str]:
-        head, _, tail = text.partition(heading)
+        head, _, tail = readme.MACHINE.sub("", text).partition(heading)
         lines = tail.split("\n")
         first = next(i for i, line in enumerate(lines) if line.startswith("|"))
         end = next(i for i in range(first, len(lines)) if not lines[i].startswith("|"))
